@@ -1,0 +1,65 @@
+/**
+ * The composition root: the one place that opens the database and wires stores, processors and
+ * the service together. Nothing here runs at import time.
+ */
+import type { Config } from './config.js';
+import { RefundService } from './domain/refund-service.js';
+import { systemClock, type Clock, type RefundProcessor } from './domain/ports.js';
+import { silentLogger, type Logger } from './logger.js';
+import { StaticProcessorRegistry } from './processors/registry.js';
+import { SandboxProcessor } from './processors/sandbox.js';
+import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
+import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
+import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
+import { SqliteRefundStore } from './store/sqlite/refund-store.js';
+
+export interface App {
+  config: Readonly<Config>;
+  db: SqliteDatabase;
+  refunds: SqliteRefundStore;
+  organizations: SqliteOrganizationStore;
+  apiKeys: SqliteApiKeyStore;
+  processors: StaticProcessorRegistry;
+  service: RefundService;
+  logger: Logger;
+  close(): void;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** What to tell an operator when a refund's processor has no configuration here. */
+const MISSING_PROCESSOR_HINTS: Readonly<Record<string, string>> = {
+  stripe: 'set STRIPE_SECRET_KEY to a Stripe secret key (sk_test_… or sk_live_…) and restart the server',
+};
+
+export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
+  const logger = options.logger ?? silentLogger;
+  const db = openDatabase(config.dbPath);
+  try {
+    const applied = migrate(db);
+    if (applied.length > 0) logger.info('database migrated', { path: config.dbPath, applied });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const refunds = new SqliteRefundStore(db);
+  const processorList: RefundProcessor[] = [new SandboxProcessor()];
+  const processors = new StaticProcessorRegistry(processorList, MISSING_PROCESSOR_HINTS);
+  const service = new RefundService({ store: refunds, processors, clock: options.clock ?? systemClock });
+  return {
+    config,
+    db,
+    refunds,
+    organizations: new SqliteOrganizationStore(db),
+    apiKeys: new SqliteApiKeyStore(db),
+    processors,
+    service,
+    logger,
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}

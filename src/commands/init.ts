@@ -1,0 +1,28 @@
+import { createApp } from '../app.js';
+import type { Config } from '../config.js';
+import { DEMO_API_KEY, DEMO_ORGANIZATION_ID, seedDemo } from '../demo.js';
+import { schemaVersion } from '../store/sqlite/database.js';
+import type { Io } from './common.js';
+
+export const INIT_HELP = `Usage: refundkit-mcp init [--demo]
+
+Creates the database at REFUNDKIT_DB_PATH (folders included) or migrates it to the latest schema.
+
+  --demo   also create the demo organization (${DEMO_ORGANIZATION_ID}) with about 20 refunds and
+           print its API key alone on the last line of stdout. Safe to run again: nothing is
+           created twice.`;
+
+export function runInit(config: Readonly<Config>, options: { demo: boolean }, io: Io): void {
+  const app = createApp(config);
+  try {
+    io.out(`database ready: ${config.dbPath} (schema version ${schemaVersion(app.db)})`);
+    if (!options.demo) return;
+    const { created } = seedDemo(app);
+    io.out(created ? `demo organization created: ${DEMO_ORGANIZATION_ID}` : `demo organization already present: ${DEMO_ORGANIZATION_ID}`);
+    const key = app.apiKeys.findByKey(DEMO_API_KEY);
+    if (key?.revokedAt != null) io.err(`warning: the demo API key was revoked at ${key.revokedAt}; it will be refused`);
+    io.out(DEMO_API_KEY);
+  } finally {
+    app.close();
+  }
+}

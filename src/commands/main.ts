@@ -1,0 +1,127 @@
+/**
+ * argv → command. Exit codes: 0 done, 1 the command failed (one line on stderr), 2 the command
+ * was misused (unknown command or flag, missing value).
+ */
+import { parseArgs } from 'node:util';
+import { INIT_HELP, runInit } from './init.js';
+import { KEYS_HELP, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
+import { ORGS_HELP, runOrgsCreate, runOrgsList } from './orgs.js';
+import { STDIO_HELP, runStdio } from './stdio.js';
+import { CommandError, processIo, UsageError, type Io } from './common.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { redact } from '../logger.js';
+import { VERSION } from '../version.js';
+
+const HELP = `refundkit-mcp ${VERSION}: refunds for AI agents, over MCP.
+
+Usage: refundkit-mcp [command] [options]
+
+Commands:
+  stdio                  serve MCP over stdio (the default when no command is given)
+  init [--demo]          create or migrate the database; --demo adds a demo organization
+  orgs create --name N   create an organization
+  orgs list              list organizations
+  keys create --org ID   create an API key  (--mode live|test, default live)
+  keys revoke --id ID    revoke an API key  (or --key API_KEY)
+  keys list --org ID     list an organization's keys
+
+Options: --help (for any command), --version
+
+Environment: REFUNDKIT_DB_PATH, REFUNDKIT_API_KEY, REFUNDKIT_READ_ONLY, REFUNDKIT_LOG_LEVEL,
+STRIPE_SECRET_KEY (see README.md).`;
+
+type Options = Record<string, { type: 'string' | 'boolean' }>;
+
+/** Parses one command's flags strictly: unknown flags and stray arguments are usage errors. */
+function flags<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false })
+      .values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function required(value: string | boolean | undefined, flag: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') return io.out(VERSION);
+  if (command === '--help' || command === '-h' || command === 'help') return io.out(HELP);
+  const config = (): Readonly<Config> => loadConfig(env);
+
+  switch (command) {
+    case undefined:
+    case 'stdio': {
+      if (flags(rest, {}).help === true) return io.out(STDIO_HELP);
+      return runStdio(config());
+    }
+    case 'init': {
+      const values = flags(rest, { demo: { type: 'boolean' } });
+      if (values.help === true) return io.out(INIT_HELP);
+      return runInit(config(), { demo: values.demo === true }, io);
+    }
+    case 'orgs': {
+      const [sub, ...subArgs] = rest;
+      if (sub === undefined || sub === '--help' || sub === '-h') return io.out(ORGS_HELP);
+      if (sub === 'create') {
+        const values = flags(subArgs, { name: { type: 'string' } });
+        if (values.help === true) return io.out(ORGS_HELP);
+        return runOrgsCreate(config(), required(values.name, '--name'), io);
+      }
+      if (sub === 'list') {
+        if (flags(subArgs, {}).help === true) return io.out(ORGS_HELP);
+        return runOrgsList(config(), io);
+      }
+      throw new UsageError(`unknown orgs command '${sub}'\n\n${ORGS_HELP}`);
+    }
+    case 'keys': {
+      const [sub, ...subArgs] = rest;
+      if (sub === undefined || sub === '--help' || sub === '-h') return io.out(KEYS_HELP);
+      if (sub === 'create') {
+        const values = flags(subArgs, { org: { type: 'string' }, mode: { type: 'string' } });
+        if (values.help === true) return io.out(KEYS_HELP);
+        const mode = values.mode ?? 'live';
+        if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, not '${String(mode)}'`);
+        return runKeysCreate(config(), required(values.org, '--org'), mode, io);
+      }
+      if (sub === 'revoke') {
+        const values = flags(subArgs, { id: { type: 'string' }, key: { type: 'string' } });
+        if (values.help === true) return io.out(KEYS_HELP);
+        const id = typeof values.id === 'string' ? values.id : undefined;
+        const key = typeof values.key === 'string' ? values.key : undefined;
+        if ((id === undefined) === (key === undefined)) throw new UsageError('give exactly one of --id KEY_ID or --key API_KEY');
+        return runKeysRevoke(config(), id !== undefined ? { id } : { key: key ?? '' }, io);
+      }
+      if (sub === 'list') {
+        const values = flags(subArgs, { org: { type: 'string' } });
+        if (values.help === true) return io.out(KEYS_HELP);
+        return runKeysList(config(), required(values.org, '--org'), io);
+      }
+      throw new UsageError(`unknown keys command '${sub}'\n\n${KEYS_HELP}`);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
+  }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = processIo): Promise<number> {
+  try {
+    await run(argv, env, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`refundkit-mcp: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof CommandError || error instanceof ConfigError) {
+      io.err(`refundkit-mcp: ${error.message}`);
+      return 1;
+    }
+    io.err(redact(`refundkit-mcp: unexpected failure: ${error instanceof Error ? error.message : String(error)}`));
+    return 1;
+  }
+}

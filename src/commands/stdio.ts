@@ -1,0 +1,71 @@
+/**
+ * Serves MCP over stdin/stdout as the organization of REFUNDKIT_API_KEY. stdout carries only
+ * protocol messages: every log line goes to stderr, and so does any stray console output.
+ */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createApp } from '../app.js';
+import type { Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createMcpServer } from '../mcp/server.js';
+import { CommandError } from './common.js';
+
+export const STDIO_HELP = `Usage: refundkit-mcp [stdio]
+
+Serves the MCP tools over stdin/stdout for the organization of REFUNDKIT_API_KEY. This is what
+Claude Desktop and other MCP clients launch (see mcp.json). Logs go to stderr.`;
+
+export async function runStdio(config: Readonly<Config>): Promise<void> {
+  keepStdoutForProtocol();
+  const logger = createLogger(config.logLevel);
+  if (config.apiKey === undefined) {
+    throw new CommandError(
+      'REFUNDKIT_API_KEY is not set: create a key with `refundkit-mcp keys create --org ORG_ID`, or use the demo key printed by `refundkit-mcp init --demo`',
+    );
+  }
+  const app = createApp(config, { logger });
+  const identity = app.apiKeys.authenticate(config.apiKey);
+  if (identity === null) {
+    app.close();
+    throw new CommandError('REFUNDKIT_API_KEY is unknown or revoked (invalid_api_key): check the key and REFUNDKIT_DB_PATH');
+  }
+  const server = createMcpServer({
+    service: app.service,
+    caller: { organizationId: identity.organizationId, actor: 'mcp' },
+    readOnly: config.readOnly,
+    logger,
+  });
+  const transport = new StdioServerTransport();
+
+  let closing = false;
+  const shutdown = (why: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info('shutting down', { why });
+    void server.close().finally(() => {
+      app.close();
+      process.exit(0);
+    });
+  };
+  // The client closing our stdin (or going away while we answer) is the normal end of a session.
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.stdout.on('error', () => shutdown('stdout closed'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  await server.connect(transport);
+  logger.info('serving MCP over stdio', {
+    organizationId: identity.organizationId,
+    database: config.dbPath,
+    readOnly: config.readOnly,
+  });
+}
+
+/** A dependency that calls console.log must not corrupt the protocol stream. */
+function keepStdoutForProtocol(): void {
+  const toStderr = (...args: unknown[]): void => {
+    process.stderr.write(`${args.map(String).join(' ')}\n`);
+  };
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+}

@@ -1,0 +1,110 @@
+/**
+ * The demo organization: about twenty refunds covering every status, both processors, metadata
+ * set and null, and all three initiators, so that a new user (or a test) can try every tool
+ * without a Stripe account. Ids, dates and the key are fixed so that `init --demo` can run any
+ * number of times and the README's examples always match.
+ */
+import type { App } from './app.js';
+import type { Initiator, RefundMetadata, RefundStatus } from './domain/refund.js';
+
+export const DEMO_ORGANIZATION_ID = 'org_demo00000000';
+export const DEMO_ORGANIZATION_NAME = 'RefundKit Demo Store';
+/**
+ * A well-known test-mode key, like a provider's published test keys: it opens only the demo
+ * organization of a local database. Revoke it (`keys revoke`) on any database that matters.
+ */
+export const DEMO_API_KEY = 'rk_test_demoLocalOnlyNotASecret000000000';
+
+interface DemoRefund {
+  status: RefundStatus;
+  processor: 'stripe' | 'sandbox';
+  amount: number;
+  currency: string;
+  reason: string;
+  initiatedBy: Initiator;
+  metadata: RefundMetadata | null;
+}
+
+/** Newest first; the path each refund took to its status is replayed through the store. */
+const DEMO_REFUNDS: readonly DemoRefund[] = [
+  { status: 'pending', processor: 'stripe', amount: 4999, currency: 'usd', reason: 'duplicate_charge', initiatedBy: 'mcp', metadata: { ticketId: 'SUP-1234' } },
+  { status: 'pending', processor: 'sandbox', amount: 1500, currency: 'usd', reason: 'requested_by_customer', initiatedBy: 'api', metadata: null },
+  { status: 'processing', processor: 'sandbox', amount: 2000, currency: 'usd', reason: 'product_defective', initiatedBy: 'dashboard', metadata: { orderId: 'order_10021' } },
+  { status: 'processing', processor: 'sandbox', amount: 7999, currency: 'eur', reason: 'product_not_received', initiatedBy: 'mcp', metadata: null },
+  { status: 'processing', processor: 'stripe', amount: 12000, currency: 'usd', reason: 'product_defective', initiatedBy: 'api', metadata: { orderId: 'order_10019' } },
+  { status: 'completed', processor: 'stripe', amount: 2500, currency: 'usd', reason: 'product_defective', initiatedBy: 'api', metadata: { orderId: 'order_12345' } },
+  { status: 'failed', processor: 'stripe', amount: 89900, currency: 'usd', reason: 'fraudulent', initiatedBy: 'dashboard', metadata: { note: 'charge disputed' } },
+  { status: 'cancelled', processor: 'sandbox', amount: 1000, currency: 'gbp', reason: 'duplicate_charge', initiatedBy: 'mcp', metadata: null },
+  { status: 'completed', processor: 'sandbox', amount: 350, currency: 'usd', reason: 'requested_by_customer', initiatedBy: 'mcp', metadata: { orderId: 'order_10011' } },
+  { status: 'pending', processor: 'stripe', amount: 620, currency: 'usd', reason: 'other', initiatedBy: 'dashboard', metadata: null },
+  { status: 'completed', processor: 'stripe', amount: 15000, currency: 'usd', reason: 'product_not_received', initiatedBy: 'dashboard', metadata: null },
+  { status: 'cancelled', processor: 'stripe', amount: 4200, currency: 'usd', reason: 'requested_by_customer', initiatedBy: 'api', metadata: { ticketId: 'SUP-1180' } },
+  { status: 'failed', processor: 'sandbox', amount: 1313, currency: 'usd', reason: 'product_defective', initiatedBy: 'api', metadata: null },
+  { status: 'processing', processor: 'stripe', amount: 5600, currency: 'cad', reason: 'duplicate_charge', initiatedBy: 'mcp', metadata: { ticketId: 'SUP-1102' } },
+  { status: 'completed', processor: 'sandbox', amount: 999, currency: 'usd', reason: 'duplicate_charge', initiatedBy: 'api', metadata: null },
+  { status: 'pending', processor: 'sandbox', amount: 2750, currency: 'usd', reason: 'product_not_received', initiatedBy: 'mcp', metadata: { orderId: 'order_09987' } },
+  { status: 'completed', processor: 'stripe', amount: 3300, currency: 'eur', reason: 'requested_by_customer', initiatedBy: 'mcp', metadata: { orderId: 'order_09950' } },
+  { status: 'cancelled', processor: 'sandbox', amount: 800, currency: 'usd', reason: 'other', initiatedBy: 'dashboard', metadata: null },
+  { status: 'failed', processor: 'stripe', amount: 2100, currency: 'usd', reason: 'product_defective', initiatedBy: 'mcp', metadata: { orderId: 'order_09901' } },
+  { status: 'completed', processor: 'stripe', amount: 6400, currency: 'usd', reason: 'product_not_received', initiatedBy: 'api', metadata: { orderId: 'order_09877', ticketId: 'SUP-0998' } },
+];
+
+const PATHS: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
+  pending: [],
+  processing: ['processing'],
+  completed: ['processing', 'completed'],
+  failed: ['processing', 'failed'],
+  cancelled: ['cancelled'],
+};
+
+export function demoRefundId(index: number): string {
+  return `ref_demo${String(index + 1).padStart(8, '0')}`;
+}
+
+/** Creates the demo organization, key and refunds unless they exist. Returns what it created. */
+export function seedDemo(app: App): { created: boolean } {
+  if (app.organizations.findById(DEMO_ORGANIZATION_ID) !== null) return { created: false };
+  // Every refund is one hour older than the one before, counting back from a fixed moment.
+  const newest = Date.parse('2026-02-22T11:00:00.000Z');
+  app.db.transaction(() => {
+    app.organizations.create(DEMO_ORGANIZATION_NAME, { id: DEMO_ORGANIZATION_ID, at: '2026-01-01T00:00:00.000Z' });
+    app.apiKeys.create(DEMO_ORGANIZATION_ID, 'test', { secret: DEMO_API_KEY, at: '2026-01-01T00:00:00.000Z' });
+    DEMO_REFUNDS.forEach((demo, index) => {
+      const id = demoRefundId(index);
+      const createdMs = newest - index * 3_600_000;
+      const createdAt = new Date(createdMs).toISOString();
+      app.refunds.insert({
+        id,
+        organizationId: DEMO_ORGANIZATION_ID,
+        externalRefundId: null,
+        transactionId: `${demo.processor === 'stripe' ? 'ch_demo' : 'sbx_ch_demo'}${String(index + 1).padStart(6, '0')}`,
+        amount: demo.amount,
+        currency: demo.currency,
+        reason: demo.reason,
+        status: 'pending',
+        processor: demo.processor,
+        metadata: demo.metadata,
+        initiatedBy: demo.initiatedBy,
+        createdAt,
+        updatedAt: createdAt,
+      });
+      let from: RefundStatus = 'pending';
+      PATHS[demo.status].forEach((to, step) => {
+        const at = new Date(createdMs + (step + 1) * 60_000).toISOString();
+        const submitted = to === 'processing';
+        app.refunds.transition({
+          organizationId: DEMO_ORGANIZATION_ID,
+          refundId: id,
+          from,
+          to,
+          actor: submitted || from === 'processing' ? 'system' : demo.initiatedBy,
+          at,
+          detail: submitted ? 'demo: submitted to processor' : `demo: ${to}`,
+          ...(submitted ? { externalRefundId: `${demo.processor === 'stripe' ? 're_demo' : 'sbx_re_demo'}${String(index + 1).padStart(6, '0')}` } : {}),
+        });
+        from = to;
+      });
+    });
+  })();
+  return { created: true };
+}

@@ -1,0 +1,78 @@
+/**
+ * The closed list of error codes. Every failure a caller can see is one of these, with the same
+ * code and message whichever adapter (MCP, REST, CLI) reports it. The first four come from the
+ * API reference; the rest exist because a failure needed its own code so that an agent can act
+ * on it (retry later, fix configuration, pick a new idempotency key).
+ */
+export const ERROR_CODES = {
+  validation_error: { retryable: false, summary: 'The input broke a rule; the message names the field and the rule.' },
+  invalid_api_key: { retryable: false, summary: 'The API key is missing, unknown or revoked.' },
+  not_found: { retryable: false, summary: 'No refund with that id exists for your organization.' },
+  refund_not_cancellable: {
+    retryable: false,
+    summary: 'The refund is in a status that cannot be cancelled, or its processor refused the cancellation.',
+  },
+  processor_not_configured: {
+    retryable: false,
+    summary: "The refund's processor is not configured on this server; the message says what to set.",
+  },
+  processor_unavailable: {
+    retryable: true,
+    summary: 'The payment processor could not be reached or timed out; nothing was changed. Retry later.',
+  },
+  internal_error: { retryable: false, summary: 'An unexpected fault on our side; nothing is reported as done.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class RefundKitError extends Error {
+  readonly code: ErrorCode;
+
+  /** `message` is shown to callers as is: it must never carry secrets or internals. */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RefundKitError';
+    this.code = code;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+}
+
+export const errors = {
+  validation: (message: string) => new RefundKitError('validation_error', message),
+  notFound: () => new RefundKitError('not_found', 'Refund not found'),
+  invalidApiKey: () => new RefundKitError('invalid_api_key', 'Invalid API key'),
+  notCancellable: (status: string) =>
+    new RefundKitError('refund_not_cancellable', `Refund cannot be cancelled — status is '${status}'`),
+  processorRefusedCancel: (status: string) =>
+    new RefundKitError(
+      'refund_not_cancellable',
+      `Refund cannot be cancelled — the processor refused the cancellation; status is '${status}'`,
+    ),
+  processorNotConfigured: (processor: string, hint: string) =>
+    new RefundKitError('processor_not_configured', `Processor '${processor}' is not configured: ${hint}`),
+  processorUnavailable: (processor: string, options?: { cause?: unknown }) =>
+    new RefundKitError(
+      'processor_unavailable',
+      `Processor '${processor}' could not be reached; the refund was not changed. Retry later.`,
+      options,
+    ),
+  internal: (options?: { cause?: unknown }) =>
+    new RefundKitError('internal_error', 'Internal error', options),
+} as const;
+
+/** The reference's error body, shared by every transport. */
+export interface ErrorBody {
+  error: { message: string; code: ErrorCode };
+}
+
+export function toErrorBody(error: RefundKitError): ErrorBody {
+  return { error: { message: error.message, code: error.code } };
+}
+
+/** Anything thrown that is not ours becomes an internal_error; its details stay in the log. */
+export function asRefundKitError(error: unknown): RefundKitError {
+  return error instanceof RefundKitError ? error : errors.internal({ cause: error });
+}

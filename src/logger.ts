@@ -1,0 +1,55 @@
+/**
+ * Logs go to stderr, always: in stdio mode stdout belongs to the MCP protocol. Anything that looks
+ * like a credential is masked before it is written.
+ */
+import type { LogLevel } from './config.js';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+const SECRET_PATTERNS = [
+  /\brk_(live|test)_[A-Za-z0-9]{8,}/g,
+  /\b(sk|rk)_(live|test)_[A-Za-z0-9_]{8,}/g,
+  /\bwhsec_[A-Za-z0-9+/=]{8,}/g,
+];
+
+export function redact(text: string): string {
+  let out = text;
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, (match) => `${match.slice(0, 8)}…[redacted]`);
+  return out;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
+  const log = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void => {
+    if (ORDER[at] < ORDER[level]) return;
+    const extra = fields === undefined ? '' : ` ${safeJson(fields)}`;
+    write(redact(`${new Date().toISOString()} ${at} ${message}${extra}`) + '\n');
+  };
+  return {
+    debug: (m, f) => log('debug', m, f),
+    info: (m, f) => log('info', m, f),
+    warn: (m, f) => log('warn', m, f),
+    error: (m, f) => log('error', m, f),
+  };
+}
+
+function safeJson(fields: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(fields, (_key, value: unknown) =>
+      value instanceof Error ? { name: value.name, message: value.message } : value,
+    );
+  } catch {
+    return '{}';
+  }
+}
+
+export const silentLogger: Logger = createLogger('silent', () => undefined);

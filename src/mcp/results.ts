@@ -1,0 +1,15 @@
+/**
+ * Tool results. Data goes out twice: as structuredContent for clients that read it, and as the
+ * same JSON in a text block for those that do not. Errors carry the REST API's error body, so an
+ * agent sees the same code and message whichever way it reaches us.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { toErrorBody, type RefundKitError } from '../domain/errors.js';
+
+export function successResult(data: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
+}
+
+export function errorResult(error: RefundKitError): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(toErrorBody(error)) }] };
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { refundIdSchema, refundSchema } from '../../domain/schemas.js';
+import { defineTool } from '../tool.js';
+
+export const cancelRefundTool = defineTool({
+  name: 'cancel_refund',
+  title: 'Cancel refund',
+  description: [
+    'Cancel a refund that has not gone through yet, so that no money (or no more money) moves.',
+    'A pending refund (not yet sent to the processor) is cancelled at once and never reaches the processor.',
+    'A processing refund is cancelled only if its processor agrees (Stripe cancels only refunds still awaiting customer action);',
+    'if the processor refuses, the error refund_not_cancellable says the status the refund really has now.',
+    'Completed, failed and cancelled refunds cannot be cancelled (refund_not_cancellable).',
+    'processor_unavailable means nothing changed: try again later. processor_not_configured means the server lacks that processor.',
+    'Returns { refund } with status cancelled. Cancelling cannot be undone; confirm the refund id with get_refund first if unsure.',
+  ].join(' '),
+  inputSchema: z.strictObject({ refundId: refundIdSchema('refundId') }),
+  outputSchema: z.object({ refund: refundSchema }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  writes: true,
+  handler: async ({ refundId }, { service, caller }) => ({ refund: await service.cancel(caller, refundId) }),
+});

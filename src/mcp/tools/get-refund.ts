@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { refundIdSchema, refundSchema } from '../../domain/schemas.js';
+import { defineTool } from '../tool.js';
+
+export const getRefundTool = defineTool({
+  name: 'get_refund',
+  title: 'Get refund',
+  description: [
+    'Look up one refund by its RefundKit id (ref_ followed by 12 lowercase letters or digits) and return it with its current status.',
+    'Use it when a user quotes a refund id, or to check where a refund stands after creating or cancelling it.',
+    'Amounts are integers in the smallest currency unit (2500 = $25.00 for usd).',
+    'Status is pending (accepted, not yet sent to the processor), processing (sent, not settled), completed, failed or cancelled.',
+    'Returns { refund }. An unknown id, or a refund of another organization, is not_found.',
+    'To find refunds without an id use list_refunds; to stop a pending or processing refund use cancel_refund.',
+  ].join(' '),
+  inputSchema: z.strictObject({ refundId: refundIdSchema('refundId') }),
+  outputSchema: z.object({ refund: refundSchema }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  writes: false,
+  handler: ({ refundId }, { service, caller }) => ({ refund: service.get(caller, refundId) }),
+});

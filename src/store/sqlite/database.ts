@@ -1,0 +1,68 @@
+/**
+ * Opens the SQLite file the way every RefundKit process must: WAL so readers never block the
+ * writer, a busy timeout so several processes (Claude Desktop and an agent framework, say) can
+ * share one file, foreign keys on, and the schema migrated to the latest version.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrations as allMigrations, type Migration } from './migrations/index.js';
+
+export type SqliteDatabase = Database.Database;
+
+export interface OpenOptions {
+  /** How long a write waits for another process's lock before giving up, in milliseconds. */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+export function openDatabase(path: string, options: OpenOptions = {}): SqliteDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { readonly: options.readonly ?? false });
+  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
+  if (options.readonly !== true) {
+    db.pragma('journal_mode = WAL');
+    // FULL: a committed refund survives a power cut, not only a killed process.
+    db.pragma('synchronous = FULL');
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** Applies the migrations this file does not have yet. Safe when several processes start at once. */
+export function migrate(db: SqliteDatabase, migrations: readonly Migration[] = allMigrations): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+  )`);
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((row) => row.version),
+  );
+  const pending = migrations.filter((m) => !applied.has(m.version));
+  if (pending.length === 0) return [];
+  const done: number[] = [];
+  // IMMEDIATE takes the write lock before reading, so two processes migrating at once queue up
+  // instead of both applying the same step; the second re-checks and finds nothing to do.
+  db.transaction(() => {
+    const seen = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const migration of pending) {
+      if (seen.get(migration.version) !== undefined) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+      done.push(migration.version);
+    }
+  }).immediate();
+  return done;
+}
+
+export function schemaVersion(db: SqliteDatabase): number {
+  const row = db.prepare<[], { version: number | null }>('SELECT max(version) AS version FROM schema_migrations').get();
+  return row?.version ?? 0;
+}

@@ -1,0 +1,13 @@
+/**
+ * Numbered migrations, applied in order at open and recorded in schema_migrations. Append new
+ * ones; never edit one that has shipped.
+ */
+import * as initial from './001-initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, name: initial.name, sql: initial.sql }];
