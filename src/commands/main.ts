@@ -85,7 +85,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
         const values = flags(subArgs, { org: { type: 'string' }, mode: { type: 'string' } });
         if (values.help === true) return io.out(KEYS_HELP);
         const mode = values.mode ?? 'live';
-        if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, not '${String(mode)}'`);
+        if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, not '${mode}'`);
         return runKeysCreate(config(), required(values.org, '--org'), mode, io);
       }
       if (sub === 'revoke') {

@@ -77,7 +77,7 @@ async function invokeTool(
   const started = performance.now();
   try {
     const input = parseInput(tool.inputSchema, args);
-    const output = (await tool.handler(input, context)) as Record<string, unknown>;
+    const output = (await tool.handler(input, context));
     logger.debug('tool call', { tool: tool.name, ms: Math.round(performance.now() - started) });
     return successResult(output);
   } catch (thrown) {

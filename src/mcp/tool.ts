@@ -32,5 +32,5 @@ export interface ToolDefinition<
 export function defineTool<In extends z.ZodObject, Out extends z.ZodObject>(
   definition: ToolDefinition<In, Out>,
 ): ToolDefinition {
-  return definition as unknown as ToolDefinition;
+  return definition;
 }

@@ -76,7 +76,7 @@ const COLUMNS = `id, organization_id, external_refund_id, transaction_id, amount
   processor, metadata, initiated_by, created_at, updated_at`;
 
 export class SqliteRefundStore implements RefundStore {
-  private readonly statements = new Map<string, Statement<unknown[]>>();
+  private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -192,7 +192,7 @@ export class SqliteRefundStore implements RefundStore {
     ).run(event);
   }
 
-  private statement(key: string, sql: string): Statement<unknown[]> {
+  private statement(key: string, sql: string): Statement {
     let statement = this.statements.get(key);
     if (statement === undefined) {
       statement = this.db.prepare(sql);
