@@ -8,6 +8,7 @@ import { systemClock, type Clock, type RefundProcessor } from './domain/ports.js
 import { silentLogger, type Logger } from './logger.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
+import { StripeProcessor } from './processors/stripe.js';
 import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
 import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
@@ -47,8 +48,30 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   }
   const refunds = new SqliteRefundStore(db);
   const processorList: RefundProcessor[] = [new SandboxProcessor()];
-  const processors = new StaticProcessorRegistry(processorList, MISSING_PROCESSOR_HINTS);
-  const service = new RefundService({ store: refunds, processors, clock: options.clock ?? systemClock });
+  if (config.stripe.secretKey !== undefined) {
+    processorList.push(
+      new StripeProcessor({
+        secretKey: config.stripe.secretKey,
+        apiBase: config.stripe.apiBase,
+        timeoutMs: config.stripe.timeoutMs,
+        maxNetworkRetries: config.stripe.maxNetworkRetries,
+      }),
+    );
+  }
+  const processors = new StaticProcessorRegistry(processorList, MISSING_PROCESSOR_HINTS, config.processor);
+  const service = new RefundService({
+    store: refunds,
+    processors,
+    clock: options.clock ?? systemClock,
+    policy: {
+      holdMs: config.holdSeconds * 1000,
+      syncIntervalMs: config.syncIntervalSeconds * 1000,
+      retryBaseMs: config.retryBaseSeconds * 1000,
+      // A claim must outlast every try the Stripe client makes, with room to spare.
+      leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),
+    },
+    onBackgroundError: (message, detail) => logger.warn(message, detail),
+  });
   return {
     config,
     db,

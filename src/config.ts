@@ -16,9 +16,23 @@ export interface Config {
   /** Leaves every tool that changes something unregistered. */
   readOnly: boolean;
   logLevel: LogLevel;
+  /** The processor new refunds go to: stripe when a Stripe key is set, else the sandbox. */
+  processor: 'stripe' | 'sandbox';
   stripe: {
     secretKey: string | undefined;
+    /** Another Stripe base URL, e.g. http://127.0.0.1:12111 for a Stripe imitation in tests. */
+    apiBase: string | undefined;
+    timeoutMs: number;
+    maxNetworkRetries: number;
   };
+  /** Review window between creation and submission, in seconds (0: submit inside the create call). */
+  holdSeconds: number;
+  /** How often the background loop submits due refunds and reads statuses back (0: never). */
+  dispatchIntervalSeconds: number;
+  /** How often a processing refund's status is read back from its processor. */
+  syncIntervalSeconds: number;
+  /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
+  retryBaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -35,21 +49,71 @@ export function defaultDbPath(env: Env): string {
 }
 
 export function loadConfig(env: Env): Readonly<Config> {
+  const secretKey = parseStripeKey(env.STRIPE_SECRET_KEY);
   const config: Config = {
     dbPath: resolve(nonEmpty(env.REFUNDKIT_DB_PATH) ?? defaultDbPath(env)),
     apiKey: nonEmpty(env.REFUNDKIT_API_KEY),
     readOnly: parseBoolean('REFUNDKIT_READ_ONLY', env.REFUNDKIT_READ_ONLY),
     logLevel: parseLogLevel(env.REFUNDKIT_LOG_LEVEL),
+    processor: parseProcessor(env.REFUNDKIT_PROCESSOR, secretKey !== undefined),
     stripe: {
-      secretKey: parseStripeKey(env.STRIPE_SECRET_KEY),
+      secretKey,
+      apiBase: parseUrl('STRIPE_API_BASE', env.STRIPE_API_BASE),
+      timeoutMs: parseNumber('STRIPE_TIMEOUT_MS', env.STRIPE_TIMEOUT_MS, 20_000, { min: 100, max: 600_000, integer: true }),
+      maxNetworkRetries: parseNumber('STRIPE_MAX_NETWORK_RETRIES', env.STRIPE_MAX_NETWORK_RETRIES, 2, { min: 0, max: 10, integer: true }),
     },
+    holdSeconds: parseNumber('REFUNDKIT_HOLD_SECONDS', env.REFUNDKIT_HOLD_SECONDS, 0, { min: 0, max: 30 * 86_400 }),
+    dispatchIntervalSeconds: parseNumber('REFUNDKIT_DISPATCH_INTERVAL_SECONDS', env.REFUNDKIT_DISPATCH_INTERVAL_SECONDS, 5, { min: 0, max: 3_600 }),
+    syncIntervalSeconds: parseNumber('REFUNDKIT_SYNC_INTERVAL_SECONDS', env.REFUNDKIT_SYNC_INTERVAL_SECONDS, 60, { min: 1, max: 86_400 }),
+    retryBaseSeconds: parseNumber('REFUNDKIT_RETRY_BASE_SECONDS', env.REFUNDKIT_RETRY_BASE_SECONDS, 5, { min: 0.01, max: 3_600 }),
   };
+  if (config.processor === 'stripe' && secretKey === undefined) {
+    throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
+  }
   return Object.freeze({ ...config, stripe: Object.freeze(config.stripe) });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+function parseNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  rule: { min: number; max: number; integer?: boolean },
+): number {
+  const text = nonEmpty(raw);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer === true && !Number.isInteger(value))) {
+    const kind = rule.integer === true ? 'an integer' : 'a number';
+    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'`);
+  }
+  return value;
+}
+
+function parseUrl(name: string, raw: string | undefined): string | undefined {
+  const text = nonEmpty(raw);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as http://127.0.0.1:12111, not '${text}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http:// or https:// URL, not '${text}'`);
+  }
+  return url.origin;
+}
+
+function parseProcessor(raw: string | undefined, hasStripeKey: boolean): 'stripe' | 'sandbox' {
+  const value = nonEmpty(raw)?.toLowerCase();
+  if (value === undefined) return hasStripeKey ? 'stripe' : 'sandbox';
+  if (value === 'stripe' || value === 'sandbox') return value;
+  throw new ConfigError(`REFUNDKIT_PROCESSOR must be stripe or sandbox, not '${raw ?? ''}'`);
 }
 
 function parseBoolean(name: string, raw: string | undefined): boolean {

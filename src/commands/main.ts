@@ -3,6 +3,7 @@
  * was misused (unknown command or flag, missing value).
  */
 import { parseArgs } from 'node:util';
+import { DISPATCH_HELP, runDispatch } from './dispatch.js';
 import { INIT_HELP, runInit } from './init.js';
 import { KEYS_HELP, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { ORGS_HELP, runOrgsCreate, runOrgsList } from './orgs.js';
@@ -19,6 +20,7 @@ Usage: refundkit-mcp [command] [options]
 Commands:
   stdio                  serve MCP over stdio (the default when no command is given)
   init [--demo]          create or migrate the database; --demo adds a demo organization
+  dispatch               submit due refunds and read back due statuses once, then exit
   orgs create --name N   create an organization
   orgs list              list organizations
   keys create --org ID   create an API key  (--mode live|test, default live)
@@ -27,8 +29,10 @@ Commands:
 
 Options: --help (for any command), --version
 
-Environment: REFUNDKIT_DB_PATH, REFUNDKIT_API_KEY, REFUNDKIT_READ_ONLY, REFUNDKIT_LOG_LEVEL,
-STRIPE_SECRET_KEY (see README.md).`;
+Environment (see README.md): REFUNDKIT_DB_PATH, REFUNDKIT_API_KEY, REFUNDKIT_READ_ONLY,
+REFUNDKIT_LOG_LEVEL, REFUNDKIT_PROCESSOR, REFUNDKIT_HOLD_SECONDS, REFUNDKIT_DISPATCH_INTERVAL_SECONDS,
+REFUNDKIT_SYNC_INTERVAL_SECONDS, REFUNDKIT_RETRY_BASE_SECONDS, STRIPE_SECRET_KEY, STRIPE_API_BASE,
+STRIPE_TIMEOUT_MS, STRIPE_MAX_NETWORK_RETRIES.`;
 
 type Options = Record<string, { type: 'string' | 'boolean' }>;
 
@@ -63,6 +67,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
       const values = flags(rest, { demo: { type: 'boolean' } });
       if (values.help === true) return io.out(INIT_HELP);
       return runInit(config(), { demo: values.demo === true }, io);
+    }
+    case 'dispatch': {
+      if (flags(rest, {}).help === true) return io.out(DISPATCH_HELP);
+      return runDispatch(config(), io);
     }
     case 'orgs': {
       const [sub, ...subArgs] = rest;

@@ -4,6 +4,7 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApp } from '../app.js';
+import { startBackgroundWork, type BackgroundWork } from '../background.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createMcpServer } from '../mcp/server.js';
@@ -16,7 +17,13 @@ Claude Desktop and other MCP clients launch (see mcp.json). Logs go to stderr.`;
 
 export async function runStdio(config: Readonly<Config>): Promise<void> {
   keepStdoutForProtocol();
-  const logger = createLogger(config.logLevel);
+  // Log lines (a migration, say) are held back until the key is accepted, so that a refused
+  // start is one line on stderr.
+  let heldLines: string[] | null = [];
+  const logger = createLogger(config.logLevel, (line) => {
+    if (heldLines === null) process.stderr.write(line);
+    else heldLines.push(line);
+  });
   if (config.apiKey === undefined) {
     throw new CommandError(
       'REFUNDKIT_API_KEY is not set: create a key with `refundkit-mcp keys create --org ORG_ID`, or use the demo key printed by `refundkit-mcp init --demo`',
@@ -28,6 +35,9 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     app.close();
     throw new CommandError('REFUNDKIT_API_KEY is unknown or revoked (invalid_api_key): check the key and REFUNDKIT_DB_PATH');
   }
+  const held = heldLines;
+  heldLines = null;
+  for (const line of held) process.stderr.write(line);
   const server = createMcpServer({
     service: app.service,
     caller: { organizationId: identity.organizationId, actor: 'mcp' },
@@ -36,15 +46,19 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   });
   const transport = new StdioServerTransport();
 
+  const running: { background?: BackgroundWork } = {};
   let closing = false;
   const shutdown = (why: string): void => {
     if (closing) return;
     closing = true;
     logger.info('shutting down', { why });
-    void server.close().finally(() => {
-      app.close();
-      process.exit(0);
-    });
+    // Let a submission in flight record its outcome before the database closes.
+    void (running.background?.stop() ?? Promise.resolve())
+      .then(() => server.close())
+      .finally(() => {
+        app.close();
+        process.exit(0);
+      });
   };
   // The client closing our stdin (or going away while we answer) is the normal end of a session.
   process.stdin.on('end', () => shutdown('stdin closed'));
@@ -53,6 +67,8 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   await server.connect(transport);
+  // Started after connect, so the client's first messages never wait behind it.
+  running.background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
   logger.info('serving MCP over stdio', {
     organizationId: identity.organizationId,
     database: config.dbPath,

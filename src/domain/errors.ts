@@ -12,6 +12,14 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'The refund is in a status that cannot be cancelled, or its processor refused the cancellation.',
   },
+  idempotency_conflict: {
+    retryable: false,
+    summary: 'The idempotency key was already used with different arguments; use a new key for a new refund.',
+  },
+  refund_busy: {
+    retryable: true,
+    summary: 'The refund is being submitted to its processor at this moment; retry in a few seconds.',
+  },
   processor_not_configured: {
     retryable: false,
     summary: "The refund's processor is not configured on this server; the message says what to set.",
@@ -50,6 +58,16 @@ export const errors = {
     new RefundKitError(
       'refund_not_cancellable',
       `Refund cannot be cancelled — the processor refused the cancellation; status is '${status}'`,
+    ),
+  idempotencyConflict: () =>
+    new RefundKitError(
+      'idempotency_conflict',
+      'idempotencyKey was already used for a refund with different arguments; use a new key for a new refund',
+    ),
+  refundBusy: () =>
+    new RefundKitError(
+      'refund_busy',
+      'Refund is being submitted to its processor at this moment; retry in a few seconds',
     ),
   processorNotConfigured: (processor: string, hint: string) =>
     new RefundKitError('processor_not_configured', `Processor '${processor}' is not configured: ${hint}`),

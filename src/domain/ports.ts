@@ -2,7 +2,7 @@
  * What the domain needs from the outside world. Adapters (SQLite, Stripe, the sandbox) implement
  * these; the domain never imports them.
  */
-import type { Actor, Refund, RefundStatus } from './refund.js';
+import type { Actor, Initiator, Refund, RefundMetadata, RefundReason, RefundStatus } from './refund.js';
 
 export interface ListFilter {
   status?: RefundStatus;
@@ -25,7 +25,45 @@ export interface StatusChange {
   detail?: string | null;
   /** Set together with the status, for example the processor's refund id at submission. */
   externalRefundId?: string;
+  /** Only apply the change while this claim holds the refund (the submitting worker's token). */
+  claimToken?: string;
+  /**
+   * Only apply it if no submission was ever started: a refund the processor may have seen must
+   * not be cancelled locally.
+   */
+  neverSubmitted?: boolean;
+  /** When the processor should next be asked for this refund's status; null stops asking. */
+  nextSyncAt?: string | null;
 }
+
+/** A refund as it is first written. */
+export interface RefundDraft {
+  id: string;
+  organizationId: string;
+  transactionId: string;
+  amount: number;
+  currency: string;
+  reason: RefundReason;
+  processor: string;
+  metadata: RefundMetadata | null;
+  initiatedBy: Initiator;
+  createdAt: string;
+  /** When the dispatcher may first submit it (created + hold window); null: held until cancelled. */
+  submitAt: string | null;
+  idempotencyKey: string | null;
+  /** A digest of the create arguments, to tell a replay from a conflicting reuse of the key. */
+  requestFingerprint: string | null;
+}
+
+/** What the dispatcher knows about a pending refund it is about to submit. */
+export interface Claim {
+  refund: Refund;
+  token: string;
+  /** 1 for the first submission; more means an earlier attempt may have reached the processor. */
+  attempt: number;
+}
+
+export type CreateResult = { created: true; refund: Refund } | { created: false; refund: Refund; fingerprint: string | null };
 
 export interface RefundStore {
   findById(organizationId: string, refundId: string): Refund | null;
@@ -33,10 +71,30 @@ export interface RefundStore {
   list(organizationId: string, filter: ListFilter, page: Page): Refund[];
   /**
    * Moves a refund from `change.from` to `change.to` and appends its audit event, atomically,
-   * only if the refund is still in `change.from`. Returns the updated refund, or null when
-   * another writer got there first (the caller re-reads and decides).
+   * only if the refund is still in `change.from` (and, for a pending refund, no submission holds
+   * it unless `change.claimToken` is that submission's). Returns the updated refund, or null
+   * when another writer got there first (the caller re-reads and decides).
    */
   transition(change: StatusChange): Refund | null;
+  /**
+   * Inserts the refund with its creation event, unless the organization already has a refund with
+   * the same idempotency key: then returns that one, untouched, with its fingerprint.
+   */
+  create(refund: RefundDraft): CreateResult;
+  /** Atomically claims one pending refund for submission, if it is due and nobody holds it. */
+  claimForSubmission(refundId: string, token: string, now: string, leaseUntil: string): Claim | null;
+  /** Pending refunds due for submission (any organization), oldest first. */
+  dueForSubmission(now: string, limit: number): Array<{ organizationId: string; id: string }>;
+  /** Claims a pending refund so that no dispatcher submits it while a cancellation checks it. */
+  claimForCancel(refundId: string, token: string, now: string, leaseUntil: string): Refund | null;
+  /** Gives a claimed refund back after a failed attempt, to be retried at `retryAt`. */
+  releaseClaim(refundId: string, token: string, retryAt: string | null, error: string | null): void;
+  /** What is known of the claim on a pending refund (whether a submission is in flight). */
+  submissionState(refundId: string, now: string): { attempts: number; claimed: boolean } | null;
+  /** Refunds whose status should be read back from their processor now (any organization). */
+  dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }>;
+  /** Records that a refund's status was read and when to read it next (null: stop). */
+  scheduleSync(refundId: string, nextSyncAt: string | null): void;
 }
 
 /** What a processor said when asked to cancel a refund it holds. */
@@ -45,13 +103,37 @@ export type CancelOutcome =
   /** Refused: `status` is where the refund really stands at the processor now. */
   | { accepted: false; status: RefundStatus; reason: string };
 
+/** What came of sending a refund to its processor. */
+export type SubmitOutcome =
+  | { kind: 'submitted'; externalRefundId: string; status: RefundStatus; detail?: string }
+  /** The processor refused the refund for good (already refunded, disputed, unknown charge…). */
+  | { kind: 'rejected'; reason: string };
+
+export interface ProcessorStatus {
+  status: RefundStatus;
+  detail?: string;
+}
+
 export interface RefundProcessor {
   readonly name: string;
+  /**
+   * Sends the refund to the processor. `attempt > 1` means an earlier attempt may have reached it:
+   * the processor must then find that refund rather than create a second one. Throws a
+   * `processor_unavailable` RefundKitError on an outage (the refund stays pending).
+   */
+  submit(refund: Refund, attempt: number): Promise<SubmitOutcome>;
+  /** The refund as the processor holds it now. Throws processor_unavailable on an outage. */
+  retrieve(refund: Refund): Promise<ProcessorStatus>;
   /**
    * Asks the processor to cancel a refund it holds. Throws a `processor_unavailable`
    * RefundKitError when the processor cannot be reached, so the caller changes nothing.
    */
   cancel(refund: Refund): Promise<CancelOutcome>;
+  /**
+   * For a pending refund whose earlier submission may have reached the processor: the processor's
+   * record of it, or null when it never arrived.
+   */
+  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null>;
 }
 
 export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: false; hint: string };
@@ -59,6 +141,8 @@ export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: f
 export interface ProcessorRegistry {
   /** Unknown or unconfigured processors come back with a hint saying what to configure. */
   lookup(name: string): ProcessorLookup;
+  /** The processor new refunds go to. */
+  readonly defaultProcessor: string;
 }
 
 export interface Clock {

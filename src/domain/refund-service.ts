@@ -1,16 +1,24 @@
 /**
  * The refund use cases. Adapters validate input at the edge, say who is acting, and call one
  * method here; every business rule lives in this class.
+ *
+ * Money safety rests on three habits: every status change is conditional on the status we read
+ * (so racing writers produce one outcome); a pending refund is only sent to its processor under
+ * a claim (so two processes never submit it together); and the processor is always given an
+ * idempotency key derived from our refund id (so a retry after a crash cannot refund twice).
  */
-import { errors } from './errors.js';
-import type { Clock, ListFilter, ProcessorRegistry, RefundStore } from './ports.js';
-import type { Actor, Refund } from './refund.js';
-import type { ListQuery } from './schemas.js';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asRefundKitError, errors } from './errors.js';
+import { newRefundId, randomString } from './ids.js';
+import type { Claim, Clock, ListFilter, ProcessorRegistry, RefundProcessor, RefundStore } from './ports.js';
+import type { Initiator, Refund, RefundStatus } from './refund.js';
+import type { CreateRefundInput, ListQuery } from './schemas.js';
 
 /** The caller as the adapter established it: which organization, acting through which channel. */
 export interface Caller {
   organizationId: string;
-  actor: Actor;
+  actor: Initiator;
 }
 
 export interface RefundPage {
@@ -21,21 +29,63 @@ export interface RefundPage {
   nextOffset: number | null;
 }
 
+/** Timing rules for submission and status sync, all in milliseconds. */
+export interface SubmissionPolicy {
+  /** Review window between creation and submission; 0 submits inside the create call. */
+  holdMs: number;
+  /** How long a claim protects a submission in flight; must outlast the processor's timeouts. */
+  leaseMs: number;
+  /** First retry delay after an outage; it triples with each attempt up to maxRetryMs. */
+  retryBaseMs: number;
+  maxRetryMs: number;
+  /** How often a processing refund's status is read back from its processor. */
+  syncIntervalMs: number;
+  /** Completed refunds are re-read this often, for completedWatchMs, to catch late failures. */
+  completedRecheckMs: number;
+  completedWatchMs: number;
+  /** How long a cancel waits for a submission in flight before answering refund_busy. */
+  cancelWaitMs: number;
+}
+
+export const DEFAULT_POLICY: SubmissionPolicy = {
+  holdMs: 0,
+  leaseMs: 120_000,
+  retryBaseMs: 5_000,
+  maxRetryMs: 15 * 60_000,
+  syncIntervalMs: 60_000,
+  completedRecheckMs: 6 * 3_600_000,
+  completedWatchMs: 7 * 24 * 3_600_000,
+  cancelWaitMs: 5_000,
+};
+
 export interface RefundServiceDeps {
   store: RefundStore;
   processors: ProcessorRegistry;
   clock: Clock;
+  policy?: Partial<SubmissionPolicy>;
+  /** Told about faults that do not reach a caller (a background submission that failed). */
+  onBackgroundError?: (message: string, detail: Record<string, unknown>) => void;
+}
+
+export interface PassResult {
+  submitted: number;
+  synced: number;
+  changed: number;
 }
 
 export class RefundService {
   private readonly store: RefundStore;
   private readonly processors: ProcessorRegistry;
   private readonly clock: Clock;
+  private readonly policy: SubmissionPolicy;
+  private readonly report: (message: string, detail: Record<string, unknown>) => void;
 
   constructor(deps: RefundServiceDeps) {
     this.store = deps.store;
     this.processors = deps.processors;
     this.clock = deps.clock;
+    this.policy = { ...DEFAULT_POLICY, ...deps.policy };
+    this.report = deps.onBackgroundError ?? (() => undefined);
   }
 
   get(caller: Caller, refundId: string): Refund {
@@ -60,67 +110,300 @@ export class RefundService {
   }
 
   /**
-   * Cancels a pending refund locally, or asks the processor to cancel a processing one. Every
-   * write is conditional on the status we read, so when two callers race exactly one wins and
-   * the other is told the status the winner left.
+   * Records a new pending refund and, without a hold window, submits it at once. With an
+   * idempotency key, a repeat with the same arguments returns the first refund (as it is now)
+   * and creates nothing; the same key with other arguments is idempotency_conflict.
+   */
+  async create(caller: Caller, input: CreateRefundInput): Promise<Refund> {
+    const now = this.clock.now();
+    const fingerprint = fingerprintOf(input);
+    const result = this.store.create({
+      id: newRefundId(),
+      organizationId: caller.organizationId,
+      transactionId: input.transactionId,
+      amount: input.amount,
+      currency: input.currency ?? 'usd',
+      reason: input.reason,
+      processor: this.processors.defaultProcessor,
+      metadata: input.metadata ?? null,
+      initiatedBy: caller.actor,
+      createdAt: now.toISOString(),
+      submitAt: new Date(now.getTime() + this.policy.holdMs).toISOString(),
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestFingerprint: input.idempotencyKey === undefined ? null : fingerprint,
+    });
+    if (!result.created) {
+      if (result.fingerprint !== fingerprint) throw errors.idempotencyConflict();
+      return result.refund;
+    }
+    if (this.policy.holdMs > 0) return result.refund;
+    const claim = this.store.claimForSubmission(result.refund.id, newClaimToken(), this.nowIso(), this.leaseUntil());
+    if (claim !== null) await this.submitClaimed(claim);
+    return this.get(caller, result.refund.id);
+  }
+
+  /**
+   * Cancels a pending refund locally, or asks the processor to cancel a processing one. When two
+   * callers race, exactly one wins and the other is told the status the winner left.
    */
   async cancel(caller: Caller, refundId: string): Promise<Refund> {
-    const refund = this.get(caller, refundId);
-    if (refund.status === 'pending') {
+    const deadline = Date.now() + this.policy.cancelWaitMs;
+    for (;;) {
+      const refund = this.get(caller, refundId);
+      if (refund.status === 'processing') return this.cancelAtProcessor(caller, refund);
+      if (refund.status !== 'pending') throw errors.notCancellable(refund.status);
+      const state = this.store.submissionState(refundId, this.nowIso());
+      if (state?.claimed === true) {
+        // A submission is in flight; its outcome decides how to cancel. It is usually quick.
+        if (Date.now() >= deadline) throw errors.refundBusy();
+        await sleep(100);
+        continue;
+      }
+      if (state !== null && state.attempts > 0) return this.cancelAfterAttempt(caller, refund);
       const cancelled = this.store.transition({
         organizationId: caller.organizationId,
         refundId,
         from: 'pending',
         to: 'cancelled',
         actor: caller.actor,
-        at: this.now(),
-        detail: 'cancelled before submission to the processor',
+        at: this.nowIso(),
+        detail: 'cancelled before submission; the processor never saw it',
+        neverSubmitted: true,
       });
       if (cancelled !== null) return cancelled;
-      // Lost a race. If the refund was submitted meanwhile, cancelling it is still possible.
-      const current = this.get(caller, refundId);
-      if (current.status === 'processing') return this.cancelAtProcessor(caller, current);
-      throw errors.notCancellable(current.status);
+      // Lost a race (cancelled, or claimed for submission meanwhile): look again.
     }
-    if (refund.status === 'processing') return this.cancelAtProcessor(caller, refund);
-    throw errors.notCancellable(refund.status);
   }
 
-  private async cancelAtProcessor(caller: Caller, refund: Refund): Promise<Refund> {
+  /** Submits every pending refund that is due, in this process. Safe to run in many processes. */
+  async submitDue(limit = 50): Promise<number> {
+    let submitted = 0;
+    for (const due of this.store.dueForSubmission(this.nowIso(), limit)) {
+      const claim = this.store.claimForSubmission(due.id, newClaimToken(), this.nowIso(), this.leaseUntil());
+      if (claim === null) continue; // another process took it
+      await this.submitClaimed(claim);
+      submitted += 1;
+    }
+    return submitted;
+  }
+
+  /** Reads back the status of refunds whose sync is due and records any change. */
+  async syncDue(limit = 50): Promise<{ synced: number; changed: number }> {
+    let synced = 0;
+    let changed = 0;
+    for (const due of this.store.dueForSync(this.nowIso(), limit)) {
+      const refund = this.store.findById(due.organizationId, due.id);
+      if (refund === null) continue;
+      const found = this.processors.lookup(refund.processor);
+      if (!found.ok) {
+        this.store.scheduleSync(refund.id, this.after(this.policy.completedRecheckMs));
+        continue;
+      }
+      try {
+        const remote = await found.processor.retrieve(refund);
+        synced += 1;
+        if (this.applyProcessorStatus(refund, remote.status, `status read from ${refund.processor}${remote.detail === undefined ? '' : `: ${remote.detail}`}`)) {
+          changed += 1;
+        }
+      } catch (error) {
+        this.report('status sync failed', { refundId: refund.id, error: asRefundKitError(error).message });
+        this.store.scheduleSync(refund.id, this.after(this.policy.syncIntervalMs));
+      }
+    }
+    return { synced, changed };
+  }
+
+  /** One pass of background work: submissions first, then status reads. */
+  async runPass(limit = 50): Promise<PassResult> {
+    const submitted = await this.submitDue(limit);
+    const { synced, changed } = await this.syncDue(limit);
+    return { submitted, synced, changed };
+  }
+
+  /**
+   * Records a status the processor reports (a status read, a webhook). Illegal or stale moves
+   * are ignored; returns whether the refund changed.
+   */
+  applyProcessorStatus(refund: Refund, status: RefundStatus, detail: string): boolean {
+    const current = this.store.findById(refund.organizationId, refund.id) ?? refund;
+    if (current.status === status) {
+      this.store.scheduleSync(current.id, this.nextSyncFor(current));
+      return false;
+    }
+    const moved = this.store.transition({
+      organizationId: current.organizationId,
+      refundId: current.id,
+      from: current.status,
+      to: status,
+      actor: 'system',
+      at: this.nowIso(),
+      detail,
+      nextSyncAt: this.nextSyncFor({ status, updatedAt: this.nowIso() }),
+    });
+    if (moved === null) this.store.scheduleSync(current.id, this.nextSyncFor(current));
+    return moved !== null;
+  }
+
+  private async submitClaimed(claim: Claim): Promise<void> {
+    const { refund, token, attempt } = claim;
     const found = this.processors.lookup(refund.processor);
-    if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
-    const outcome = await found.processor.cancel(refund);
-    if (outcome.accepted) {
+    if (!found.ok) {
+      const message = `processor '${refund.processor}' is not configured: ${found.hint}`;
+      this.store.releaseClaim(refund.id, token, this.after(this.policy.maxRetryMs), message);
+      this.report('submission postponed', { refundId: refund.id, reason: message });
+      return;
+    }
+    let outcome;
+    try {
+      outcome = await found.processor.submit(refund, attempt);
+    } catch (error) {
+      const failure = asRefundKitError(error);
+      const delay = Math.min(this.policy.maxRetryMs, this.policy.retryBaseMs * 3 ** (attempt - 1));
+      this.store.releaseClaim(refund.id, token, this.after(delay), failure.message);
+      this.report('submission failed; will retry', { refundId: refund.id, attempt, error: failure.message, retryInMs: delay });
+      return;
+    }
+    const at = this.nowIso();
+    const moved =
+      outcome.kind === 'rejected'
+        ? this.store.transition({
+            organizationId: refund.organizationId,
+            refundId: refund.id,
+            from: 'pending',
+            to: 'failed',
+            actor: 'system',
+            at,
+            detail: `rejected by ${refund.processor}: ${outcome.reason}`,
+            claimToken: token,
+            nextSyncAt: null,
+          })
+        : this.store.transition({
+            organizationId: refund.organizationId,
+            refundId: refund.id,
+            from: 'pending',
+            to: outcome.status === 'pending' ? 'processing' : outcome.status,
+            actor: 'system',
+            at,
+            detail: `submitted to ${refund.processor} as ${outcome.externalRefundId}${outcome.detail === undefined ? '' : `: ${outcome.detail}`}`,
+            externalRefundId: outcome.externalRefundId,
+            claimToken: token,
+            nextSyncAt: this.nextSyncFor({ status: outcome.status, updatedAt: at }),
+          });
+    if (moved === null) {
+      // Our claim ran out while the processor answered and someone else took over; the next
+      // holder finds the processor's refund through findSubmitted, so nothing is lost.
+      this.report('submission outcome not recorded: claim lost', { refundId: refund.id, attempt });
+    }
+  }
+
+  private async cancelAtProcessor(caller: Caller, refund: Refund, processor?: RefundProcessor): Promise<Refund> {
+    let target = processor;
+    if (target === undefined) {
+      const found = this.processors.lookup(refund.processor);
+      if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
+      target = found.processor;
+    }
+    const outcome = await target.cancel(refund);
+    if (outcome.accepted || outcome.status === 'cancelled') {
       const cancelled = this.store.transition({
         organizationId: caller.organizationId,
         refundId: refund.id,
-        from: 'processing',
+        from: refund.status,
         to: 'cancelled',
         actor: caller.actor,
-        at: this.now(),
+        at: this.nowIso(),
         detail: `cancellation accepted by ${refund.processor}`,
+        nextSyncAt: null,
       });
       if (cancelled !== null) return cancelled;
       throw errors.notCancellable(this.get(caller, refund.id).status);
     }
     // Refused: record where the refund really stands, then tell the caller the truth.
-    let status = refund.status;
-    if (outcome.status !== refund.status) {
-      const moved = this.store.transition({
-        organizationId: caller.organizationId,
-        refundId: refund.id,
-        from: refund.status,
-        to: outcome.status,
-        actor: 'system',
-        at: this.now(),
-        detail: `${refund.processor} refused the cancellation: ${outcome.reason}`,
-      });
-      status = moved?.status ?? this.get(caller, refund.id).status;
-    }
-    throw errors.processorRefusedCancel(status);
+    this.applyProcessorStatus(refund, outcome.status, `${refund.processor} refused the cancellation: ${outcome.reason}`);
+    throw errors.processorRefusedCancel(this.get(caller, refund.id).status);
   }
 
-  private now(): string {
+  /**
+   * A pending refund whose earlier submission was interrupted (an outage, a crash) may already
+   * exist at the processor. Hold it against the dispatcher, ask the processor, and cancel
+   * whatever is really there.
+   */
+  private async cancelAfterAttempt(caller: Caller, refund: Refund): Promise<Refund> {
+    const found = this.processors.lookup(refund.processor);
+    if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
+    const token = newClaimToken();
+    const held = this.store.claimForCancel(refund.id, token, this.nowIso(), this.leaseUntil());
+    if (held === null) throw errors.refundBusy();
+    let remote;
+    try {
+      remote = await found.processor.findSubmitted(held);
+    } catch (error) {
+      this.store.releaseClaim(refund.id, token, null, asRefundKitError(error).message);
+      throw error;
+    }
+    if (remote === null) {
+      const cancelled = this.store.transition({
+        organizationId: caller.organizationId,
+        refundId: refund.id,
+        from: 'pending',
+        to: 'cancelled',
+        actor: caller.actor,
+        at: this.nowIso(),
+        detail: `cancelled; ${refund.processor} confirmed it never received the refund`,
+        claimToken: token,
+      });
+      if (cancelled !== null) return cancelled;
+      throw errors.notCancellable(this.get(caller, refund.id).status);
+    }
+    const at = this.nowIso();
+    const adopted = this.store.transition({
+      organizationId: caller.organizationId,
+      refundId: refund.id,
+      from: 'pending',
+      to: remote.status === 'pending' ? 'processing' : remote.status,
+      actor: 'system',
+      at,
+      detail: `found at ${refund.processor} as ${remote.externalRefundId} after an interrupted submission`,
+      externalRefundId: remote.externalRefundId,
+      claimToken: token,
+      nextSyncAt: this.nextSyncFor({ status: remote.status, updatedAt: at }),
+    });
+    if (adopted === null) throw errors.refundBusy();
+    if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, found.processor);
+    throw errors.notCancellable(adopted.status);
+  }
+
+  /** When the processor should next be asked about a refund in this status, if ever. */
+  private nextSyncFor(refund: { status: RefundStatus; updatedAt: string }): string | null {
+    if (refund.status === 'processing') return this.after(this.policy.syncIntervalMs);
+    if (refund.status === 'completed') {
+      const watchEnds = Date.parse(refund.updatedAt) + this.policy.completedWatchMs;
+      const next = this.clock.now().getTime() + this.policy.completedRecheckMs;
+      return next <= watchEnds ? new Date(next).toISOString() : null;
+    }
+    return null;
+  }
+
+  private nowIso(): string {
     return this.clock.now().toISOString();
   }
+
+  private after(ms: number): string {
+    return new Date(this.clock.now().getTime() + ms).toISOString();
+  }
+
+  private leaseUntil(): string {
+    return this.after(this.policy.leaseMs);
+  }
+}
+
+function newClaimToken(): string {
+  return randomString(16);
+}
+
+/** The same arguments give the same digest, whatever order metadata keys came in. */
+function fingerprintOf(input: CreateRefundInput): string {
+  const metadata = input.metadata === undefined ? null : Object.fromEntries(Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const canonical = JSON.stringify([input.transactionId, input.amount, input.currency ?? 'usd', input.reason, metadata]);
+  return createHash('sha256').update(canonical).digest('hex');
 }

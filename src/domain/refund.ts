@@ -19,6 +19,20 @@ export type Actor = (typeof ACTORS)[number];
 
 export type RefundMetadata = Record<string, string>;
 
+/**
+ * Why a refund is made: a closed list, kept verbatim in our record. The reference's own examples
+ * (product_defective, duplicate_charge) are here; processors get their nearest reason, if any.
+ */
+export const REFUND_REASONS = [
+  'duplicate_charge',
+  'fraudulent',
+  'requested_by_customer',
+  'product_defective',
+  'product_not_received',
+  'other',
+] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+
 export interface Refund {
   id: string;
   organizationId: string;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { errors, type RefundKitError } from './errors.js';
-import { INITIATORS, REFUND_STATUSES } from './refund.js';
+import { INITIATORS, REFUND_REASONS, REFUND_STATUSES } from './refund.js';
 
 export const REFUND_ID_PATTERN = /^ref_[a-z0-9]{12}$/;
 export const PROCESSOR_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
@@ -46,6 +46,64 @@ export interface ListQuery {
 
 export const metadataSchema = z.record(z.string(), z.string());
 
+/** Stripe's limits for metadata, applied to every refund so that any processor can carry it. */
+/** Stripe allows 50 keys; two are ours (refundkit_refund_id, refundkit_reason). */
+export const METADATA_LIMITS = { keys: 48, keyLength: 40, valueLength: 500 } as const;
+export const AMOUNT_LIMITS = { min: 1, max: 99_999_999 } as const;
+
+const transactionRule =
+  "transactionId must be a Stripe charge id (ch_…) or payment intent id (pi_…): the prefix, then letters, digits or '_'";
+const amountRule = `Amount must be an integer number of minor units between ${AMOUNT_LIMITS.min} and ${AMOUNT_LIMITS.max} (2500 = $25.00)`;
+const currencyRule = 'Currency must be a three-letter ISO 4217 code, e.g. usd';
+const reasonRule = `Reason must be one of: ${REFUND_REASONS.join(', ')}`;
+const idempotencyRule = "idempotencyKey must be 1 to 255 characters of letters, digits, '-', '_', ':' or '.'";
+const metadataRule = `Metadata must be an object of at most ${METADATA_LIMITS.keys} string values, keys of 1 to ${METADATA_LIMITS.keyLength} characters without '[' or ']' and not starting with 'refundkit_', values of at most ${METADATA_LIMITS.valueLength} characters`;
+
+export const createRefundInputSchema = z.strictObject({
+  transactionId: z
+    .string({ error: (issue) => (issue.input === undefined ? 'transactionId is required' : transactionRule) })
+    .regex(/^(ch|pi)_[A-Za-z0-9_]{1,250}$/, { error: transactionRule })
+    .describe('The Stripe charge (ch_…) or payment intent (pi_…) to refund'),
+  amount: z
+    .number({ error: (issue) => (issue.input === undefined ? 'Amount is required' : amountRule) })
+    .int({ error: amountRule })
+    .min(AMOUNT_LIMITS.min, { error: amountRule })
+    .max(AMOUNT_LIMITS.max, { error: amountRule })
+    .describe('Amount to refund in the smallest currency unit: 2500 = $25.00 for usd'),
+  currency: z
+    .string({ error: currencyRule })
+    .regex(/^[A-Za-z]{3}$/, { error: currencyRule })
+    .transform((value) => value.toLowerCase())
+    .optional()
+    .describe('Three-letter ISO currency code of the original charge (default usd)'),
+  reason: z
+    .enum(REFUND_REASONS, {
+      error: (issue) => (issue.input === undefined ? `Reason is required: one of ${REFUND_REASONS.join(', ')}` : reasonRule),
+    })
+    .describe('Why the refund is made'),
+  metadata: z
+    .record(
+      z
+        .string({ error: metadataRule })
+        .min(1, { error: metadataRule })
+        .max(METADATA_LIMITS.keyLength, { error: metadataRule })
+        .regex(/^[^[\]]+$/, { error: metadataRule })
+        .refine((key) => !key.startsWith('refundkit_'), { error: metadataRule }),
+      z.string({ error: metadataRule }).max(METADATA_LIMITS.valueLength, { error: metadataRule }),
+      { error: metadataRule },
+    )
+    .refine((value) => Object.keys(value).length <= METADATA_LIMITS.keys, { error: metadataRule })
+    .optional()
+    .describe('Your own string key-value pairs, e.g. { "orderId": "order_123" } (Stripe limits apply)'),
+  idempotencyKey: z
+    .string({ error: idempotencyRule })
+    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: idempotencyRule })
+    .optional()
+    .describe('Any unique string for this refund; repeating the call with the same key and arguments returns the first refund instead of creating another'),
+});
+
+export type CreateRefundInput = z.output<typeof createRefundInputSchema>;
+
 export const refundSchema = z.object({
   id: z.string().describe('RefundKit refund id (ref_…)'),
   organizationId: z.string().describe('The organization that owns this refund'),
@@ -56,7 +114,7 @@ export const refundSchema = z.object({
   transactionId: z.string().describe('The original charge or payment the refund returns money from'),
   amount: z.number().int().describe('Amount in the smallest currency unit (cents for usd)'),
   currency: z.string().describe('Three-letter ISO currency code, lowercase'),
-  reason: z.string().describe('Why the refund was made'),
+  reason: z.string().describe(`Why the refund was made: ${REFUND_REASONS.join(', ')}`),
   status: statusSchema.describe('pending, processing, completed, failed or cancelled'),
   processor: z.string().describe('Payment processor that moves the money, e.g. stripe or sandbox'),
   metadata: metadataSchema.nullable().describe('Custom key-value data, or null'),

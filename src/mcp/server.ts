@@ -21,11 +21,17 @@ export interface McpServerOptions {
 }
 
 const INSTRUCTIONS = [
-  'RefundKit: look up, list and cancel the refunds of one organization (the one the API key belongs to).',
+  'RefundKit: look up, list, create and cancel the refunds of one organization (the one the API key belongs to).',
   'Amounts are integers in the smallest currency unit (2500 = $25.00 for usd).',
   'A failed call returns isError with text {"error":{"message","code"}};',
-  `codes: ${Object.keys(ERROR_CODES).join(', ')}. Only processor_unavailable is worth retrying as is.`,
+  `codes: ${Object.keys(ERROR_CODES).join(', ')}. Only ${retryableCodes().join(' and ')} are worth retrying as is (for create_refund, with the same idempotencyKey).`,
 ].join(' ');
+
+function retryableCodes(): string[] {
+  return Object.entries(ERROR_CODES)
+    .filter(([, info]) => info.retryable)
+    .map(([code]) => code);
+}
 
 export function createMcpServer(options: McpServerOptions): McpServer {
   const logger = options.logger ?? silentLogger;

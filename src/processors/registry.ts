@@ -7,11 +7,18 @@ import type { ProcessorLookup, ProcessorRegistry, RefundProcessor } from '../dom
 export class StaticProcessorRegistry implements ProcessorRegistry {
   private readonly configured = new Map<string, RefundProcessor>();
 
+  readonly defaultProcessor: string;
+
   constructor(
     processors: readonly RefundProcessor[],
     private readonly missingHints: Readonly<Record<string, string>> = {},
+    defaultProcessor?: string,
   ) {
     for (const processor of processors) this.configured.set(processor.name, processor);
+    const fallback = processors[0]?.name;
+    const chosen = defaultProcessor ?? fallback;
+    if (chosen === undefined) throw new Error('at least one processor must be configured');
+    this.defaultProcessor = chosen;
   }
 
   lookup(name: string): ProcessorLookup {

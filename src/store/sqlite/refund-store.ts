@@ -2,7 +2,15 @@
  * Refunds and their audit events in SQLite. Every status change is one IMMEDIATE transaction:
  * a conditional UPDATE (`WHERE status = from`) that must change exactly one row, then the event.
  */
-import type { ListFilter, Page, RefundStore, StatusChange } from '../../domain/ports.js';
+import type {
+  Claim,
+  CreateResult,
+  ListFilter,
+  Page,
+  RefundDraft,
+  RefundStore,
+  StatusChange,
+} from '../../domain/ports.js';
 import {
   canTransition,
   isActor,
@@ -117,11 +125,19 @@ export class SqliteRefundStore implements RefundStore {
     if (!canTransition(change.from, change.to)) {
       throw new Error(`illegal refund status transition ${change.from} -> ${change.to}`);
     }
+    // Leaving pending ends any claim and the submission schedule; a pending refund held by a
+    // live claim moves only for the claim's holder.
     const update = this.statement(
       'transition',
       `UPDATE refunds
-       SET status = @to, updated_at = @at, external_refund_id = coalesce(@externalRefundId, external_refund_id)
-       WHERE id = @refundId AND organization_id = @organizationId AND status = @from`,
+       SET status = @to, updated_at = @at,
+           external_refund_id = coalesce(@externalRefundId, external_refund_id),
+           claim_token = NULL, claim_expires_at = NULL, next_attempt_at = NULL,
+           next_sync_at = CASE WHEN @setSync = 1 THEN @nextSyncAt ELSE next_sync_at END
+       WHERE id = @refundId AND organization_id = @organizationId AND status = @from
+         AND (@claimToken IS NULL OR claim_token = @claimToken)
+         AND (@claimToken IS NOT NULL OR claim_token IS NULL OR claim_expires_at < @at)
+         AND (@neverSubmitted = 0 OR attempts = 0)`,
     );
     const run = this.db.transaction((c: StatusChange): boolean => {
       const result = update.run({
@@ -131,6 +147,10 @@ export class SqliteRefundStore implements RefundStore {
         refundId: c.refundId,
         organizationId: c.organizationId,
         from: c.from,
+        claimToken: c.claimToken ?? null,
+        neverSubmitted: c.neverSubmitted === true ? 1 : 0,
+        setSync: c.nextSyncAt === undefined ? 0 : 1,
+        nextSyncAt: c.nextSyncAt ?? null,
       });
       if (result.changes !== 1) return false;
       this.appendEvent({
@@ -149,7 +169,118 @@ export class SqliteRefundStore implements RefundStore {
     return run.immediate(change) ? this.findById(change.organizationId, change.refundId) : null;
   }
 
-  /** Writes a new refund and its creation event in one transaction. */
+  create(draft: RefundDraft): CreateResult {
+    const findByKey = this.statement(
+      'findByIdempotencyKey',
+      `SELECT id, request_fingerprint FROM refunds WHERE organization_id = ? AND idempotency_key = ?`,
+    );
+    const insert = this.statement(
+      'create',
+      `INSERT INTO refunds (id, organization_id, external_refund_id, transaction_id, amount, currency, reason, status,
+         processor, metadata, initiated_by, created_at, updated_at, idempotency_key, request_fingerprint, next_attempt_at)
+       VALUES (@id, @organizationId, NULL, @transactionId, @amount, @currency, @reason, 'pending', @processor, @metadata,
+         @initiatedBy, @createdAt, @createdAt, @idempotencyKey, @requestFingerprint, @submitAt)`,
+    );
+    const run = this.db.transaction((d: RefundDraft): { created: boolean; id: string; fingerprint: string | null } => {
+      if (d.idempotencyKey !== null) {
+        const existing = findByKey.get(d.organizationId, d.idempotencyKey) as
+          | { id: string; request_fingerprint: string | null }
+          | undefined;
+        if (existing !== undefined) return { created: false, id: existing.id, fingerprint: existing.request_fingerprint };
+      }
+      insert.run({ ...d, metadata: d.metadata === null ? null : JSON.stringify(d.metadata) });
+      this.appendEvent({
+        refundId: d.id,
+        organizationId: d.organizationId,
+        from: null,
+        to: 'pending',
+        initiatedBy: d.initiatedBy,
+        createdAt: d.createdAt,
+        detail: d.submitAt === null ? 'created; held until cancelled' : `created; submission due at ${d.submitAt}`,
+      });
+      return { created: true, id: d.id, fingerprint: d.requestFingerprint };
+    });
+    const outcome = run.immediate(draft);
+    const refund = this.findById(draft.organizationId, outcome.id);
+    if (refund === null) throw new Error(`refund ${outcome.id} vanished after create`);
+    return outcome.created ? { created: true, refund } : { created: false, refund, fingerprint: outcome.fingerprint };
+  }
+
+  claimForSubmission(refundId: string, token: string, now: string, leaseUntil: string): Claim | null {
+    const claim = this.statement(
+      'claimForSubmission',
+      `UPDATE refunds SET claim_token = @token, claim_expires_at = @leaseUntil, attempts = attempts + 1
+       WHERE id = @refundId AND status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
+         AND (claim_token IS NULL OR claim_expires_at < @now)
+       RETURNING organization_id, attempts`,
+    );
+    const row = this.db
+      .transaction(() => claim.get({ refundId, token, now, leaseUntil }) as { organization_id: string; attempts: number } | undefined)
+      .immediate();
+    if (row === undefined) return null;
+    const refund = this.findById(row.organization_id, refundId);
+    return refund === null ? null : { refund, token, attempt: row.attempts };
+  }
+
+  claimForCancel(refundId: string, token: string, now: string, leaseUntil: string): Refund | null {
+    const claim = this.statement(
+      'claimForCancel',
+      `UPDATE refunds SET claim_token = @token, claim_expires_at = @leaseUntil
+       WHERE id = @refundId AND status = 'pending' AND (claim_token IS NULL OR claim_expires_at < @now)
+       RETURNING organization_id`,
+    );
+    const row = this.db
+      .transaction(() => claim.get({ refundId, token, now, leaseUntil }) as { organization_id: string } | undefined)
+      .immediate();
+    return row === undefined ? null : this.findById(row.organization_id, refundId);
+  }
+
+  dueForSubmission(now: string, limit: number): Array<{ organizationId: string; id: string }> {
+    const rows = this.statement(
+      'dueForSubmission',
+      `SELECT organization_id, id FROM refunds
+       WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
+         AND (claim_token IS NULL OR claim_expires_at < @now)
+       ORDER BY next_attempt_at LIMIT @limit`,
+    ).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+    return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
+  }
+
+  releaseClaim(refundId: string, token: string, retryAt: string | null, error: string | null): void {
+    this.statement(
+      'releaseClaim',
+      `UPDATE refunds SET claim_token = NULL, claim_expires_at = NULL, next_attempt_at = coalesce(@retryAt, next_attempt_at),
+         last_error = @error
+       WHERE id = @refundId AND claim_token = @token`,
+    ).run({ refundId, token, retryAt, error });
+  }
+
+  submissionState(refundId: string, now: string): { attempts: number; claimed: boolean } | null {
+    const row = this.statement(
+      'submissionState',
+      `SELECT attempts, (claim_token IS NOT NULL AND claim_expires_at >= @now) AS claimed FROM refunds WHERE id = @refundId`,
+    ).get({ refundId, now }) as { attempts: number; claimed: number } | undefined;
+    return row === undefined ? null : { attempts: row.attempts, claimed: row.claimed === 1 };
+  }
+
+  dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }> {
+    const rows = this.statement(
+      'dueForSync',
+      `SELECT organization_id, id FROM refunds
+       WHERE next_sync_at IS NOT NULL AND next_sync_at <= @now AND external_refund_id IS NOT NULL
+       ORDER BY next_sync_at LIMIT @limit`,
+    ).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+    return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
+  }
+
+  scheduleSync(refundId: string, nextSyncAt: string | null): void {
+    this.statement('scheduleSync', 'UPDATE refunds SET next_sync_at = ? WHERE id = ?').run(nextSyncAt, refundId);
+  }
+
+  /**
+   * Writes a refund as it is, in any status, with its creation event: for seeding demo and test
+   * data. Refunds that agents and callers create go through create().
+   */
   insert(refund: NewRefund, actor: Actor = refund.initiatedBy, detail: string | null = null): Refund {
     const insert = this.statement(
       'insert',

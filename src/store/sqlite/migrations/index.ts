@@ -3,6 +3,7 @@
  * ones; never edit one that has shipped.
  */
 import * as initial from './001-initial.js';
+import * as submission from './002-submission.js';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,7 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: initial.name, sql: initial.sql }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: initial.name, sql: initial.sql },
+  { version: 2, name: submission.name, sql: submission.sql },
+];

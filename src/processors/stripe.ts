@@ -1,0 +1,213 @@
+/**
+ * Stripe, through the official `stripe` package. The package is loaded on first use, not at
+ * start, so a server that never touches Stripe (or has not yet) starts without paying for it.
+ *
+ * Every create carries an idempotency key derived from our refund id, and the refund carries our
+ * id in its metadata: a retry within Stripe's idempotency window replays the first answer, and a
+ * retry after it (or after a crash) finds the first refund by listing the charge's refunds.
+ */
+import type Stripe from 'stripe';
+import { errors } from '../domain/errors.js';
+import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../domain/ports.js';
+import type { Refund, RefundReason, RefundStatus } from '../domain/refund.js';
+
+export const STRIPE_PROCESSOR = 'stripe';
+
+export interface StripeProcessorOptions {
+  secretKey: string;
+  /** Another base URL (e.g. http://127.0.0.1:12111): how tests reach a Stripe imitation. */
+  apiBase?: string | undefined;
+  timeoutMs: number;
+  maxNetworkRetries: number;
+}
+
+/** Our metadata keys on every Stripe refund. */
+export const REFUND_ID_METADATA_KEY = 'refundkit_refund_id';
+export const REASON_METADATA_KEY = 'refundkit_reason';
+
+/** Stripe's own reasons where ours fit; the rest go without one (ours is kept in metadata). */
+const STRIPE_REASONS: Partial<Record<RefundReason, Stripe.RefundCreateParams.Reason>> = {
+  duplicate_charge: 'duplicate',
+  fraudulent: 'fraudulent',
+  requested_by_customer: 'requested_by_customer',
+};
+
+/** Never report completed for a status we do not know: unknown means still processing. */
+export function mapStripeStatus(status: string | null | undefined): RefundStatus {
+  switch (status) {
+    case 'succeeded':
+      return 'completed';
+    case 'failed':
+      return 'failed';
+    case 'canceled':
+      return 'cancelled';
+    default:
+      return 'processing';
+  }
+}
+
+export function stripeIdempotencyKey(refundId: string): string {
+  return `refundkit:${refundId}:create`;
+}
+
+interface StripeErrorLike {
+  type: string;
+  code?: string | undefined;
+  statusCode?: number | undefined;
+  message: string;
+}
+
+function asStripeError(error: unknown): StripeErrorLike | null {
+  if (!(error instanceof Error) || !('type' in error) || typeof error.type !== 'string') return null;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : undefined;
+  return { type: error.type, code, statusCode, message: error.message };
+}
+
+/**
+ * Stripe said no for good: the request was understood and refused (unknown charge, already
+ * refunded, disputed, amount too large, card error). Anything else (network, timeout, 5xx, 429,
+ * auth, idempotency mix-ups) is an outage: nothing is decided and the refund stays as it was.
+ */
+function isRejection(error: StripeErrorLike): boolean {
+  return error.type === 'StripeInvalidRequestError' || error.type === 'StripeCardError';
+}
+
+function describe(error: StripeErrorLike): string {
+  return error.code === undefined ? error.message : `${error.code}: ${error.message}`;
+}
+
+export class StripeProcessor implements RefundProcessor {
+  readonly name = STRIPE_PROCESSOR;
+  private client: Promise<Stripe> | undefined;
+
+  constructor(private readonly options: StripeProcessorOptions) {}
+
+  async submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
+    const stripe = await this.stripe();
+    try {
+      if (attempt > 1) {
+        const earlier = await this.findByMetadata(stripe, refund);
+        if (earlier !== null) {
+          return {
+            kind: 'submitted',
+            externalRefundId: earlier.id,
+            status: mapStripeStatus(earlier.status),
+            detail: 'found the refund an interrupted attempt had created',
+          };
+        }
+      }
+      const currency = await this.transactionCurrency(stripe, refund.transactionId);
+      if (currency !== refund.currency) {
+        return {
+          kind: 'rejected',
+          reason: `currency mismatch: ${refund.transactionId} was paid in ${currency}, the refund says ${refund.currency}`,
+        };
+      }
+      const reason = STRIPE_REASONS[refund.reason as RefundReason];
+      const created = await stripe.refunds.create(
+        {
+          ...(refund.transactionId.startsWith('pi_')
+            ? { payment_intent: refund.transactionId }
+            : { charge: refund.transactionId }),
+          amount: refund.amount,
+          ...(reason === undefined ? {} : { reason }),
+          metadata: { ...refund.metadata, [REFUND_ID_METADATA_KEY]: refund.id, [REASON_METADATA_KEY]: refund.reason },
+        },
+        { idempotencyKey: stripeIdempotencyKey(refund.id) },
+      );
+      const detail = created.failure_reason == null ? `stripe status ${String(created.status)}` : `failure_reason ${created.failure_reason}`;
+      return { kind: 'submitted', externalRefundId: created.id, status: mapStripeStatus(created.status), detail };
+    } catch (error) {
+      const stripeError = asStripeError(error);
+      if (stripeError !== null && isRejection(stripeError)) return { kind: 'rejected', reason: describe(stripeError) };
+      throw errors.processorUnavailable(this.name, { cause: error });
+    }
+  }
+
+  async retrieve(refund: Refund): Promise<ProcessorStatus> {
+    const stripe = await this.stripe();
+    const externalId = this.externalId(refund);
+    try {
+      const remote = await stripe.refunds.retrieve(externalId);
+      return {
+        status: mapStripeStatus(remote.status),
+        detail: remote.failure_reason == null ? `stripe status ${String(remote.status)}` : `stripe status ${String(remote.status)}, failure_reason ${remote.failure_reason}`,
+      };
+    } catch (error) {
+      throw errors.processorUnavailable(this.name, { cause: error });
+    }
+  }
+
+  async cancel(refund: Refund): Promise<CancelOutcome> {
+    const stripe = await this.stripe();
+    const externalId = this.externalId(refund);
+    try {
+      const cancelled = await stripe.refunds.cancel(externalId);
+      const status = mapStripeStatus(cancelled.status);
+      return status === 'cancelled'
+        ? { accepted: true }
+        : { accepted: false, status, reason: `stripe answered with status ${String(cancelled.status)}` };
+    } catch (error) {
+      const stripeError = asStripeError(error);
+      if (stripeError === null || !isRejection(stripeError)) throw errors.processorUnavailable(this.name, { cause: error });
+      // Stripe only cancels refunds awaiting customer action; read back what it holds instead.
+      const current = await this.retrieve(refund);
+      return { accepted: false, status: current.status, reason: describe(stripeError) };
+    }
+  }
+
+  async findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
+    const stripe = await this.stripe();
+    try {
+      const found = await this.findByMetadata(stripe, refund);
+      return found === null ? null : { externalRefundId: found.id, status: mapStripeStatus(found.status) };
+    } catch (error) {
+      const stripeError = asStripeError(error);
+      // An unknown charge cannot hold our refund.
+      if (stripeError?.code === 'resource_missing') return null;
+      throw errors.processorUnavailable(this.name, { cause: error });
+    }
+  }
+
+  private async findByMetadata(stripe: Stripe, refund: Refund): Promise<Stripe.Refund | null> {
+    const params: Stripe.RefundListParams = refund.transactionId.startsWith('pi_')
+      ? { payment_intent: refund.transactionId, limit: 100 }
+      : { charge: refund.transactionId, limit: 100 };
+    for await (const candidate of stripe.refunds.list(params)) {
+      if (candidate.metadata?.[REFUND_ID_METADATA_KEY] === refund.id) return candidate;
+    }
+    return null;
+  }
+
+  private async transactionCurrency(stripe: Stripe, transactionId: string): Promise<string> {
+    const paid = transactionId.startsWith('pi_')
+      ? await stripe.paymentIntents.retrieve(transactionId)
+      : await stripe.charges.retrieve(transactionId);
+    return paid.currency.toLowerCase();
+  }
+
+  private externalId(refund: Refund): string {
+    if (refund.externalRefundId === null) throw errors.internal({ cause: new Error(`refund ${refund.id} has no Stripe id`) });
+    return refund.externalRefundId;
+  }
+
+  private stripe(): Promise<Stripe> {
+    this.client ??= import('stripe').then(({ default: StripeClient }) => {
+      const base = this.options.apiBase === undefined ? undefined : new URL(this.options.apiBase);
+      return new StripeClient(this.options.secretKey, {
+        timeout: this.options.timeoutMs,
+        maxNetworkRetries: this.options.maxNetworkRetries,
+        appInfo: { name: 'refundkit-mcp' },
+        ...(base === undefined
+          ? {}
+          : {
+              host: base.hostname,
+              port: base.port === '' ? (base.protocol === 'https:' ? 443 : 80) : Number(base.port),
+              protocol: base.protocol === 'https:' ? 'https' : 'http',
+            }),
+      });
+    });
+    return this.client;
+  }
+}
