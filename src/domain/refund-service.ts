@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { asRefundKitError, errors } from './errors.js';
 import { newRefundId, randomString } from './ids.js';
 import type { Claim, Clock, ListFilter, ProcessorRegistry, RefundProcessor, RefundStore } from './ports.js';
-import type { Initiator, Refund, RefundStatus } from './refund.js';
+import { canTransition, type Initiator, type Refund, type RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
 
 /** The caller as the adapter established it: which organization, acting through which channel. */
@@ -227,6 +227,12 @@ export class RefundService {
   applyProcessorStatus(refund: Refund, status: RefundStatus, detail: string): boolean {
     const current = this.store.findById(refund.organizationId, refund.id) ?? refund;
     if (current.status === status) {
+      this.store.scheduleSync(current.id, this.nextSyncFor(current));
+      return false;
+    }
+    if (!canTransition(current.status, status)) {
+      // Stale or out-of-order news never moves a refund backwards; a real disagreement is logged.
+      this.report('processor status ignored: not a legal move', { refundId: current.id, from: current.status, to: status, detail });
       this.store.scheduleSync(current.id, this.nextSyncFor(current));
       return false;
     }

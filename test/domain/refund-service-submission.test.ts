@@ -1,0 +1,363 @@
+/**
+ * Creation, submission under claims, cancellation around submissions, and status sync, against
+ * the real SQLite store and a scripted processor double.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { errors, RefundKitError } from '../../src/domain/errors.js';
+import type { CancelOutcome, Clock, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
+import type { Refund, RefundStatus } from '../../src/domain/refund.js';
+import { RefundService, type Caller, type SubmissionPolicy } from '../../src/domain/refund-service.js';
+import type { CreateRefundInput } from '../../src/domain/schemas.js';
+import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
+import { cleanupAll, createOrg, createTestApp, rawEvents } from '../support/fixtures.js';
+
+class FakeClock implements Clock {
+  constructor(private ms = Date.parse('2026-03-01T12:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.ms);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** A processor whose answers the test scripts, recording every call. */
+class ScriptedProcessor implements RefundProcessor {
+  readonly name = 'stripe';
+  submits: Array<{ id: string; attempt: number }> = [];
+  cancels: string[] = [];
+  onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
+    Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
+  onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
+  onCancel: (refund: Refund) => Promise<CancelOutcome> = () => Promise.resolve({ accepted: true });
+  onFind: (refund: Refund) => Promise<{ externalRefundId: string; status: RefundStatus } | null> = () =>
+    Promise.resolve(null);
+
+  submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
+    this.submits.push({ id: refund.id, attempt });
+    return this.onSubmit(refund, attempt);
+  }
+  retrieve(refund: Refund): Promise<ProcessorStatus> {
+    return this.onRetrieve(refund);
+  }
+  cancel(refund: Refund): Promise<CancelOutcome> {
+    this.cancels.push(refund.id);
+    return this.onCancel(refund);
+  }
+  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
+    return this.onFind(refund);
+  }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const input: CreateRefundInput = {
+  transactionId: 'ch_3PqTestCharge',
+  amount: 2500,
+  currency: 'usd',
+  reason: 'product_defective',
+  metadata: { orderId: 'order_1', ticketId: 'SUP-1' },
+};
+
+function setup(policy: Partial<SubmissionPolicy> = {}) {
+  const app = createTestApp();
+  const org = createOrg(app);
+  const clock = new FakeClock();
+  const processor = new ScriptedProcessor();
+  const service = new RefundService({
+    store: app.refunds,
+    processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+    clock,
+    policy: { retryBaseMs: 1_000, cancelWaitMs: 300, ...policy },
+  });
+  const caller: Caller = { organizationId: org.id, actor: 'mcp' };
+  const column = (id: string, name: string): unknown =>
+    (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
+  return { app, org, clock, processor, service, caller, column };
+}
+
+afterEach(() => cleanupAll());
+
+describe('create', () => {
+  it('without a hold window submits inside the call and records both steps', async () => {
+    const { app, service, caller, processor } = setup();
+    const refund = await service.create(caller, input);
+    expect(refund.status).toBe('processing');
+    expect(refund.externalRefundId).toBe(`re_${refund.id.slice(4)}`);
+    expect(refund.initiatedBy).toBe('mcp');
+    expect(refund.processor).toBe('stripe');
+    expect(refund.metadata).toEqual(input.metadata);
+    expect(processor.submits).toEqual([{ id: refund.id, attempt: 1 }]);
+    const events = rawEvents(app, refund.id);
+    expect(events.map((e) => [e.from_status, e.to_status, e.initiated_by])).toEqual([
+      [null, 'pending', 'mcp'],
+      ['pending', 'processing', 'system'],
+    ]);
+  });
+
+  it('replays the first refund for the same idempotency key and arguments, creating nothing', async () => {
+    const { service, caller, processor, app } = setup();
+    const first = await service.create(caller, { ...input, idempotencyKey: 'ticket-42' });
+    // Same arguments, metadata keys in another order.
+    const again = await service.create(caller, {
+      ...input,
+      metadata: { ticketId: 'SUP-1', orderId: 'order_1' },
+      idempotencyKey: 'ticket-42',
+    });
+    expect(again.id).toBe(first.id);
+    expect(processor.submits).toHaveLength(1);
+    expect((app.db.prepare('SELECT count(*) AS n FROM refunds').get() as { n: number }).n).toBe(1);
+  });
+
+  it('refuses the same key with different arguments with idempotency_conflict', async () => {
+    const { service, caller, processor } = setup();
+    await service.create(caller, { ...input, idempotencyKey: 'ticket-43' });
+    await expect(service.create(caller, { ...input, amount: 2600, idempotencyKey: 'ticket-43' })).rejects.toMatchObject({
+      code: 'idempotency_conflict',
+    });
+    expect(processor.submits).toHaveLength(1);
+  });
+
+  it('scopes idempotency keys to the organization', async () => {
+    const { app, service, caller } = setup();
+    const other = createOrg(app, 'Other');
+    const mine = await service.create(caller, { ...input, idempotencyKey: 'shared-key' });
+    const theirs = await service.create({ organizationId: other.id, actor: 'api' }, { ...input, idempotencyKey: 'shared-key' });
+    expect(theirs.id).not.toBe(mine.id);
+    expect(theirs.organizationId).toBe(other.id);
+  });
+
+  it('creates a new refund for each call without a key', async () => {
+    const { service, caller } = setup();
+    const a = await service.create(caller, input);
+    const b = await service.create(caller, input);
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it('records a rejected refund as failed with the reason in its event', async () => {
+    const { app, service, caller, processor } = setup();
+    processor.onSubmit = () => Promise.resolve({ kind: 'rejected', reason: 'charge_already_refunded: Charge has already been refunded.' });
+    const refund = await service.create(caller, input);
+    expect(refund.status).toBe('failed');
+    expect(refund.externalRefundId).toBeNull();
+    expect(rawEvents(app, refund.id).at(-1)?.detail).toContain('charge_already_refunded');
+  });
+
+  it('leaves a refund pending through an outage and retries it later with backoff', async () => {
+    const { service, caller, processor, clock, column } = setup();
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    expect(refund.status).toBe('pending');
+    expect(column(refund.id, 'attempts')).toBe(1);
+    expect(String(column(refund.id, 'last_error'))).toContain('could not be reached');
+    // Not due yet: the first retry waits retryBaseMs.
+    expect(await service.submitDue()).toBe(0);
+    clock.advance(1_000);
+    processor.onSubmit = (r) => Promise.resolve({ kind: 'submitted', externalRefundId: `re_${r.id.slice(4)}`, status: 'completed' });
+    expect(await service.submitDue()).toBe(1);
+    expect(service.get(caller, refund.id).status).toBe('completed');
+    expect(processor.submits.map((s) => s.attempt)).toEqual([1, 2]);
+  });
+});
+
+describe('hold window', () => {
+  it('keeps the refund pending until the hold passes, and a cancel before then never reaches the processor', async () => {
+    const { service, caller, processor, clock } = setup({ holdMs: 60_000 });
+    const held = await service.create(caller, input);
+    expect(held.status).toBe('pending');
+    expect(await service.submitDue()).toBe(0);
+    const cancelled = await service.cancel(caller, held.id);
+    expect(cancelled.status).toBe('cancelled');
+    clock.advance(120_000);
+    expect(await service.submitDue()).toBe(0);
+    expect(processor.submits).toHaveLength(0);
+    expect(processor.cancels).toHaveLength(0);
+  });
+
+  it('submits the refund once the hold has passed', async () => {
+    const { service, caller, processor, clock } = setup({ holdMs: 60_000 });
+    const held = await service.create(caller, input);
+    clock.advance(60_000);
+    expect(await service.submitDue()).toBe(1);
+    expect(service.get(caller, held.id).status).toBe('processing');
+    expect(processor.submits).toHaveLength(1);
+  });
+});
+
+describe('claims across connections', () => {
+  it('never lets two dispatchers submit the same refund', async () => {
+    const { app, service, caller, processor, clock } = setup({ holdMs: 1_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i += 1) ids.push((await service.create(caller, { ...input, amount: 100 + i })).id);
+    clock.advance(1_000);
+    // A second connection to the same file stands in for a second process.
+    const secondDb = openDatabase(app.config.dbPath);
+    try {
+      const second = new RefundService({
+        store: new SqliteRefundStore(secondDb),
+        processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+        clock,
+      });
+      const [a, b] = await Promise.all([service.submitDue(), second.submitDue()]);
+      expect(a + b).toBe(10);
+      expect(new Set(processor.submits.map((s) => s.id)).size).toBe(10);
+      expect(processor.submits).toHaveLength(10);
+    } finally {
+      secondDb.close();
+    }
+  });
+
+  it('retakes a refund whose submitter died after its lease ran out, telling the processor it is a retry', async () => {
+    const { app, service, caller, processor, clock } = setup({ holdMs: 1_000, leaseMs: 30_000 });
+    const refund = await service.create(caller, input);
+    clock.advance(1_000);
+    // A process claims the refund and dies before recording anything.
+    expect(app.refunds.claimForSubmission(refund.id, 'dead-process', clock.now().toISOString(), new Date(clock.now().getTime() + 30_000).toISOString())).not.toBeNull();
+    expect(await service.submitDue()).toBe(0);
+    clock.advance(30_001);
+    expect(await service.submitDue()).toBe(1);
+    expect(processor.submits).toEqual([{ id: refund.id, attempt: 2 }]);
+  });
+});
+
+describe('cancel around submissions', () => {
+  it('waits for a submission in flight and then cancels at the processor', async () => {
+    const { app, service, caller, processor } = setup({ cancelWaitMs: 5_000 });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const creating = service.create(caller, input);
+    // Let the create reach the processor.
+    await new Promise((r) => setTimeout(r, 20));
+    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    const cancelling = service.cancel(caller, id);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(processor.cancels).toHaveLength(0);
+    answer.resolve({ kind: 'submitted', externalRefundId: 're_inflight', status: 'processing' });
+    await creating;
+    const cancelled = await cancelling;
+    expect(cancelled.status).toBe('cancelled');
+    expect(processor.cancels).toEqual([id]);
+    expect(rawEvents(app, id).map((e) => e.to_status)).toEqual(['pending', 'processing', 'cancelled']);
+  });
+
+  it('answers refund_busy when the submission outlasts the wait, and changes nothing', async () => {
+    const { app, service, caller, processor } = setup({ cancelWaitMs: 200 });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const creating = service.create(caller, input);
+    await new Promise((r) => setTimeout(r, 20));
+    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    const error = await service.cancel(caller, id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefundKitError);
+    expect((error as RefundKitError).code).toBe('refund_busy');
+    expect(service.get(caller, id).status).toBe('pending');
+    answer.resolve({ kind: 'submitted', externalRefundId: 're_late', status: 'processing' });
+    expect((await creating).status).toBe('processing');
+  });
+
+  it('cancels locally a refund whose interrupted attempt never reached the processor', async () => {
+    const { service, caller, processor, column } = setup();
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    expect(column(refund.id, 'attempts')).toBe(1);
+    processor.onFind = () => Promise.resolve(null);
+    const cancelled = await service.cancel(caller, refund.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(processor.cancels).toHaveLength(0);
+  });
+
+  it('adopts and cancels at the processor a refund an interrupted attempt did create', async () => {
+    const { app, service, caller, processor } = setup();
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    processor.onFind = () => Promise.resolve({ externalRefundId: 're_found', status: 'processing' });
+    const cancelled = await service.cancel(caller, refund.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.externalRefundId).toBe('re_found');
+    expect(processor.cancels).toEqual([refund.id]);
+    expect(rawEvents(app, refund.id).map((e) => e.to_status)).toEqual(['pending', 'processing', 'cancelled']);
+  });
+
+  it('reports the truth when the processor has already completed an interrupted refund', async () => {
+    const { service, caller, processor } = setup();
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    processor.onFind = () => Promise.resolve({ externalRefundId: 're_done', status: 'completed' });
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({
+      code: 'refund_not_cancellable',
+      message: "Refund cannot be cancelled — status is 'completed'",
+    });
+    expect(service.get(caller, refund.id).status).toBe('completed');
+    expect(processor.cancels).toHaveLength(0);
+  });
+
+  it('keeps the refund unchanged when the processor cannot be asked', async () => {
+    const { service, caller, processor, column } = setup();
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    processor.onFind = () => Promise.reject(errors.processorUnavailable('stripe'));
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(service.get(caller, refund.id).status).toBe('pending');
+    expect(column(refund.id, 'claim_token')).toBeNull();
+  });
+
+  it('treats a refusal that finds the refund already cancelled as success', async () => {
+    const { service, caller, processor } = setup();
+    const refund = await service.create(caller, input);
+    processor.onCancel = () => Promise.resolve({ accepted: false, status: 'cancelled', reason: 'already canceled' });
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+  });
+});
+
+describe('status sync', () => {
+  it('moves processing to completed, then a later failure to failed, with system events', async () => {
+    const { app, service, caller, processor, clock } = setup({ syncIntervalMs: 10_000, completedRecheckMs: 60_000 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed', detail: 'stripe status succeeded' });
+    expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+    clock.advance(10_000);
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 1 });
+    expect(service.get(caller, refund.id).status).toBe('completed');
+    processor.onRetrieve = () => Promise.resolve({ status: 'failed', detail: 'failure_reason lost_or_stolen_card' });
+    clock.advance(60_000);
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 1 });
+    expect(service.get(caller, refund.id).status).toBe('failed');
+    const events = rawEvents(app, refund.id);
+    expect(events.slice(-2).map((e) => [e.from_status, e.to_status, e.initiated_by])).toEqual([
+      ['processing', 'completed', 'system'],
+      ['completed', 'failed', 'system'],
+    ]);
+    // Failed is final: nothing more to read.
+    clock.advance(10 * 60_000);
+    expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+  });
+
+  it('keeps the status and tries again later when the read fails', async () => {
+    const { service, caller, processor, clock } = setup({ syncIntervalMs: 10_000 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.reject(errors.processorUnavailable('stripe'));
+    clock.advance(10_000);
+    expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+    expect(service.get(caller, refund.id).status).toBe('processing');
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed' });
+    clock.advance(10_000);
+    expect((await service.syncDue()).changed).toBe(1);
+  });
+
+  it('ignores a status the machine does not allow (stale or out of order)', async () => {
+    const { service, caller } = setup();
+    const refund = await service.create(caller, input);
+    const cancelled = await service.cancel(caller, refund.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(service.applyProcessorStatus(cancelled, 'completed', 'late read')).toBe(false);
+    expect(service.get(caller, refund.id).status).toBe('cancelled');
+  });
+});
