@@ -2,11 +2,13 @@
  * Serves MCP over stdin/stdout as the organization of REFUNDKIT_API_KEY. stdout carries only
  * protocol messages: every log line goes to stderr, and so does any stray console output.
  */
+import { existsSync } from 'node:fs';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApp } from '../app.js';
 import { startBackgroundWork, type BackgroundWork } from '../background.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
+import { InFlightCalls } from '../mcp/in-flight.js';
 import { createMcpServer } from '../mcp/server.js';
 import { CommandError } from './common.js';
 
@@ -29,6 +31,12 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
       'REFUNDKIT_API_KEY is not set: create a key with `refundkit-mcp keys create --org ORG_ID`, or use the demo key printed by `refundkit-mcp init --demo`',
     );
   }
+  // A key can only be valid in a database that exists: a mistyped path must not create a new one.
+  if (!existsSync(config.dbPath)) {
+    throw new CommandError(
+      `no database at ${config.dbPath}: run \`refundkit-mcp init\` (or init --demo) first, or set REFUNDKIT_DB_PATH`,
+    );
+  }
   const app = createApp(config, { logger });
   const identity = app.apiKeys.authenticate(config.apiKey);
   if (identity === null) {
@@ -38,11 +46,13 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   const held = heldLines;
   heldLines = null;
   for (const line of held) process.stderr.write(line);
+  const inFlight = new InFlightCalls();
   const server = createMcpServer({
     service: app.service,
     caller: { organizationId: identity.organizationId, actor: 'mcp' },
     readOnly: config.readOnly,
     logger,
+    inFlight,
   });
   const transport = new StdioServerTransport();
 
@@ -52,8 +62,11 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info('shutting down', { why });
-    // Let a submission in flight record its outcome before the database closes.
-    void (running.background?.stop() ?? Promise.resolve())
+    // Answer the calls already made, and let a submission in flight record its outcome, before
+    // the database closes.
+    void inFlight
+      .drain(30_000)
+      .then(() => running.background?.stop())
       .then(() => server.close())
       .finally(() => {
         app.close();

@@ -9,6 +9,7 @@ import type { Caller, RefundService } from '../domain/refund-service.js';
 import { parseInput } from '../domain/schemas.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { SERVER_NAME, VERSION } from '../version.js';
+import type { InFlightCalls } from './in-flight.js';
 import { errorResult, successResult } from './results.js';
 import type { ToolContext, ToolDefinition } from './tool.js';
 import { allTools } from './tools/index.js';
@@ -18,6 +19,8 @@ export interface McpServerOptions {
   caller: Caller;
   readOnly: boolean;
   logger?: Logger;
+  /** Tracks tool calls in progress, so that a shutdown can wait for them. */
+  inFlight?: InFlightCalls;
 }
 
 const INSTRUCTIONS = [
@@ -68,7 +71,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         `Unknown tool '${request.params.name}'; available: ${[...byName.keys()].join(', ')}`,
       );
     }
-    return invokeTool(tool, request.params.arguments ?? {}, context, logger);
+    const call = invokeTool(tool, request.params.arguments ?? {}, context, logger);
+    return options.inFlight === undefined ? call : options.inFlight.track(call);
   });
 
   return server;

@@ -1,0 +1,251 @@
+/**
+ * The built server over stdio with STRIPE_SECRET_KEY and STRIPE_API_BASE pointing at the Stripe
+ * imitation: an MCP client creates, lists, gets and cancels refunds, and each ends in the state
+ * Stripe holds; separate dispatch processes never submit a refund twice.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_API_KEY } from '../../src/demo.js';
+import {
+  assertBuilt,
+  callTool,
+  cleanupCli,
+  connectServer,
+  count,
+  createDemoHome,
+  queryAll,
+  runCli,
+  spawnServer,
+  toolJson,
+  type Env,
+  type TestHome,
+} from '../support/cli.js';
+import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
+
+interface RefundJson {
+  id: string;
+  status: string;
+  externalRefundId: string | null;
+  initiatedBy: string;
+  processor: string;
+  amount: number;
+}
+
+let imitation: StripeImitation;
+let home: TestHome;
+
+beforeAll(async () => {
+  assertBuilt();
+  imitation = await startStripeImitation();
+});
+afterAll(async () => {
+  await imitation.close();
+  await cleanupCli();
+});
+beforeEach(async () => {
+  imitation.reset();
+  home = await createDemoHome();
+});
+afterEach(() => cleanupCli({ keepDemoTemplate: true }));
+
+function stripeEnv(extra: Env = {}): Env {
+  return home.env({
+    REFUNDKIT_API_KEY: DEMO_API_KEY,
+    STRIPE_SECRET_KEY: imitation.apiKey,
+    STRIPE_API_BASE: imitation.url,
+    STRIPE_TIMEOUT_MS: '1000',
+    STRIPE_MAX_NETWORK_RETRIES: '0',
+    REFUNDKIT_DISPATCH_INTERVAL_SECONDS: '0',
+    ...extra,
+  });
+}
+
+async function create(server: Awaited<ReturnType<typeof connectServer>>, args: Record<string, unknown>): Promise<RefundJson> {
+  const result = await callTool(server, 'create_refund', args);
+  expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
+  return (result.structuredContent as { refund: RefundJson }).refund;
+}
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('create_refund, list, get and cancel against Stripe', () => {
+  it('walks a refund through create, list, get and cancel, ending as Stripe holds it', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 8000, refundBehavior: 'requires_action' });
+    const server = await connectServer(stripeEnv());
+    const created = await create(server, {
+      transactionId: chargeId,
+      amount: 2500,
+      reason: 'product_defective',
+      metadata: { orderId: 'order_12345' },
+      idempotencyKey: 'e2e-walk-1',
+    });
+    expect(created).toMatchObject({ status: 'processing', processor: 'stripe', initiatedBy: 'mcp', amount: 2500 });
+    expect(created.externalRefundId).toBe(imitation.refunds()[0]?.id);
+
+    const replay = await create(server, {
+      transactionId: chargeId,
+      amount: 2500,
+      reason: 'product_defective',
+      metadata: { orderId: 'order_12345' },
+      idempotencyKey: 'e2e-walk-1',
+    });
+    expect(replay.id).toBe(created.id);
+    expect(imitation.refundCount()).toBe(1);
+
+    const conflict = await callTool(server, 'create_refund', {
+      transactionId: chargeId,
+      amount: 2600,
+      reason: 'product_defective',
+      idempotencyKey: 'e2e-walk-1',
+    });
+    expect(conflict.isError).toBe(true);
+    expect(toolJson(conflict)).toMatchObject({ error: { code: 'idempotency_conflict' } });
+
+    const listed = await callTool(server, 'list_refunds', { processor: 'stripe', status: 'processing', limit: 5 });
+    const refunds = (listed.structuredContent as { refunds: RefundJson[] }).refunds;
+    expect(refunds[0]?.id).toBe(created.id);
+
+    const got = await callTool(server, 'get_refund', { refundId: created.id });
+    expect((got.structuredContent as { refund: RefundJson }).refund.status).toBe('processing');
+
+    const cancelled = await callTool(server, 'cancel_refund', { refundId: created.id });
+    expect((cancelled.structuredContent as { refund: RefundJson }).refund.status).toBe('cancelled');
+    expect(imitation.refund(created.externalRefundId ?? '')?.status).toBe('canceled');
+    expect(imitation.refundCount()).toBe(1);
+    expect(
+      queryAll<{ to_status: string; initiated_by: string }>(
+        home.dbPath,
+        'SELECT to_status, initiated_by FROM refund_events WHERE refund_id = ? ORDER BY id',
+        created.id,
+      ),
+    ).toEqual([
+      { to_status: 'pending', initiated_by: 'mcp' },
+      { to_status: 'processing', initiated_by: 'system' },
+      { to_status: 'cancelled', initiated_by: 'mcp' },
+    ]);
+  });
+
+  it('records a refund Stripe rejects as failed, with the reason in its event', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 1000, disputed: true });
+    const server = await connectServer(stripeEnv());
+    const created = await create(server, { transactionId: chargeId, amount: 500, reason: 'duplicate_charge' });
+    expect(created.status).toBe('failed');
+    const [event] = queryAll<{ detail: string }>(
+      home.dbPath,
+      "SELECT detail FROM refund_events WHERE refund_id = ? AND to_status = 'failed'",
+      created.id,
+    );
+    expect(event?.detail).toContain('charge_disputed');
+  });
+
+  it('holds a refund for the review window: cancelled then, Stripe never hears of it', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000 });
+    const server = await connectServer(stripeEnv({ REFUNDKIT_HOLD_SECONDS: '30' }));
+    const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'duplicate_charge' });
+    expect(created.status).toBe('pending');
+    const cancelled = await callTool(server, 'cancel_refund', { refundId: created.id });
+    expect((cancelled.structuredContent as { refund: RefundJson }).refund.status).toBe('cancelled');
+    const dispatched = await runCli(['dispatch'], stripeEnv({ REFUNDKIT_HOLD_SECONDS: '30' }));
+    expect(dispatched.code).toBe(0);
+    expect(imitation.requests).toHaveLength(0);
+  });
+
+  it('keeps a refund pending through a Stripe outage, then submits it once', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000 });
+    imitation.failNext(2, { kind: 'status', status: 503 }, { method: 'POST', path: '/v1/refunds' });
+    const env = stripeEnv({ REFUNDKIT_RETRY_BASE_SECONDS: '0.2' });
+    const server = await connectServer(env);
+    const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'other', idempotencyKey: 'outage-1' });
+    expect(created.status).toBe('pending');
+    expect(imitation.refundCount()).toBe(0);
+    await new Promise((r) => setTimeout(r, 250));
+    // One more injected 503, then the fault is spent: dispatch until it goes through.
+    for (let pass = 0; pass < 4 && imitation.refundCount() === 0; pass += 1) {
+      expect((await runCli(['dispatch'], env)).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    const got = await callTool(server, 'get_refund', { refundId: created.id });
+    expect((got.structuredContent as { refund: RefundJson }).refund.status).toBe('completed');
+    expect(imitation.refundCount()).toBe(1);
+  });
+
+  it('answers processor_unavailable when Stripe is down during a cancel, and changes nothing', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000, refundBehavior: 'requires_action' });
+    const server = await connectServer(stripeEnv());
+    const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'other' });
+    imitation.failNext(2, { kind: 'reset' }, { path: /\/cancel$/ });
+    const result = await callTool(server, 'cancel_refund', { refundId: created.id });
+    expect(result.isError).toBe(true);
+    expect(toolJson(result)).toMatchObject({ error: { code: 'processor_unavailable' } });
+    const got = await callTool(server, 'get_refund', { refundId: created.id });
+    expect((got.structuredContent as { refund: RefundJson }).refund.status).toBe('processing');
+    expect(imitation.refund(created.externalRefundId ?? '')?.status).toBe('requires_action');
+  });
+});
+
+describe('a client that closes stdin right after its requests', () => {
+  it('still gets every answer, and the refund Stripe made is recorded', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000 });
+    imitation.failNext(1, { kind: 'slow', ms: 600 }, { method: 'POST', path: '/v1/refunds' });
+    const child = spawnServer(stripeEnv());
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const messages = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_refund', arguments: { transactionId: chargeId, amount: 700, reason: 'other' } } },
+    ];
+    child.stdin.end(messages.map((m) => JSON.stringify(m)).join('\n') + '\n');
+    expect(await exited).toBe(0);
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as { id?: number; result?: { structuredContent?: { refund: RefundJson } } });
+    const created = answers.find((a) => a.id === 2)?.result?.structuredContent?.refund;
+    expect(created?.status).toBe('completed');
+    expect(imitation.refundCount()).toBe(1);
+    expect(count(home.dbPath, "SELECT count(*) AS n FROM refunds WHERE id = ? AND status = 'completed'", created?.id ?? '')).toBe(1);
+  });
+});
+
+describe('background work', () => {
+  it('two dispatch processes on the same due refunds submit each exactly once', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 100_000 });
+    const env = stripeEnv({ REFUNDKIT_HOLD_SECONDS: '0.5' });
+    const server = await connectServer(env);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      ids.push((await create(server, { transactionId: chargeId, amount: 100 + i, reason: 'duplicate_charge' })).id);
+    }
+    await new Promise((r) => setTimeout(r, 600));
+    const [a, b] = await Promise.all([runCli(['dispatch'], env), runCli(['dispatch'], env)]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const submittedBy = [a.stdout, b.stdout].map((out) => Number(/submitted (\d+)/.exec(out)?.[1] ?? 'NaN'));
+    expect(submittedBy.reduce((sum, n) => sum + n, 0)).toBe(12);
+    expect(imitation.refundCount()).toBe(12);
+    const creates = imitation.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
+    expect(new Set(creates.map((r) => r.idempotencyKey)).size).toBe(creates.length);
+    expect(count(home.dbPath, "SELECT count(*) AS n FROM refunds WHERE processor = 'stripe' AND status = 'completed' AND id IN (" + ids.map(() => '?').join(',') + ')', ...ids)).toBe(12);
+  });
+
+  it('the serving process submits due refunds and reads statuses back by itself', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000, refundBehavior: 'pending' });
+    const server = await connectServer(
+      stripeEnv({ REFUNDKIT_HOLD_SECONDS: '0.3', REFUNDKIT_DISPATCH_INTERVAL_SECONDS: '0.2', REFUNDKIT_SYNC_INTERVAL_SECONDS: '1' }),
+    );
+    const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'other' });
+    expect(created.status).toBe('pending');
+    const get = async (): Promise<RefundJson> =>
+      ((await callTool(server, 'get_refund', { refundId: created.id })).structuredContent as { refund: RefundJson }).refund;
+    const submitted = await until(get, (r) => r.status === 'processing');
+    expect(submitted.status).toBe('processing');
+    imitation.setRefundStatus(submitted.externalRefundId ?? '', 'succeeded');
+    const settled = await until(get, (r) => r.status === 'completed');
+    expect(settled.status).toBe('completed');
+    expect(imitation.refundCount()).toBe(1);
+  });
+});
