@@ -1,0 +1,128 @@
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, defaultDbPath, LOG_LEVELS, loadConfig, type Env } from '../src/config.js';
+
+const HOME = '/home/tester';
+
+function configError(env: Env): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('defaults', () => {
+  it('an empty environment gives the documented defaults', () => {
+    const config = loadConfig({ HOME });
+    expect(config).toMatchObject({
+      dbPath: join(HOME, '.refundkit', 'refundkit.db'),
+      apiKey: undefined,
+      readOnly: false,
+      logLevel: 'info',
+    });
+    expect(config.stripe.secretKey).toBeUndefined();
+    expect(defaultDbPath({ HOME })).toBe(join(HOME, '.refundkit', 'refundkit.db'));
+  });
+
+  it('blank values count as unset', () => {
+    const config = loadConfig({
+      HOME,
+      REFUNDKIT_DB_PATH: '  ',
+      REFUNDKIT_API_KEY: '',
+      REFUNDKIT_READ_ONLY: ' ',
+      REFUNDKIT_LOG_LEVEL: '',
+      STRIPE_SECRET_KEY: '   ',
+    });
+    expect(config).toMatchObject({
+      dbPath: join(HOME, '.refundkit', 'refundkit.db'),
+      apiKey: undefined,
+      readOnly: false,
+      logLevel: 'info',
+    });
+    expect(config.stripe.secretKey).toBeUndefined();
+  });
+
+  it('is frozen', () => {
+    const config = loadConfig({ HOME });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.stripe)).toBe(true);
+  });
+});
+
+describe('values', () => {
+  it('takes the database path (made absolute) and the API key (trimmed)', () => {
+    const config = loadConfig({ HOME, REFUNDKIT_DB_PATH: 'data/rk.db', REFUNDKIT_API_KEY: ' rk_test_abc \n' });
+    expect(config.dbPath).toBe(resolve('data/rk.db'));
+    expect(config.apiKey).toBe('rk_test_abc');
+    expect(loadConfig({ REFUNDKIT_DB_PATH: '/tmp/x/y.db' }).dbPath).toBe('/tmp/x/y.db');
+  });
+
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['TRUE', true],
+    ['yes', true],
+    [' 1 ', true],
+    ['0', false],
+    ['false', false],
+    ['no', false],
+    ['No', false],
+  ])('REFUNDKIT_READ_ONLY=%j -> %s', (raw, expected) => {
+    expect(loadConfig({ HOME, REFUNDKIT_READ_ONLY: raw }).readOnly).toBe(expected);
+  });
+
+  it.each(['2', 'on', 'maybe', 'y'])('REFUNDKIT_READ_ONLY=%j is refused with how to fix it', (raw) => {
+    const error = configError({ HOME, REFUNDKIT_READ_ONLY: raw });
+    expect(error.message).toContain('REFUNDKIT_READ_ONLY');
+    expect(error.message).toMatch(/1 or 0/);
+    expect(error.name).toBe('ConfigError');
+  });
+
+  it.each(LOG_LEVELS)('REFUNDKIT_LOG_LEVEL=%s', (level) => {
+    expect(loadConfig({ HOME, REFUNDKIT_LOG_LEVEL: level }).logLevel).toBe(level);
+    expect(loadConfig({ HOME, REFUNDKIT_LOG_LEVEL: level.toUpperCase() }).logLevel).toBe(level);
+  });
+
+  it('an unknown log level lists the allowed ones', () => {
+    const error = configError({ HOME, REFUNDKIT_LOG_LEVEL: 'verbose' });
+    expect(error.message).toContain('REFUNDKIT_LOG_LEVEL');
+    for (const level of LOG_LEVELS) expect(error.message).toContain(level);
+  });
+});
+
+describe('STRIPE_SECRET_KEY', () => {
+  it.each(['sk_test_' + 'a'.repeat(24), 'sk_live_' + 'B1'.repeat(12), 'rk_test_' + 'c'.repeat(24)])('accepts %s', (key) => {
+    expect(loadConfig({ HOME, STRIPE_SECRET_KEY: key }).stripe.secretKey).toBe(key);
+  });
+
+  it.each([
+    'pk_test_FAKEpublishablekey00000000',
+    'sk_test_has spaces inside00000',
+    'sk_prod_FAKEkey000000000000000',
+    'whsec_FAKEwebhooksecret000000000',
+    'sk_test_FAKE!@#$000000000000000',
+  ])('refuses %s without ever echoing the value', (key) => {
+    const error = configError({ HOME, STRIPE_SECRET_KEY: key });
+    expect(error.message).toContain('STRIPE_SECRET_KEY');
+    expect(error.message).toMatch(/sk_test_/);
+    expect(error.message).not.toContain(key);
+    expect(error.message).not.toContain(key.slice(8, 20));
+    expect(String(error.stack)).not.toContain(key);
+  });
+});
+
+describe('isolation from process.env', () => {
+  const saved = process.env.REFUNDKIT_READ_ONLY;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.REFUNDKIT_READ_ONLY;
+    else process.env.REFUNDKIT_READ_ONLY = saved;
+  });
+
+  it('reads only the environment it is given', () => {
+    process.env.REFUNDKIT_READ_ONLY = '1';
+    expect(loadConfig({ HOME }).readOnly).toBe(false);
+  });
+});

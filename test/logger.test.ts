@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger, redact, silentLogger } from '../src/logger.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('redact', () => {
+  it.each([
+    'rk_live_' + 'AbCdEfGh1234567890abcdefABCDEF12',
+    'rk_test_' + 'demoLocalOnlyNotASecret000000000',
+    'sk_test_' + '51Hxyz0000FAKEFAKEFAKE',
+    'sk_live_' + '51Hxyz0000FAKEFAKEFAKE',
+    'rk_live_' + 'restricted_FAKE_0000',
+    'whsec_' + 'FAKE+webhook/secret=0000',
+  ])('masks %s wherever it appears', (secret) => {
+    const line = `key=${secret} and "${secret}", (${secret})`;
+    const out = redact(line);
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain(secret.slice(10));
+    expect(out).toContain('[redacted]');
+    // Enough of the prefix is kept to tell what kind of credential it was.
+    expect(out).toContain(secret.slice(0, 8));
+  });
+
+  it('leaves ordinary text alone', () => {
+    const text = 'refund ref_abc123def456 for org_abc123def456: 2500 usd, rk_live_ prefix docs, sk_test_ (short)';
+    expect(redact(text)).toBe(text);
+  });
+
+  it('masks several secrets in one line', () => {
+    const a = 'rk_test_' + 'x'.repeat(32);
+    const b = 'sk_test_' + 'y'.repeat(24);
+    const out = redact(`${a} ${b}`);
+    expect(out).not.toContain(a);
+    expect(out).not.toContain(b);
+    expect(out.match(/\[redacted\]/g)).toHaveLength(2);
+  });
+});
+
+describe('createLogger', () => {
+  it('writes one line per call through the given writer, redacted, with JSON fields', () => {
+    const lines: string[] = [];
+    const logger = createLogger('debug', (line) => lines.push(line));
+    const key = 'rk_live_' + 'Z'.repeat(32);
+    logger.info('key used', { key, count: 2 });
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.slice(0, -1)).not.toContain('\n');
+    expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info key used /);
+    expect(line).not.toContain(key);
+    expect(line).toContain('"count":2');
+  });
+
+  it('serialises errors by name and message, redacted', () => {
+    const lines: string[] = [];
+    createLogger('debug', (l) => lines.push(l)).error('failed', {
+      error: new TypeError('bad key sk_test_' + 'q'.repeat(20)),
+    });
+    expect(lines[0]).toContain('"name":"TypeError"');
+    expect(lines[0]).toContain('bad key');
+    expect(lines[0]).not.toContain('q'.repeat(20));
+  });
+
+  it('survives fields that cannot be serialised', () => {
+    const lines: string[] = [];
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    createLogger('debug', (l) => lines.push(l)).warn('odd', circular);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('warn odd {}');
+  });
+
+  it.each([
+    ['debug', ['debug', 'info', 'warn', 'error']],
+    ['info', ['info', 'warn', 'error']],
+    ['warn', ['warn', 'error']],
+    ['error', ['error']],
+    ['silent', []],
+  ] as const)('level %s writes %j', (level, expected) => {
+    const written: string[] = [];
+    const logger = createLogger(level, (line) => written.push(line.split(' ')[1]!));
+    logger.debug('d');
+    logger.info('i');
+    logger.warn('w');
+    logger.error('e');
+    expect(written).toEqual(expected);
+  });
+
+  it('never touches stdout (and with a writer, not stderr either)', () => {
+    const stdout = vi.spyOn(process.stdout, 'write');
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const log = vi.spyOn(console, 'log');
+    const lines: string[] = [];
+    const logger = createLogger('debug', (line) => lines.push(line));
+    logger.debug('a');
+    logger.info('b');
+    logger.warn('c');
+    logger.error('d');
+    silentLogger.error('nothing');
+    expect(lines).toHaveLength(4);
+    expect(stdout).not.toHaveBeenCalled();
+    expect(stderr).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it('defaults to stderr, never stdout', () => {
+    const stdout = vi.spyOn(process.stdout, 'write');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    createLogger('info').info('to stderr');
+    expect(stderr).toHaveBeenCalledTimes(1);
+    expect(String(stderr.mock.calls[0]![0])).toContain('info to stderr');
+    expect(stdout).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  migrate,
+  openDatabase,
+  schemaVersion,
+  type SqliteDatabase,
+} from '../../../src/store/sqlite/database.js';
+import { migrations } from '../../../src/store/sqlite/migrations/index.js';
+import { cleanupTempDirs, makeTempDir, tempDbPath } from '../../support/fixtures.js';
+
+const opened: SqliteDatabase[] = [];
+function open(path: string, options?: Parameters<typeof openDatabase>[1]): SqliteDatabase {
+  const db = openDatabase(path, options);
+  opened.push(db);
+  return db;
+}
+
+afterEach(() => {
+  for (const db of opened.splice(0)) if (db.open) db.close();
+  cleanupTempDirs();
+});
+
+function tables(db: SqliteDatabase): string[] {
+  return db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all()
+    .map((r) => r.name);
+}
+
+describe('migrations list', () => {
+  it('is numbered 1..n without gaps, each with a name and SQL', () => {
+    expect(migrations.length).toBeGreaterThan(0);
+    migrations.forEach((m, index) => {
+      expect(m.version).toBe(index + 1);
+      expect(m.name.length).toBeGreaterThan(0);
+      expect(m.sql.trim().length).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe('openDatabase + migrate', () => {
+  it('creates missing parent folders', () => {
+    const path = join(makeTempDir(), 'a', 'b', 'refundkit.db');
+    open(path);
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('applies every migration once and records it in schema_migrations', () => {
+    const db = open(tempDbPath());
+    const applied = migrate(db);
+    expect(applied).toEqual(migrations.map((m) => m.version));
+    const rows = db
+      .prepare<[], { version: number; name: string; applied_at: string }>('SELECT * FROM schema_migrations ORDER BY version')
+      .all();
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+    expect(rows.map((r) => r.name)).toEqual(migrations.map((m) => m.name));
+    for (const row of rows) expect(Number.isNaN(Date.parse(row.applied_at))).toBe(false);
+    expect(schemaVersion(db)).toBe(migrations.at(-1)!.version);
+    expect(tables(db)).toEqual(
+      expect.arrayContaining(['api_keys', 'organizations', 'refund_events', 'refunds', 'schema_migrations']),
+    );
+  });
+
+  it('migrating again (same handle or a re-open) is a no-op', () => {
+    const path = tempDbPath();
+    const db = open(path);
+    migrate(db);
+    expect(migrate(db)).toEqual([]);
+    db.close();
+    const again = open(path);
+    const before = again.prepare('SELECT * FROM schema_migrations ORDER BY version').all();
+    expect(migrate(again)).toEqual([]);
+    expect(again.prepare('SELECT * FROM schema_migrations ORDER BY version').all()).toEqual(before);
+  });
+
+  it('applies only the migrations a file does not have yet', () => {
+    const db = open(tempDbPath());
+    const first = { version: 1, name: 'one', sql: 'CREATE TABLE t1 (x INTEGER)' };
+    const second = { version: 2, name: 'two', sql: 'CREATE TABLE t2 (x INTEGER)' };
+    expect(migrate(db, [first])).toEqual([1]);
+    expect(migrate(db, [first, second])).toEqual([2]);
+    expect(tables(db)).toEqual(expect.arrayContaining(['t1', 't2']));
+    expect(schemaVersion(db)).toBe(2);
+  });
+
+  it('a failing migration leaves nothing half-applied', () => {
+    const db = open(tempDbPath());
+    const good = { version: 1, name: 'good', sql: 'CREATE TABLE t1 (x INTEGER)' };
+    const bad = { version: 2, name: 'bad', sql: 'CREATE TABLE t2 (x INTEGER); THIS IS NOT SQL' };
+    expect(() => migrate(db, [good, bad])).toThrow();
+    expect(tables(db)).not.toContain('t1');
+    expect(tables(db)).not.toContain('t2');
+    expect(schemaVersion(db)).toBe(0);
+  });
+
+  it('schemaVersion is 0 on an empty file once the table exists', () => {
+    const db = open(tempDbPath());
+    migrate(db, []);
+    expect(schemaVersion(db)).toBe(0);
+  });
+});
+
+describe('pragmas', () => {
+  it('WAL, foreign keys on, busy timeout, synchronous FULL', () => {
+    const db = open(tempDbPath());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(DEFAULT_BUSY_TIMEOUT_MS);
+    expect(DEFAULT_BUSY_TIMEOUT_MS).toBeGreaterThanOrEqual(1000);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('honours a chosen busy timeout', () => {
+    const db = open(tempDbPath(), { busyTimeoutMs: 1234 });
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+  });
+
+  it('WAL persists: a second connection to the same file sees it', () => {
+    const path = tempDbPath();
+    open(path);
+    const other = open(path);
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('foreign keys are enforced', () => {
+    const db = open(tempDbPath());
+    migrate(db);
+    expect(() =>
+      db
+        .prepare("INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, created_at) VALUES (?, ?, ?, ?, 'test', ?)")
+        .run('key_abcdefghijkl', 'org_doesnotexist', 'a'.repeat(64), 'rk_test_abcd', new Date().toISOString()),
+    ).toThrow(/FOREIGN KEY/);
+  });
+
+  it('a read-only open can read a migrated file but not write', () => {
+    const path = tempDbPath();
+    const db = open(path);
+    migrate(db);
+    db.close();
+    const ro = open(path, { readonly: true });
+    expect(schemaVersion(ro)).toBe(migrations.at(-1)!.version);
+    expect(() => ro.exec("INSERT INTO organizations VALUES ('org_abcdefghijkl', 'x', 'y')")).toThrow();
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * Shared test fixtures: a temporary database built the way the product builds it (createApp on a
+ * loadConfig'd environment), organizations, and refunds in chosen statuses. Every temp folder is
+ * tracked and removed by cleanupTempDirs() (call it in afterEach/afterAll).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { loadConfig, type Env } from '../../src/config.js';
+import { newRefundId } from '../../src/domain/ids.js';
+import type { Actor, Initiator, Refund, RefundMetadata, RefundStatus } from '../../src/domain/refund.js';
+import type { Organization } from '../../src/store/sqlite/organization-store.js';
+
+const tempDirs: string[] = [];
+
+/** A fresh folder under the OS temp dir, removed by cleanupTempDirs(). */
+export function makeTempDir(prefix = 'refundkit-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function cleanupTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A path for a database file that does not exist yet, inside a tracked temp folder. */
+export function tempDbPath(): string {
+  return join(makeTempDir(), 'refundkit.db');
+}
+
+const openApps: App[] = [];
+
+/**
+ * An App on a new temporary SQLite file. `env` is merged over a minimal environment (no Stripe key,
+ * so the `stripe` processor is not configured unless a test sets it).
+ */
+export function createTestApp(env: Env = {}, options: AppOptions = {}): App {
+  const config = loadConfig({ HOME: makeTempDir('refundkit-home-'), REFUNDKIT_DB_PATH: tempDbPath(), ...env });
+  const app = createApp(config, options);
+  openApps.push(app);
+  return app;
+}
+
+/** Closes every app made by createTestApp and removes every temp folder. */
+export function cleanupAll(): void {
+  for (const app of openApps.splice(0)) app.close();
+  cleanupTempDirs();
+}
+
+export function createOrg(app: App, name = 'Test Org'): Organization {
+  return app.organizations.create(name);
+}
+
+export interface RefundSeed {
+  status?: RefundStatus;
+  processor?: string;
+  amount?: number;
+  currency?: string;
+  reason?: string;
+  metadata?: RefundMetadata | null;
+  initiatedBy?: Initiator;
+  createdAt?: string;
+  id?: string;
+  transactionId?: string;
+  externalRefundId?: string | null;
+}
+
+let clockTick = 0;
+
+/** Distinct, increasing timestamps so that "newest first" is well defined across inserts. */
+export function nextTimestamp(): string {
+  clockTick += 1;
+  return new Date(Date.parse('2026-01-01T00:00:00.000Z') + clockTick * 1000).toISOString();
+}
+
+/** Inserts a refund written directly in the requested status (one creation event). */
+export function insertRefund(app: App, organizationId: string, seed: RefundSeed = {}): Refund {
+  const createdAt = seed.createdAt ?? nextTimestamp();
+  const status = seed.status ?? 'pending';
+  return app.refunds.insert({
+    id: seed.id ?? newRefundId(),
+    organizationId,
+    externalRefundId:
+      seed.externalRefundId !== undefined ? seed.externalRefundId : status === 'pending' ? null : `re_test${clockTick}`,
+    transactionId: seed.transactionId ?? `ch_test${clockTick}`,
+    amount: seed.amount ?? 2500,
+    currency: seed.currency ?? 'usd',
+    reason: seed.reason ?? 'requested_by_customer',
+    status,
+    processor: seed.processor ?? 'sandbox',
+    metadata: seed.metadata === undefined ? null : seed.metadata,
+    initiatedBy: seed.initiatedBy ?? 'api',
+    createdAt,
+    updatedAt: createdAt,
+  });
+}
+
+/** Raw audit rows for a refund, straight from SQL (independent of the store's mapping). */
+export interface RawEvent {
+  id: number;
+  refund_id: string;
+  organization_id: string;
+  from_status: string | null;
+  to_status: string;
+  initiated_by: Actor;
+  created_at: string;
+  detail: string | null;
+}
+
+export function rawEvents(app: App, refundId: string): RawEvent[] {
+  return app.db.prepare<[string], RawEvent>('SELECT * FROM refund_events WHERE refund_id = ? ORDER BY id').all(refundId);
+}
+
+export function countRows(app: App, table: string): number {
+  const row = app.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get();
+  return row?.n ?? 0;
+}
+
+/** The stored status, read with SQL so that a test does not depend on the store under test. */
+export function storedStatus(app: App, refundId: string): string | undefined {
+  return app.db.prepare<[string], { status: string }>('SELECT status FROM refunds WHERE id = ?').get(refundId)?.status;
+}
