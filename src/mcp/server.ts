@@ -23,12 +23,16 @@ export interface McpServerOptions {
   inFlight?: InFlightCalls;
 }
 
-const INSTRUCTIONS = [
-  'RefundKit: look up, list, create and cancel the refunds of one organization (the one the API key belongs to).',
-  'Amounts are integers in the smallest currency unit (2500 = $25.00 for usd).',
-  'A failed call returns isError with text {"error":{"message","code"}};',
-  `codes: ${Object.keys(ERROR_CODES).join(', ')}. Only ${retryableCodes().join(' and ')} are worth retrying as is (for create_refund, with the same idempotencyKey).`,
-].join(' ');
+function instructions(readOnly: boolean): string {
+  return [
+    readOnly
+      ? 'RefundKit (read-only): look up and list the refunds of one organization (the one the API key belongs to).'
+      : 'RefundKit: look up, list, create and cancel the refunds of one organization (the one the API key belongs to).',
+    'Amounts are integers in the smallest currency unit (2500 = $25.00 for usd).',
+    'A failed call returns isError with text {"error":{"message","code"}};',
+    `codes: ${Object.keys(ERROR_CODES).join(', ')}. Only ${retryableCodes().join(' and ')} are worth retrying as is (for create_refund, with the same idempotencyKey).`,
+  ].join(' ');
+}
 
 function retryableCodes(): string[] {
   return Object.entries(ERROR_CODES)
@@ -42,7 +46,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   const tools = allTools.filter((tool) => !(options.readOnly && tool.writes));
   const server = new McpServer(
     { name: SERVER_NAME, title: 'RefundKit', version: VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {} }, instructions: instructions(options.readOnly) },
   );
 
   for (const tool of tools) {
