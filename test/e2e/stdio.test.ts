@@ -3,6 +3,7 @@
  * SDK's StdioClientTransport (or by hand, for the raw protocol stream), on a copy of the demo
  * database, with an environment that holds only what the test sets.
  */
+import { existsSync } from 'node:fs';
 import { LATEST_PROTOCOL_VERSION, JSONRPCMessageSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
@@ -264,7 +265,9 @@ describe('start-up refusals: one line on stderr, nothing on stdout, a quick non-
 
   it.concurrent('with a key on a database that does not exist yet (e.g. a mistyped REFUNDKIT_DB_PATH)', async () => {
     const home = createTestHome();
-    await startExpectingRefusal(home.env({ REFUNDKIT_API_KEY: DEMO_API_KEY }), /invalid_api_key/);
+    await startExpectingRefusal(home.env({ REFUNDKIT_API_KEY: DEMO_API_KEY }), /no database at .*refundkit-mcp init/);
+    // A mistyped path must not leave a new, empty database behind.
+    expect(existsSync(home.dbPath)).toBe(false);
   });
 
   it.concurrent('with a revoked key', async () => {
