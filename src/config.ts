@@ -24,6 +24,22 @@ export interface Config {
     apiBase: string | undefined;
     timeoutMs: number;
     maxNetworkRetries: number;
+    /** Signing secret of the webhook endpoint (whsec_…): turns on POST /webhooks/stripe. */
+    webhookSecret: string | undefined;
+  };
+  /** The `http` command: REST API, Stripe webhooks and MCP over Streamable HTTP. */
+  http: {
+    /** Interface to listen on; the default serves this machine only. */
+    host: string;
+    /** 0 picks a free port (the command prints the URL it got). */
+    port: number;
+    /** Largest request body accepted (REST, webhooks, /mcp), in bytes; more is 413. */
+    maxBodyBytes: number;
+    /**
+     * Extra Host names /mcp answers to (DNS-rebinding protection), each `name` (any port) or
+     * `name:port`. The bound host and port are always allowed.
+     */
+    allowedHosts: readonly string[];
   };
   /** Review window between creation and submission, in seconds (0: submit inside the create call). */
   holdSeconds: number;
@@ -61,6 +77,17 @@ export function loadConfig(env: Env): Readonly<Config> {
       apiBase: parseUrl('STRIPE_API_BASE', env.STRIPE_API_BASE),
       timeoutMs: parseNumber('STRIPE_TIMEOUT_MS', env.STRIPE_TIMEOUT_MS, 20_000, { min: 100, max: 600_000, integer: true }),
       maxNetworkRetries: parseNumber('STRIPE_MAX_NETWORK_RETRIES', env.STRIPE_MAX_NETWORK_RETRIES, 2, { min: 0, max: 10, integer: true }),
+      webhookSecret: parseWebhookSecret(env.STRIPE_WEBHOOK_SECRET),
+    },
+    http: {
+      host: nonEmpty(env.REFUNDKIT_HTTP_HOST) ?? '127.0.0.1',
+      port: parseNumber('REFUNDKIT_HTTP_PORT', env.REFUNDKIT_HTTP_PORT, 3000, { min: 0, max: 65_535, integer: true }),
+      maxBodyBytes: parseNumber('REFUNDKIT_HTTP_MAX_BODY_BYTES', env.REFUNDKIT_HTTP_MAX_BODY_BYTES, 262_144, {
+        min: 1_024,
+        max: 16_777_216,
+        integer: true,
+      }),
+      allowedHosts: parseAllowedHosts(env.REFUNDKIT_HTTP_ALLOWED_HOSTS),
     },
     holdSeconds: parseNumber('REFUNDKIT_HOLD_SECONDS', env.REFUNDKIT_HOLD_SECONDS, 0, { min: 0, max: 30 * 86_400 }),
     dispatchIntervalSeconds: parseNumber('REFUNDKIT_DISPATCH_INTERVAL_SECONDS', env.REFUNDKIT_DISPATCH_INTERVAL_SECONDS, 5, { min: 0, max: 3_600 }),
@@ -70,7 +97,11 @@ export function loadConfig(env: Env): Readonly<Config> {
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
   }
-  return Object.freeze({ ...config, stripe: Object.freeze(config.stripe) });
+  return Object.freeze({
+    ...config,
+    stripe: Object.freeze(config.stripe),
+    http: Object.freeze({ ...config.http, allowedHosts: Object.freeze([...config.http.allowedHosts]) }),
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -128,6 +159,39 @@ function parseLogLevel(raw: string | undefined): LogLevel {
   const level = LOG_LEVELS.find((l) => l === value);
   if (level === undefined) throw new ConfigError(`REFUNDKIT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return level;
+}
+
+function parseWebhookSecret(raw: string | undefined): string | undefined {
+  const value = nonEmpty(raw);
+  if (value === undefined) return undefined;
+  // Never echo the value: it is a secret even when it is malformed.
+  if (!/^whsec_[A-Za-z0-9+/=]{8,}$/.test(value)) {
+    throw new ConfigError(
+      "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…, shown in the Stripe Dashboard or by `stripe listen`)",
+    );
+  }
+  return value;
+}
+
+/** `name` or `name:port`, comma-separated; names are compared without case. */
+function parseAllowedHosts(raw: string | undefined): string[] {
+  const text = nonEmpty(raw);
+  if (text === undefined) return [];
+  return text.split(',').map((entry) => {
+    const value = entry.trim().toLowerCase();
+    let url: URL | undefined;
+    try {
+      url = new URL(`http://${value}`);
+    } catch {
+      url = undefined;
+    }
+    if (value === '' || url === undefined || url.host !== value.replace(/:80$/, '') || url.pathname !== '/') {
+      throw new ConfigError(
+        `REFUNDKIT_HTTP_ALLOWED_HOSTS must be a comma-separated list of host names, each optionally with :port (e.g. refunds.example.com,localhost:8080), not '${entry.trim()}'`,
+      );
+    }
+    return value;
+  });
 }
 
 function parseStripeKey(raw: string | undefined): string | undefined {

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DISPATCH_HELP, runDispatch } from './dispatch.js';
+import { HTTP_HELP, runHttp } from './http.js';
 import { INIT_HELP, runInit } from './init.js';
 import { KEYS_HELP, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { ORGS_HELP, runOrgsCreate, runOrgsList } from './orgs.js';
@@ -19,6 +20,8 @@ Usage: refundkit-mcp [command] [options]
 
 Commands:
   stdio                  serve MCP over stdio (the default when no command is given)
+  http [--port N] [--host H]
+                         serve the REST API, Stripe webhooks and MCP over Streamable HTTP
   init [--demo]          create or migrate the database; --demo adds a demo organization
   dispatch               submit due refunds and read back due statuses once, then exit
   orgs create --name N   create an organization
@@ -32,7 +35,8 @@ Options: --help (for any command), --version
 Environment (see README.md): REFUNDKIT_DB_PATH, REFUNDKIT_API_KEY, REFUNDKIT_READ_ONLY,
 REFUNDKIT_LOG_LEVEL, REFUNDKIT_PROCESSOR, REFUNDKIT_HOLD_SECONDS, REFUNDKIT_DISPATCH_INTERVAL_SECONDS,
 REFUNDKIT_SYNC_INTERVAL_SECONDS, REFUNDKIT_RETRY_BASE_SECONDS, STRIPE_SECRET_KEY, STRIPE_API_BASE,
-STRIPE_TIMEOUT_MS, STRIPE_MAX_NETWORK_RETRIES.`;
+STRIPE_TIMEOUT_MS, STRIPE_MAX_NETWORK_RETRIES, STRIPE_WEBHOOK_SECRET, REFUNDKIT_HTTP_HOST, REFUNDKIT_HTTP_PORT,
+REFUNDKIT_HTTP_MAX_BODY_BYTES, REFUNDKIT_HTTP_ALLOWED_HOSTS.`;
 
 type Options = Record<string, { type: 'string' | 'boolean' }>;
 
@@ -51,6 +55,13 @@ function required(value: string | boolean | undefined, flag: string): string {
   return value;
 }
 
+function portFlag(value: string | boolean): number {
+  const text = typeof value === 'string' ? value : '';
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new UsageError(`--port must be a port number from 0 to 65535, not '${text}'`);
+  return port;
+}
+
 async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-v') return io.out(VERSION);
@@ -67,6 +78,14 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
       const values = flags(rest, { demo: { type: 'boolean' } });
       if (values.help === true) return io.out(INIT_HELP);
       return runInit(config(), { demo: values.demo === true }, io);
+    }
+    case 'http': {
+      const values = flags(rest, { port: { type: 'string' }, host: { type: 'string' } });
+      if (values.help === true) return io.out(HTTP_HELP);
+      const options: { port?: number; host?: string } = {};
+      if (values.port !== undefined) options.port = portFlag(values.port);
+      if (values.host !== undefined) options.host = required(values.host, '--host');
+      return runHttp(config(), options, io);
     }
     case 'dispatch': {
       if (flags(rest, {}).help === true) return io.out(DISPATCH_HELP);

@@ -28,6 +28,18 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'The payment processor could not be reached or timed out; nothing was changed. Retry later.',
   },
+  // The HTTP transport's own failures (REST, webhooks, /mcp): the request never reached a use case.
+  route_not_found: { retryable: false, summary: 'No HTTP route at that path; the message lists the routes.' },
+  method_not_allowed: {
+    retryable: false,
+    summary: 'The route exists but not for that HTTP method (or the server is read-only); see the Allow header.',
+  },
+  unsupported_media_type: { retryable: false, summary: 'The request body must be JSON, sent with Content-Type: application/json.' },
+  payload_too_large: { retryable: false, summary: 'The request body is larger than the server accepts.' },
+  host_not_allowed: {
+    retryable: false,
+    summary: 'The Host or Origin header names a host this server does not serve (DNS-rebinding protection).',
+  },
   internal_error: { retryable: false, summary: 'An unexpected fault on our side; nothing is reported as done.' },
 } as const;
 

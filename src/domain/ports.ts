@@ -67,6 +67,8 @@ export type CreateResult = { created: true; refund: Refund } | { created: false;
 
 export interface RefundStore {
   findById(organizationId: string, refundId: string): Refund | null;
+  /** The refund a processor knows by its own id (any organization: the processor's id is unique). */
+  findByExternalId(processor: string, externalRefundId: string): Refund | null;
   /** Newest first. Returns up to `page.limit` rows starting at `page.offset`. */
   list(organizationId: string, filter: ListFilter, page: Page): Refund[];
   /**

@@ -73,6 +73,25 @@ export interface PassResult {
   changed: number;
 }
 
+/** What a processor told us, unasked, about one of its refunds (a webhook event). */
+export interface ProcessorReport {
+  processor: string;
+  /** The processor's id of the refund (Stripe's re_…). */
+  externalRefundId: string;
+  /** The status the report carries, already mapped to ours. */
+  status: RefundStatus;
+  /** Kept in the audit event, e.g. `stripe webhook refund.updated evt_123`. */
+  source: string;
+}
+
+export interface ProcessorReportOutcome {
+  /** The refund as it stands after the report. */
+  refund: Refund;
+  changed: boolean;
+  /** Where the status applied came from: a fresh read from the processor, or the report itself. */
+  statusFrom: 'processor' | 'report';
+}
+
 export class RefundService {
   private readonly store: RefundStore;
   private readonly processors: ProcessorRegistry;
@@ -218,6 +237,39 @@ export class RefundService {
     const submitted = await this.submitDue(limit);
     const { synced, changed } = await this.syncDue(limit);
     return { submitted, synced, changed };
+  }
+
+  /**
+   * Records what a processor reports about a refund it holds (a webhook). Reports can be late,
+   * repeated or out of order, so the processor is asked for the refund's status now and that is
+   * what is recorded; only when it cannot be asked (an outage, or no credentials here) is the
+   * report's own status used, and then the status machine still refuses any move backwards.
+   * Returns null when no refund of ours has that processor id.
+   */
+  async applyProcessorReport(report: ProcessorReport): Promise<ProcessorReportOutcome | null> {
+    const refund = this.store.findByExternalId(report.processor, report.externalRefundId);
+    if (refund === null) return null;
+    let status = report.status;
+    let statusFrom: ProcessorReportOutcome['statusFrom'] = 'report';
+    let detail = `${report.source}: status ${report.status} from the event`;
+    const found = this.processors.lookup(refund.processor);
+    if (found.ok) {
+      try {
+        const remote = await found.processor.retrieve(refund);
+        status = remote.status;
+        statusFrom = 'processor';
+        detail = `${report.source}: status read from ${refund.processor}${remote.detail === undefined ? '' : `: ${remote.detail}`}`;
+      } catch (error) {
+        this.report('status read after a processor report failed; using the report', {
+          refundId: refund.id,
+          error: asRefundKitError(error).message,
+        });
+        detail = `${report.source}: status ${report.status} from the event (reading it from ${refund.processor} failed)`;
+      }
+    }
+    const changed = this.applyProcessorStatus(refund, status, detail);
+    const now = this.store.findById(refund.organizationId, refund.id) ?? refund;
+    return { refund: now, changed, statusFrom };
   }
 
   /**

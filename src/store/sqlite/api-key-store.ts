@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { API_KEY_PATTERN, newApiKeyId, newApiKeySecret } from '../../domain/ids.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 
 export type ApiKeyMode = 'live' | 'test';
@@ -35,6 +36,9 @@ export function hashApiKey(key: string): string {
 }
 
 export class SqliteApiKeyStore {
+  /** Prepared once: authenticate runs on every REST request and every MCP tool call. */
+  private byHash: Statement<[string], ApiKeyRow> | undefined;
+
   constructor(private readonly db: SqliteDatabase) {}
 
   /** Creates a key and returns it in clear: the only time it is ever seen. */
@@ -65,9 +69,8 @@ export class SqliteApiKeyStore {
   authenticate(key: string): { organizationId: string; keyId: string } | null {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = hashApiKey(key);
-    const row = this.db
-      .prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?')
-      .get(hash);
+    this.byHash ??= this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
+    const row = this.byHash.get(hash);
     if (row === undefined || row.revoked_at !== null) return null;
     // The lookup is by hash, so timing reveals nothing about the key; compare anyway so that
     // correctness never rests on the index alone.

@@ -4,6 +4,7 @@
  */
 import * as initial from './001-initial.js';
 import * as submission from './002-submission.js';
+import * as webhookEvents from './003-webhook-events.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: initial.name, sql: initial.sql },
   { version: 2, name: submission.name, sql: submission.sql },
+  { version: 3, name: webhookEvents.name, sql: webhookEvents.sql },
 ];

@@ -1,0 +1,101 @@
+/**
+ * `refundkit-mcp http`: the REST API, Stripe webhooks, MCP over Streamable HTTP and /healthz on
+ * one port, with the background loop (submissions, status reads) every serving process runs.
+ * SIGTERM/SIGINT stop it gracefully: no new connections, requests in flight finish, the
+ * background pass in progress ends, then the database is closed.
+ */
+import { createApp } from '../app.js';
+import { startBackgroundWork } from '../background.js';
+import type { Config } from '../config.js';
+import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+import { createLogger } from '../logger.js';
+import { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
+import { CommandError, type Io } from './common.js';
+
+export const HTTP_HELP = `Usage: refundkit-mcp http [--port 3000] [--host 127.0.0.1]
+
+Serves, on one port:
+  GET  /v1/refunds               list refunds (status, processor, limit, offset)
+  POST /v1/refunds               create a refund (Idempotency-Key header honoured)
+  GET  /v1/refunds/{id}          get a refund
+  POST /v1/refunds/{id}/cancel   cancel a refund (empty body or {})
+  POST /webhooks/stripe          Stripe webhook endpoint (needs STRIPE_WEBHOOK_SECRET)
+  /mcp                           the MCP tools over Streamable HTTP
+  GET  /healthz                  health check for load balancers
+Every route but /webhooks/stripe (signed by Stripe) and /healthz takes Authorization: Bearer
+rk_live_… (the key decides the organization). Prints the URL it listens on alone on stdout; logs
+go to stderr. SIGTERM/SIGINT stop it gracefully.
+
+  --port N    port to listen on (default REFUNDKIT_HTTP_PORT or 3000; 0 picks a free one)
+  --host H    interface to listen on (default REFUNDKIT_HTTP_HOST or 127.0.0.1; 0.0.0.0 for all,
+              then list the names clients use in REFUNDKIT_HTTP_ALLOWED_HOSTS for /mcp)`;
+
+export interface HttpCommandOptions {
+  port?: number;
+  host?: string;
+}
+
+export async function runHttp(config: Readonly<Config>, options: HttpCommandOptions, io: Io): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const host = options.host ?? config.http.host;
+  const port = options.port ?? config.http.port;
+  const app = createApp(config, { logger });
+  const health = app.db.prepare('SELECT 1');
+  let running: RunningHttpServer;
+  try {
+    running = await startHttpServer({
+      service: app.service,
+      apiKeys: app.apiKeys,
+      webhookEvents: new SqliteWebhookEventStore(app.db),
+      checkHealth: () => {
+        health.get();
+      },
+      host,
+      port,
+      readOnly: config.readOnly,
+      maxBodyBytes: config.http.maxBodyBytes,
+      webhookSecret: config.stripe.webhookSecret,
+      allowedHosts: config.http.allowedHosts,
+      logger,
+      logRequests: config.logLevel === 'debug',
+    });
+  } catch (error) {
+    app.close();
+    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+    let why = error instanceof Error ? error.message : String(error);
+    if (code === 'EADDRINUSE') why = 'the port is in use (pick another --port)';
+    if (code === 'EACCES') why = 'permission denied (ports below 1024 need privileges)';
+    throw new CommandError(`cannot listen on ${host}:${port}: ${why}`);
+  }
+  const background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
+  if (['0.0.0.0', '::', '[::]'].includes(host) && config.http.allowedHosts.length === 0) {
+    logger.warn('listening on every interface: /mcp answers only to localhost names until REFUNDKIT_HTTP_ALLOWED_HOSTS lists the others');
+  }
+  logger.info('serving HTTP', {
+    url: running.url,
+    database: config.dbPath,
+    readOnly: config.readOnly,
+    webhooks: config.stripe.webhookSecret !== undefined,
+  });
+  io.out(running.url);
+
+  let closing = false;
+  const shutdown = (why: string): void => {
+    if (closing) {
+      // A second signal: the operator does not want to wait.
+      logger.warn('forced exit', { why });
+      process.exit(1);
+    }
+    closing = true;
+    logger.info('shutting down', { why });
+    void Promise.all([running.close(), background.stop()])
+      .catch((error: unknown) => logger.error('shutdown failed', { error }))
+      .finally(() => {
+        app.close();
+        logger.info('stopped');
+        process.exit(0);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

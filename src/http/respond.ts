@@ -1,0 +1,32 @@
+/**
+ * Writing responses: every body is JSON, `{"data": …}` on success and the reference's
+ * `{"error": {"message", "code"}}` on failure, with the status from errors.ts.
+ */
+import type { ServerResponse } from 'node:http';
+import { toErrorBody, type RefundKitError } from '../domain/errors.js';
+import { HTTP_STATUS, RETRY_AFTER_SECONDS } from './errors.js';
+
+export type Headers = Record<string, string | number>;
+
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': CONTENT_TYPE,
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(payload);
+}
+
+export function sendData(res: ServerResponse, data: unknown, status = 200): void {
+  sendJson(res, status, { data });
+}
+
+export function sendError(res: ServerResponse, error: RefundKitError, headers?: Headers): void {
+  const retryAfter = RETRY_AFTER_SECONDS[error.code];
+  const extra: Headers = retryAfter === undefined ? { ...headers } : { 'retry-after': retryAfter, ...headers };
+  sendJson(res, HTTP_STATUS[error.code], toErrorBody(error), extra);
+}

@@ -1,0 +1,285 @@
+/**
+ * The HTTP server of `refundkit-mcp http`, on node:http with no framework: REST (/v1/refunds…),
+ * Stripe webhooks (/webhooks/stripe), MCP over Streamable HTTP (/mcp) and a health check
+ * (/healthz), all on one port and one refund domain. The REST path stays lean: a string switch
+ * on the path, one key lookup, one service call, one JSON.stringify.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { asRefundKitError, RefundKitError } from '../domain/errors.js';
+import type { Caller, RefundService } from '../domain/refund-service.js';
+import { systemClock, type Clock } from '../domain/ports.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
+import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
+import { clip } from './body.js';
+import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
+import { MCP_METHODS, McpRoute } from './mcp.js';
+import { RefundRoutes } from './refunds.js';
+import { sendError, sendJson, type Headers } from './respond.js';
+import { StripeWebhookRoute } from './webhooks.js';
+
+export interface HttpServerOptions {
+  service: RefundService;
+  apiKeys: ApiKeyAuthenticator;
+  webhookEvents: SqliteWebhookEventStore;
+  /** Throws when the database does not answer (for /healthz). */
+  checkHealth: () => void;
+  host: string;
+  port: number;
+  readOnly: boolean;
+  maxBodyBytes: number;
+  webhookSecret: string | undefined;
+  /** REFUNDKIT_HTTP_ALLOWED_HOSTS: names /mcp answers to besides the bound host. */
+  allowedHosts: readonly string[];
+  logger?: Logger;
+  /** One debug line per request (method, path, status, ms); off unless the log level is debug. */
+  logRequests?: boolean;
+  clock?: Clock;
+  mcpSessionIdleMs?: number;
+  mcpMaxSessions?: number;
+  /** How long close() lets requests in flight finish before cutting their connections. */
+  shutdownGraceMs?: number;
+}
+
+export interface RunningHttpServer {
+  /** e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Stops accepting, ends MCP sessions, lets requests in flight finish (up to the grace time). */
+  close(): Promise<void>;
+}
+
+const ROUTES =
+  'GET /v1/refunds, POST /v1/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/cancel, POST /webhooks/stripe, GET|POST|DELETE /mcp, GET /healthz';
+const REFUNDS_PREFIX = '/v1/refunds/';
+const CANCEL_SUFFIX = '/cancel';
+
+/** The Allow header each 405 answers with. */
+const ALLOW = new WeakMap<RefundKitError, string>();
+
+function methodNotAllowed(method: string, allow: string, why?: string): RefundKitError {
+  const error = new RefundKitError(
+    'method_not_allowed',
+    why ?? `Method ${clip(method, 20)} is not allowed here; allowed: ${allow === '' ? 'none' : allow}`,
+  );
+  ALLOW.set(error, allow);
+  return error;
+}
+
+export class HttpApp {
+  private readonly refunds: RefundRoutes;
+  private readonly webhook: StripeWebhookRoute;
+  readonly mcp: McpRoute;
+  private readonly logger: Logger;
+  private hostRules: HostRule[] = [];
+  /** Set once shutdown begins: answers then ask clients to close their connection. */
+  closing = false;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.refunds = new RefundRoutes({ service: options.service, maxBodyBytes: options.maxBodyBytes });
+    this.webhook = new StripeWebhookRoute({
+      service: options.service,
+      events: options.webhookEvents,
+      secret: options.webhookSecret,
+      maxBodyBytes: options.maxBodyBytes,
+      clock: options.clock ?? systemClock,
+      logger: this.logger,
+    });
+    this.mcp = new McpRoute({
+      service: options.service,
+      readOnly: options.readOnly,
+      logger: this.logger,
+      maxBodyBytes: options.maxBodyBytes,
+      sessionIdleMs: options.mcpSessionIdleMs ?? 30 * 60_000,
+      maxSessions: options.mcpMaxSessions ?? 1_000,
+    });
+  }
+
+  /** Once the port is known (port 0 picks one), the names /mcp answers to follow from it. */
+  bound(port: number): void {
+    this.hostRules = allowedHostRules(this.options.host, port, this.options.allowedHosts);
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.closing) res.shouldKeepAlive = false;
+    const logged = this.options.logRequests === true;
+    const started = logged ? performance.now() : 0;
+    const handled = this.route(req, res).catch((thrown: unknown) => this.fail(req, res, thrown));
+    if (!logged) return;
+    void handled.finally(() => {
+      this.logger.debug('http', {
+        method: req.method,
+        path: clip(req.url ?? '', 200),
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    });
+  };
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+
+    if (path === '/v1/refunds') {
+      if (method === 'GET' || method === 'HEAD') {
+        this.refunds.list(res, this.caller(req), query);
+        return;
+      }
+      if (method === 'POST') {
+        if (this.options.readOnly) throw this.readOnly('GET, HEAD');
+        await this.refunds.create(req, res, this.caller(req), query);
+        return;
+      }
+      throw methodNotAllowed(method, this.options.readOnly ? 'GET, HEAD' : 'GET, HEAD, POST');
+    }
+    if (path.startsWith(REFUNDS_PREFIX)) {
+      const rest = path.slice(REFUNDS_PREFIX.length);
+      const slash = rest.indexOf('/');
+      if (slash === -1 && rest !== '') {
+        if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD');
+        this.refunds.get(res, this.caller(req), rest, query);
+        return;
+      }
+      if (slash > 0 && rest.length === slash + CANCEL_SUFFIX.length && rest.endsWith(CANCEL_SUFFIX)) {
+        if (method !== 'POST') throw methodNotAllowed(method, this.options.readOnly ? '' : 'POST');
+        if (this.options.readOnly) throw this.readOnly('');
+        await this.refunds.cancel(req, res, this.caller(req), rest.slice(0, slash), query);
+        return;
+      }
+      throw this.notFound(method, path);
+    }
+    if (path === '/healthz') {
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD');
+      this.health(res);
+      return;
+    }
+    if (path === '/webhooks/stripe') {
+      if (method !== 'POST') throw methodNotAllowed(method, 'POST');
+      await this.webhook.handle(req, res);
+      return;
+    }
+    if (path === '/mcp') {
+      // DNS-rebinding protection comes first: a page that rebound a name to us learns nothing.
+      if (!isAllowedHost(req.headers.host, this.hostRules)) {
+        throw new RefundKitError(
+          'host_not_allowed',
+          `Host '${clip(req.headers.host ?? '', 100)}' is not served here: add it to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+        );
+      }
+      if (!isAllowedOrigin(req.headers.origin, this.hostRules)) {
+        throw new RefundKitError(
+          'host_not_allowed',
+          `Origin '${clip(req.headers.origin ?? '', 100)}' is not served here: add its host to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+        );
+      }
+      if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') throw methodNotAllowed(method, MCP_METHODS);
+      const identity = authenticate(req, this.options.apiKeys);
+      await this.mcp.handle(req, res, identity.organizationId);
+      return;
+    }
+    throw this.notFound(method, path);
+  }
+
+  private caller(req: IncomingMessage): Caller {
+    return { organizationId: authenticate(req, this.options.apiKeys).organizationId, actor: 'api' };
+  }
+
+  private readOnly(allow: string): RefundKitError {
+    return methodNotAllowed(
+      'POST',
+      allow,
+      'This server is read-only (REFUNDKIT_READ_ONLY=1): refunds cannot be created or cancelled through it',
+    );
+  }
+
+  private notFound(method: string, path: string): RefundKitError {
+    return new RefundKitError('route_not_found', `No route for ${clip(method, 20)} ${clip(path, 200)}; routes: ${ROUTES}`);
+  }
+
+  private health(res: ServerResponse): void {
+    try {
+      this.options.checkHealth();
+    } catch (error) {
+      this.logger.error('health check failed', { error });
+      sendJson(res, 503, { status: 'unavailable' });
+      return;
+    }
+    sendJson(res, 200, { status: 'ok' });
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, thrown: unknown): void {
+    if (req.destroyed && !req.complete) {
+      // The client went away mid-request (reading its body failed): nobody to answer.
+      this.logger.debug('http request aborted by the client', { method: req.method, path: clip(req.url ?? '', 200) });
+      res.destroy();
+      return;
+    }
+    const error = asRefundKitError(thrown);
+    if (error.code === 'internal_error') {
+      this.logger.error('http request failed', { method: req.method, path: clip(req.url ?? '', 200), error: thrown });
+    }
+    if (res.headersSent) {
+      // Too late for an error body (an SSE stream was under way): end the connection.
+      res.destroy();
+      return;
+    }
+    const headers: Headers = {};
+    if (error.code === 'invalid_api_key') Object.assign(headers, WWW_AUTHENTICATE);
+    const allow = ALLOW.get(error);
+    if (allow !== undefined) headers.allow = allow;
+    // An unread body would be read as the next request: close instead.
+    if (error.code === 'payload_too_large' || !req.complete) headers.connection = 'close';
+    sendError(res, error, headers);
+  }
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const app = new HttpApp(options);
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, app.handle);
+  // Longer than the usual load balancer idle timeout (60 s), so that it closes first.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  app.bound(address.port);
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl}:${address.port}`,
+    port: address.port,
+    server,
+    close: () => {
+      closing ??= closeServer(server, app, options.shutdownGraceMs ?? 10_000);
+      return closing;
+    },
+  };
+}
+
+async function closeServer(server: Server, app: HttpApp, graceMs: number): Promise<void> {
+  app.closing = true;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await app.mcp.close();
+  // Keep-alive connections go as soon as they are idle; those with a request in flight finish
+  // it first (its answer says Connection: close), up to the grace time.
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
+}

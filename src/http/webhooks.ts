@@ -1,0 +1,152 @@
+/**
+ * POST /webhooks/stripe. Stripe signs each delivery with the endpoint's secret; the signature is
+ * checked on the raw bytes (any re-serialisation would break it) before anything is parsed or
+ * trusted. A delivery is at least once and may come late or out of order, so each event id is
+ * handled once (a replay changes nothing) and the refund's status is read again from Stripe
+ * rather than taken from the event (see RefundService.applyProcessorReport).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Stripe from 'stripe';
+import { errors, RefundKitError } from '../domain/errors.js';
+import type { RefundService } from '../domain/refund-service.js';
+import type { Clock } from '../domain/ports.js';
+import type { Logger } from '../logger.js';
+import { mapStripeStatus, STRIPE_PROCESSOR } from '../processors/stripe.js';
+import type { SqliteWebhookEventStore, WebhookOutcome } from '../store/sqlite/webhook-event-store.js';
+import { readBody } from './body.js';
+import { sendData } from './respond.js';
+
+/** The refund events whose object is a refund; every other type is acknowledged and ignored. */
+export const REFUND_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+  'charge.refund.updated',
+]);
+
+/** How old a signature may be, in seconds: Stripe's own default. Older ones are replays. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export interface StripeWebhookDeps {
+  service: RefundService;
+  events: SqliteWebhookEventStore;
+  secret: string | undefined;
+  maxBodyBytes: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+type Webhooks = typeof Stripe.webhooks;
+let webhooks: Promise<Webhooks> | undefined;
+
+/** The stripe package is loaded on the first delivery, not at start. */
+function loadWebhooks(): Promise<Webhooks> {
+  webhooks ??= import('stripe').then(({ default: StripeClient }) => StripeClient.webhooks);
+  return webhooks;
+}
+
+export interface WebhookAnswer {
+  eventId: string;
+  type: string;
+  outcome: WebhookOutcome | 'duplicate';
+  refundId: string | null;
+}
+
+export class StripeWebhookRoute {
+  constructor(private readonly deps: StripeWebhookDeps) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { secret } = this.deps;
+    if (secret === undefined) {
+      throw errors.processorNotConfigured(
+        STRIPE_PROCESSOR,
+        "set STRIPE_WEBHOOK_SECRET to the webhook endpoint's signing secret (whsec_…) and restart the server",
+      );
+    }
+    const raw = await readBody(req, this.deps.maxBodyBytes);
+    const header = req.headers['stripe-signature'];
+    if (typeof header !== 'string' || header === '') {
+      throw errors.validation('Missing Stripe-Signature header: webhook deliveries must be signed by Stripe');
+    }
+    const event = await verify(raw, header, secret);
+    sendData(res, await this.apply(event));
+  }
+
+  private async apply(event: Stripe.Event): Promise<WebhookAnswer> {
+    const seen = this.deps.events.find(STRIPE_PROCESSOR, event.id);
+    if (seen !== null) {
+      this.deps.logger.debug('stripe webhook replayed', { eventId: event.id, type: event.type });
+      return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen.refundId };
+    }
+    let outcome: WebhookOutcome = 'ignored';
+    let refundId: string | null = null;
+    const refund = refundOf(event);
+    if (refund !== null) {
+      const applied = await this.deps.service.applyProcessorReport({
+        processor: STRIPE_PROCESSOR,
+        externalRefundId: refund.id,
+        status: mapStripeStatus(refund.status),
+        source: `stripe webhook ${event.type} ${event.id}`,
+      });
+      if (applied !== null) {
+        refundId = applied.refund.id;
+        outcome = applied.changed ? 'applied' : 'unchanged';
+      }
+    }
+    // Recorded after it was applied: should the process die in between, Stripe's retry applies
+    // it again, which changes nothing the second time.
+    this.deps.events.record({
+      source: STRIPE_PROCESSOR,
+      eventId: event.id,
+      type: event.type,
+      refundId,
+      outcome,
+      receivedAt: this.deps.clock.now().toISOString(),
+    });
+    this.deps.logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });
+    return { eventId: event.id, type: event.type, outcome, refundId };
+  }
+}
+
+async function verify(raw: Buffer, header: string, secret: string): Promise<Stripe.Event> {
+  if (raw.length === 0) throw errors.validation('Webhook body is empty');
+  const webhooks = await loadWebhooks();
+  let event: Stripe.Event;
+  try {
+    event = webhooks.constructEvent(raw, header, secret, SIGNATURE_TOLERANCE_SECONDS);
+  } catch (error) {
+    // A signature that does not verify, or a signed body that is not JSON, is the sender's fault;
+    // anything else is ours and stays an internal error.
+    const refused = error instanceof SyntaxError || (error instanceof Error && 'type' in error && error.type === 'StripeSignatureVerificationError');
+    if (!refused) throw error;
+    throw new RefundKitError('validation_error', signatureMessage(error), { cause: error });
+  }
+  // Signed by Stripe, so well formed; checked all the same before it is used as a key.
+  if (typeof event.id !== 'string' || event.id === '' || typeof event.type !== 'string') {
+    throw errors.validation('Webhook event has no id or type');
+  }
+  return event;
+}
+
+function signatureMessage(error: unknown): string {
+  if (error instanceof SyntaxError) return 'Webhook body is not a JSON event';
+  const text = error instanceof Error ? error.message : '';
+  if (/tolerance/i.test(text)) {
+    return `Stripe-Signature is older than ${SIGNATURE_TOLERANCE_SECONDS} seconds: a stale or replayed delivery`;
+  }
+  if (/unable to extract|no signatures found with expected scheme/i.test(text)) {
+    return 'Stripe-Signature header is malformed: expected t=…,v1=…';
+  }
+  return 'Stripe-Signature does not match the body for STRIPE_WEBHOOK_SECRET';
+}
+
+/** The refund an event is about, for the refund event types. */
+function refundOf(event: Stripe.Event): { id: string; status: string | null } | null {
+  if (!REFUND_EVENT_TYPES.has(event.type)) return null;
+  const object: unknown = event.data.object;
+  if (typeof object !== 'object' || object === null) return null;
+  if (!('object' in object) || object.object !== 'refund') return null;
+  if (!('id' in object) || typeof object.id !== 'string') return null;
+  const status = 'status' in object && typeof object.status === 'string' ? object.status : null;
+  return { id: object.id, status };
+}

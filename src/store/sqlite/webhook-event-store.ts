@@ -1,0 +1,75 @@
+/**
+ * Webhook events already handled, so that a delivery Stripe repeats (it retries until it gets a
+ * 2xx, and may send one event twice) is recognised and changes nothing.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase } from './database.js';
+
+export type WebhookOutcome = 'applied' | 'unchanged' | 'ignored';
+
+export interface WebhookEventRecord {
+  source: string;
+  eventId: string;
+  type: string;
+  refundId: string | null;
+  outcome: WebhookOutcome;
+  receivedAt: string;
+}
+
+interface WebhookEventRow {
+  source: string;
+  event_id: string;
+  type: string;
+  refund_id: string | null;
+  outcome: WebhookOutcome;
+  received_at: string;
+}
+
+export class SqliteWebhookEventStore {
+  private readonly findStatement: Statement<[string, string]>;
+  private readonly insertStatement: Statement<[WebhookEventRow]>;
+
+  constructor(db: SqliteDatabase) {
+    this.findStatement = db.prepare(
+      'SELECT source, event_id, type, refund_id, outcome, received_at FROM webhook_events WHERE source = ? AND event_id = ?',
+    );
+    this.insertStatement = db.prepare(
+      // Only a repeated id is let through quietly; any other broken rule still throws.
+      `INSERT INTO webhook_events (source, event_id, type, refund_id, outcome, received_at)
+       VALUES (@source, @event_id, @type, @refund_id, @outcome, @received_at)
+       ON CONFLICT (source, event_id) DO NOTHING`,
+    );
+  }
+
+  find(source: string, eventId: string): WebhookEventRecord | null {
+    const row = this.findStatement.get(source, eventId) as WebhookEventRow | undefined;
+    return row === undefined ? null : toRecord(row);
+  }
+
+  /**
+   * Records a handled event. Returns false when it was already recorded (two deliveries of one
+   * event handled at the same moment): the first record stands.
+   */
+  record(event: WebhookEventRecord): boolean {
+    const result = this.insertStatement.run({
+      source: event.source,
+      event_id: event.eventId,
+      type: event.type,
+      refund_id: event.refundId,
+      outcome: event.outcome,
+      received_at: event.receivedAt,
+    });
+    return result.changes === 1;
+  }
+}
+
+function toRecord(row: WebhookEventRow): WebhookEventRecord {
+  return {
+    source: row.source,
+    eventId: row.event_id,
+    type: row.type,
+    refundId: row.refund_id,
+    outcome: row.outcome,
+    receivedAt: row.received_at,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * RefundService.applyProcessorReport: what a processor reports unasked (a webhook) about one of
+ * its refunds, found by the processor's own id. The processor is asked again first; the report's
+ * own status is only a fallback, and the status machine has the last word either way.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { errors } from '../../src/domain/errors.js';
+import type { Clock, ProcessorStatus, RefundProcessor } from '../../src/domain/ports.js';
+import type { Refund, RefundStatus } from '../../src/domain/refund.js';
+import { RefundService } from '../../src/domain/refund-service.js';
+import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { SandboxProcessor } from '../../src/processors/sandbox.js';
+import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+
+const clock: Clock = { now: () => new Date('2026-03-01T12:00:00.000Z') };
+
+/** A "stripe" processor whose status read answers what the test chose. */
+class ReadableProcessor implements RefundProcessor {
+  readonly name = 'stripe';
+  reads = 0;
+  constructor(private readonly read: () => Promise<ProcessorStatus>) {}
+  retrieve(): Promise<ProcessorStatus> {
+    this.reads += 1;
+    return this.read();
+  }
+  submit(): never {
+    throw new Error('not expected');
+  }
+  cancel(): never {
+    throw new Error('not expected');
+  }
+  findSubmitted(): never {
+    throw new Error('not expected');
+  }
+}
+
+let app: App;
+let org: string;
+let reported: string[];
+
+function serviceWith(...processors: RefundProcessor[]): RefundService {
+  return new RefundService({
+    store: app.refunds,
+    processors: new StaticProcessorRegistry([new SandboxProcessor(), ...processors], { stripe: 'set STRIPE_SECRET_KEY' }),
+    clock,
+    onBackgroundError: (message) => reported.push(message),
+  });
+}
+
+function stripeRefund(status: RefundStatus, externalRefundId = 're_report001'): Refund {
+  return insertRefund(app, org, { status, processor: 'stripe', externalRefundId });
+}
+
+const report = (status: RefundStatus, externalRefundId = 're_report001') => ({
+  processor: 'stripe',
+  externalRefundId,
+  status,
+  source: 'stripe webhook refund.updated evt_1',
+});
+
+beforeEach(() => {
+  app = createTestApp();
+  org = createOrg(app).id;
+  reported = [];
+});
+afterEach(() => cleanupAll());
+
+describe('applyProcessorReport', () => {
+  it('applies the status read from the processor, not the one in the report', async () => {
+    const refund = stripeRefund('processing');
+    const processor = new ReadableProcessor(() => Promise.resolve({ status: 'completed', detail: 'stripe status succeeded' }));
+    const outcome = await serviceWith(processor).applyProcessorReport(report('processing'));
+    expect(processor.reads).toBe(1);
+    expect(outcome).toMatchObject({ changed: true, statusFrom: 'processor', refund: { id: refund.id, status: 'completed' } });
+    const last = rawEvents(app, refund.id).at(-1)!;
+    expect(last).toMatchObject({ from_status: 'processing', to_status: 'completed', initiated_by: 'system' });
+    expect(last.detail).toBe('stripe webhook refund.updated evt_1: status read from stripe: stripe status succeeded');
+  });
+
+  it("uses the report's status when the processor cannot be read, and says so", async () => {
+    const refund = stripeRefund('processing');
+    const processor = new ReadableProcessor(() => Promise.reject(errors.processorUnavailable('stripe')));
+    const outcome = await serviceWith(processor).applyProcessorReport(report('completed'));
+    expect(outcome).toMatchObject({ changed: true, statusFrom: 'report' });
+    expect(storedStatus(app, refund.id)).toBe('completed');
+    expect(rawEvents(app, refund.id).at(-1)!.detail).toContain('from the event (reading it from stripe failed)');
+    expect(reported).toHaveLength(1);
+  });
+
+  it("uses the report's status when the processor is not configured here", async () => {
+    const refund = stripeRefund('processing');
+    const outcome = await serviceWith().applyProcessorReport(report('failed'));
+    expect(outcome).toMatchObject({ changed: true, statusFrom: 'report' });
+    expect(storedStatus(app, refund.id)).toBe('failed');
+  });
+
+  it('never moves a refund backwards, whatever the source says', async () => {
+    const refund = stripeRefund('failed');
+    const before = rawEvents(app, refund.id).length;
+    const fromProcessor = await serviceWith(new ReadableProcessor(() => Promise.resolve({ status: 'completed' }))).applyProcessorReport(
+      report('completed'),
+    );
+    expect(fromProcessor).toMatchObject({ changed: false, refund: { status: 'failed' } });
+    const fromReport = await serviceWith().applyProcessorReport(report('processing'));
+    expect(fromReport).toMatchObject({ changed: false, refund: { status: 'failed' } });
+    expect(rawEvents(app, refund.id)).toHaveLength(before);
+  });
+
+  it('the same status again changes nothing and writes no event', async () => {
+    const refund = stripeRefund('completed');
+    const before = rawEvents(app, refund.id).length;
+    const outcome = await serviceWith(new ReadableProcessor(() => Promise.resolve({ status: 'completed' }))).applyProcessorReport(
+      report('completed'),
+    );
+    expect(outcome?.changed).toBe(false);
+    expect(rawEvents(app, refund.id)).toHaveLength(before);
+  });
+
+  it('a processor id we do not hold is null, and the processor is not asked', async () => {
+    stripeRefund('processing');
+    const processor = new ReadableProcessor(() => Promise.resolve({ status: 'completed' }));
+    expect(await serviceWith(processor).applyProcessorReport(report('completed', 're_someoneElse'))).toBeNull();
+    // The same id at another processor is another refund.
+    expect(await serviceWith(processor).applyProcessorReport({ ...report('completed'), processor: 'sandbox' })).toBeNull();
+    expect(processor.reads).toBe(0);
+  });
+});
