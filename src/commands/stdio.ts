@@ -3,13 +3,14 @@
  * protocol messages: every log line goes to stderr, and so does any stray console output.
  */
 import { existsSync } from 'node:fs';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createApp } from '../app.js';
 import { startBackgroundWork, type BackgroundWork } from '../background.js';
 import type { Config } from '../config.js';
+import { errors } from '../domain/errors.js';
 import { createLogger } from '../logger.js';
 import { InFlightCalls } from '../mcp/in-flight.js';
 import { createMcpServer } from '../mcp/server.js';
+import { LineStdioServerTransport } from '../mcp/stdio-transport.js';
 import { CommandError } from './common.js';
 
 export const STDIO_HELP = `Usage: refundkit-mcp [stdio]
@@ -37,8 +38,9 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
       `no database at ${config.dbPath}: run \`refundkit-mcp init\` (or init --demo) first, or set REFUNDKIT_DB_PATH`,
     );
   }
+  const apiKey = config.apiKey;
   const app = createApp(config, { logger });
-  const identity = app.apiKeys.authenticate(config.apiKey);
+  const identity = app.apiKeys.authenticate(apiKey);
   if (identity === null) {
     app.close();
     throw new CommandError('REFUNDKIT_API_KEY is unknown or revoked (invalid_api_key): check the key and REFUNDKIT_DB_PATH');
@@ -53,8 +55,14 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     readOnly: config.readOnly,
     logger,
     inFlight,
+    // The key is checked again at every call: revoking it ends the session's access, as over HTTP.
+    checkAccess: () => {
+      if (app.apiKeys.authenticate(apiKey)?.organizationId !== identity.organizationId) {
+        throw errors.invalidApiKey();
+      }
+    },
   });
-  const transport = new StdioServerTransport();
+  const transport = new LineStdioServerTransport();
 
   const running: { background?: BackgroundWork } = {};
   let closing = false;

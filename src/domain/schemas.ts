@@ -132,8 +132,8 @@ export function toValidationError(error: z.ZodError): RefundKitError {
   const issue = error.issues[0];
   if (issue === undefined) return errors.validation('Invalid input');
   if (issue.code === 'unrecognized_keys') {
-    const where = issue.path.length > 0 ? ` in ${issue.path.join('.')}` : '';
-    return errors.validation(`Unknown field '${issue.keys[0] ?? ''}'${where}`);
+    const where = issue.path.length > 0 ? ` in ${clip(issue.path.join('.'))}` : '';
+    return errors.validation(`Unknown field '${clip(issue.keys[0] ?? '')}'${where}`);
   }
   const field = issue.path.map(String).join('.');
   if (issue.code === 'invalid_type' && field === '') {
@@ -147,9 +147,32 @@ export function toValidationError(error: z.ZodError): RefundKitError {
   return errors.validation(`${field}: ${message}`);
 }
 
+/** A caller's own text, echoed in a message, is cut short: a 1 MB field name is not repeated. */
+function clip(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 40)}…`;
+}
+
 /** Parses `input` with `schema`, throwing a validation_error that names the field on failure. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw toValidationError(result.error);
+  const protoAt = nestedProtoKey(input);
+  if (protoAt !== null) throw errors.validation(`${protoAt}: the key '__proto__' is not allowed`);
   return result.data;
+}
+
+/**
+ * zod drops a `__proto__` key inside a record (metadata) without a word, to keep prototypes safe,
+ * so input it accepted may have lost a key: the refund would be stored without it. Such a key is
+ * refused instead, naming where it was (a top-level one is already an unknown field). Returns the
+ * dotted path, or null.
+ */
+function nestedProtoKey(value: unknown, path: readonly string[] = [], depth = 0): string | null {
+  if (typeof value !== 'object' || value === null || depth > 16) return null;
+  if (path.length > 0 && Object.prototype.hasOwnProperty.call(value, '__proto__')) return path.join('.');
+  for (const [key, child] of Object.entries(value)) {
+    const found = nestedProtoKey(child, [...path, key], depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
 }

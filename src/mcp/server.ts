@@ -3,6 +3,7 @@
  * connected by the entry point, so the same factory serves stdio, HTTP and in-memory tests.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
 import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { asRefundKitError, ERROR_CODES } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
@@ -21,6 +22,11 @@ export interface McpServerOptions {
   logger?: Logger;
   /** Tracks tool calls in progress, so that a shutdown can wait for them. */
   inFlight?: InFlightCalls;
+  /**
+   * Runs before every tool call and throws a RefundKitError (invalid_api_key) when the caller may
+   * no longer act: a key revoked while a session is open stops working at its next call.
+   */
+  checkAccess?: () => void;
 }
 
 function instructions(readOnly: boolean): string {
@@ -59,7 +65,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         outputSchema: tool.outputSchema,
         annotations: { title: tool.title, ...tool.annotations },
       },
-      (args: unknown) => invokeTool(tool, args, context, logger),
+      (args: unknown) => invokeTool(tool, args, context, logger, options.checkAccess),
     );
   }
 
@@ -67,7 +73,12 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   // ourselves: its built-in validation answers bad input with generic SDK text, while an agent
   // needs our validation_error body naming the field and the rule.
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  server.server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  // Registered with params left open: the SDK then checks a tools/call itself and answers a
+  // malformed one (arguments that are not an object, a name that is not a string) with Invalid
+  // params (-32602). Registered with the strict schema, that check throws first and the caller
+  // is told Internal error (-32603), as if the fault were ours.
+  server.server.setRequestHandler(CallToolRequestSchema.extend({ params: z.unknown() }), async (raw) => {
+    const request = CallToolRequestSchema.parse(raw);
     const tool = byName.get(request.params.name);
     if (tool === undefined) {
       throw new McpError(
@@ -75,11 +86,17 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         `Unknown tool '${request.params.name}'; available: ${[...byName.keys()].join(', ')}`,
       );
     }
-    const call = invokeTool(tool, request.params.arguments ?? {}, context, logger);
+    // The arguments as sent: the parse above silently drops a '__proto__' key, which our schemas
+    // must see (and refuse as an unknown field).
+    const call = invokeTool(tool, argumentsAsSent(raw.params) ?? {}, context, logger, options.checkAccess);
     return options.inFlight === undefined ? call : options.inFlight.track(call);
   });
 
   return server;
+}
+
+function argumentsAsSent(params: unknown): unknown {
+  return typeof params === 'object' && params !== null && 'arguments' in params ? params.arguments : undefined;
 }
 
 async function invokeTool(
@@ -87,9 +104,11 @@ async function invokeTool(
   args: unknown,
   context: ToolContext,
   logger: Logger,
+  checkAccess?: () => void,
 ): Promise<CallToolResult> {
   const started = performance.now();
   try {
+    checkAccess?.();
     const input = parseInput(tool.inputSchema, args);
     const output = (await tool.handler(input, context));
     logger.debug('tool call', { tool: tool.name, ms: Math.round(performance.now() - started) });

@@ -353,8 +353,11 @@ describe('stdout carries only JSON-RPC', () => {
       return JSONRPCMessageSchema.parse(json) as { jsonrpc: string; id?: number; result?: unknown; error?: unknown };
     });
     for (const message of parsed) expect(message.jsonrpc).toBe('2.0');
-    // Every request got exactly one answer, and nothing else was written.
-    expect(parsed.map((m) => m.id).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    // Every request got exactly one answer; the line that is not JSON got a Parse error (no id:
+    // it has none); nothing else was written.
+    const withId = parsed.filter((m) => m.id !== undefined);
+    expect(withId.map((m) => m.id).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(parsed.filter((m) => m.id === undefined)).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: -32700 }) })]);
     const byId = new Map(parsed.map((m) => [m.id, m]));
     expect(byId.get(3)!.result).toMatchObject({ structuredContent: { refund: DEMO_COMPLETED } });
     expect(byId.get(4)!.result).toMatchObject({ isError: true });

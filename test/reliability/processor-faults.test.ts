@@ -1,0 +1,326 @@
+/**
+ * Processor faults, phase by phase: the real `stripe` package against the Stripe imitation, driven
+ * by the RefundService over the real SQLite store, with each fault injected during create
+ * (submission), cancel and reconcile (status sync): 500, 502 with Stripe-Should-Retry false, 503
+ * retried by the SDK, 429 with and without Retry-After (and with Stripe-Should-Retry), a timeout,
+ * connection resets, a slow answer within and past our timeout, Stripe answering after our
+ * timeout ('late': done at Stripe, unknown to us), and done-then-reset. For every case two things
+ * are asserted right after the faulty call and again once things settle (faults spent, time moved
+ * on, background passes run): Stripe never holds two refunds for one of ours, and we never hold a
+ * status Stripe does not (once settled, exactly Stripe's; before, pending/processing only when
+ * Stripe's answer is not known yet).
+ *
+ * test/processors/stripe.test.ts covers the adapter alone and the first faults at create and
+ * cancel (500/429/timeout/reset, late at create); this file fills the rest of the matrix, adds
+ * reconcile, and the faults on the side calls (the charge read, the lookup after an interrupted
+ * attempt, the read-back after a refused cancel). Each case has its own imitation and database, so
+ * the cases run concurrently.
+ */
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { Clock } from '../../src/domain/ports.js';
+import type { Refund } from '../../src/domain/refund.js';
+import { RefundService, type Caller } from '../../src/domain/refund-service.js';
+import type { CreateRefundInput } from '../../src/domain/schemas.js';
+import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { mapStripeStatus, StripeProcessor } from '../../src/processors/stripe.js';
+import { startStripeImitation, type Fault, type FaultMatch, type RefundBehavior, type StripeImitation } from '../support/stripe-imitation.js';
+import { cleanupAll, createOrg, createTestApp } from '../support/fixtures.js';
+import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from './helpers.js';
+
+const TIMEOUT_MS = 300;
+
+class FakeClock implements Clock {
+  ms = Date.parse('2026-03-01T12:00:00.000Z');
+  now(): Date {
+    return new Date(this.ms);
+  }
+}
+
+interface World {
+  imitation: StripeImitation;
+  app: App;
+  service: RefundService;
+  caller: Caller;
+  clock: FakeClock;
+  close(): Promise<void>;
+}
+
+afterAll(() => cleanupAll());
+// Each case has its own imitation and database and mostly waits on timers: run many at once.
+vi.setConfig({ maxConcurrency: 16 });
+
+async function world(retries: number): Promise<World> {
+  const imitation = await startStripeImitation();
+  const app = createTestApp();
+  const org = createOrg(app);
+  const clock = new FakeClock();
+  const processor = new StripeProcessor({ secretKey: imitation.apiKey, apiBase: imitation.url, timeoutMs: TIMEOUT_MS, maxNetworkRetries: retries });
+  const service = new RefundService({
+    store: app.refunds,
+    processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+    clock,
+    policy: { holdMs: 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000, cancelWaitMs: 2_000 },
+  });
+  return {
+    imitation,
+    app,
+    service,
+    caller: { organizationId: org.id, actor: 'mcp' },
+    clock,
+    close: () => imitation.close(),
+  };
+}
+
+const input = (transactionId: string): CreateRefundInput => ({
+  transactionId,
+  amount: 1_500,
+  currency: 'usd',
+  reason: 'requested_by_customer',
+  idempotencyKey: `faults-${transactionId}`,
+});
+
+/** Violations of "never two refunds; never a status Stripe does not hold" (settled: exactly Stripe's). */
+function violations(w: World, settled: boolean): string[] {
+  const snap = snapshot(w.app.db);
+  return [...refundInvariantViolations(snap), ...stripeAgreementViolations(snap, w.imitation.refunds(), { settled })];
+}
+
+/** Right after a faulty call: a status we hold that is not pending/processing must be Stripe's. */
+function expectHonest(w: World, refund: Refund): void {
+  expect(violations(w, false)).toEqual([]);
+  const twin = w.imitation.refunds()[0];
+  if (refund.status === 'pending') return;
+  expect(twin, `${refund.status} with no Stripe refund`).toBeDefined();
+  const theirs = mapStripeStatus(twin?.status);
+  // processing may lag behind Stripe (news not read yet); anything else must be what Stripe says.
+  if (refund.status !== 'processing') expect(refund.status).toBe(theirs);
+}
+
+/** Faults spent, held requests done, time moved on, background passes run until nothing moves. */
+async function settle(w: World, heldMs = 0): Promise<Refund> {
+  await sleep(heldMs);
+  for (let pass = 0; pass < 6; pass += 1) {
+    w.clock.ms += 20 * 60_000;
+    await w.service.runPass();
+  }
+  expect(w.imitation.pendingFaults()).toBe(0);
+  expect(violations(w, true)).toEqual([]);
+  const [refund] = w.app.refunds.list(w.caller.organizationId, {}, { limit: 10, offset: 0 });
+  if (refund === undefined) throw new Error('no refund');
+  return refund;
+}
+
+interface FaultCase {
+  label: string;
+  fault: Fault;
+  times: number;
+  /** The Stripe client's own retries (maxNetworkRetries); 0 unless said. */
+  retries?: number;
+}
+
+/** Every kind of fault, with how many to inject so that the faulty call itself fails (or not). */
+const FAULTS: FaultCase[] = [
+  { label: '500', fault: { kind: 'status', status: 500 }, times: 1 },
+  { label: '502 with Stripe-Should-Retry: false', fault: { kind: 'status', status: 502, shouldRetry: false }, times: 1, retries: 1 },
+  { label: '503 then success (the SDK retries it)', fault: { kind: 'status', status: 503 }, times: 1, retries: 1 },
+  { label: '429 without a retry hint', fault: { kind: 'status', status: 429 }, times: 1 },
+  { label: '429 with Retry-After', fault: { kind: 'status', status: 429, retryAfterSeconds: 1 }, times: 1 },
+  {
+    label: '429 with Retry-After and Stripe-Should-Retry (the SDK retries it)',
+    fault: { kind: 'status', status: 429, retryAfterSeconds: 1, shouldRetry: true },
+    times: 1,
+    retries: 1,
+  },
+  { label: 'a timeout (no answer)', fault: { kind: 'hang' }, times: 1 },
+  { label: 'two connection resets (the SDK retries one by itself)', fault: { kind: 'reset' }, times: 2 },
+  { label: 'a slow answer within our timeout', fault: { kind: 'slow', ms: 100 }, times: 1 },
+  { label: 'a slow answer past our timeout', fault: { kind: 'slow', ms: 700 }, times: 1 },
+  { label: 'an answer after our timeout (done at Stripe)', fault: { kind: 'late', ms: 700 }, times: 1 },
+  { label: 'an answer after our timeout, the SDK retrying with the same key', fault: { kind: 'late', ms: 700 }, times: 1, retries: 1 },
+  { label: 'done at Stripe, then the connection reset, twice', fault: { kind: 'processThenReset' }, times: 2 },
+];
+
+/** How long a fault keeps a request at the imitation after we gave up on it. */
+function heldFor(c: FaultCase): number {
+  return c.fault.kind === 'slow' || c.fault.kind === 'late' ? c.fault.ms + 100 : 0;
+}
+
+const CREATE: FaultMatch = { method: 'POST', path: '/v1/refunds' };
+const CANCEL: FaultMatch = { method: 'POST', path: /^\/v1\/refunds\/re_[^/]+\/cancel$/ };
+const RETRIEVE: FaultMatch = { method: 'GET', path: /^\/v1\/refunds\/re_[^/]+$/ };
+
+async function submittedRefund(w: World, behavior: RefundBehavior): Promise<Refund> {
+  const { chargeId } = w.imitation.addCharge({ amount: 5_000, refundBehavior: behavior });
+  const refund = await w.service.create(w.caller, input(chargeId));
+  expect(refund.status).toBe('processing');
+  return refund;
+}
+
+describe.concurrent('faults during create (submission inside the call)', () => {
+  for (const c of FAULTS) {
+    it(c.label, async () => {
+      const w = await world(c.retries ?? 0);
+      try {
+        const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+        w.imitation.failNext(c.times, c.fault, CREATE);
+        const created = await w.service.create(w.caller, input(chargeId));
+        expect(w.imitation.refundCount()).toBeLessThanOrEqual(1);
+        expectHonest(w, created);
+        // A retry by the caller with the same idempotency key creates nothing new.
+        const again = await w.service.create(w.caller, input(chargeId));
+        expect(again.id).toBe(created.id);
+        const settled = await settle(w, heldFor(c));
+        expect(settled.id).toBe(created.id);
+        expect(w.imitation.refundCount()).toBe(1);
+        expect(settled.status).toBe('completed');
+        expect(settled.externalRefundId).toBe(w.imitation.refunds()[0]?.id);
+      } finally {
+        await w.close();
+      }
+    });
+  }
+
+  it('a fault reading the charge (currency check) before any refund is made', async () => {
+    const w = await world(0);
+    try {
+      const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+      w.imitation.failNext(1, { kind: 'status', status: 503 }, { method: 'GET', path: '/v1/charges/' });
+      const created = await w.service.create(w.caller, input(chargeId));
+      expect(created.status).toBe('pending');
+      expect(w.imitation.refundCount()).toBe(0);
+      expect((await settle(w)).status).toBe('completed');
+      expect(w.imitation.refundCount()).toBe(1);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('done at Stripe unknown to us, then the lookup at the retry fails too: still one refund', async () => {
+    const w = await world(0);
+    try {
+      const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+      w.imitation.failNext(1, { kind: 'late', ms: 600 }, CREATE);
+      const created = await w.service.create(w.caller, input(chargeId));
+      expect(created.status).toBe('pending');
+      await sleep(700);
+      expect(w.imitation.refundCount()).toBe(1);
+      // The retry (attempt 2) must look the refund up before creating; that lookup fails.
+      w.imitation.failNext(1, { kind: 'status', status: 500 }, { method: 'GET', path: '/v1/refunds' });
+      w.clock.ms += 20 * 60_000;
+      await w.service.submitDue();
+      expect(w.service.get(w.caller, created.id).status).toBe('pending');
+      expect(w.imitation.refundCount()).toBe(1);
+      // And once Stripe forgot the idempotency key, the lookup is all that prevents a second one.
+      w.imitation.forgetIdempotencyKeys();
+      const settled = await settle(w);
+      expect(settled.status).toBe('completed');
+      expect(w.imitation.refundCount()).toBe(1);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe.concurrent('faults during cancel of a processing refund', () => {
+  for (const c of FAULTS) {
+    it(c.label, async () => {
+      const w = await world(c.retries ?? 0);
+      try {
+        const refund = await submittedRefund(w, 'requires_action');
+        w.imitation.failNext(c.times, c.fault, CANCEL);
+        let answer: Refund | { code: string };
+        try {
+          answer = await w.service.cancel(w.caller, refund.id);
+        } catch (error) {
+          answer = { code: (error as { code: string }).code };
+        }
+        const stored = w.service.get(w.caller, refund.id);
+        if ('code' in answer) {
+          // Not known to be cancelled: the caller is told to retry, and nothing changed here.
+          expect(answer.code).toBe('processor_unavailable');
+          expect(stored.status).toBe('processing');
+        } else {
+          expect(answer.status).toBe('cancelled');
+          expect(w.imitation.refund(refund.externalRefundId ?? '')?.status).toBe('canceled');
+        }
+        expectHonest(w, stored);
+        expect(w.imitation.refundCount()).toBe(1);
+        const settled = await settle(w, heldFor(c));
+        expect(settled.status).toBe(mapStripeStatus(w.imitation.refund(refund.externalRefundId ?? '')?.status));
+        expect(w.imitation.refundCount()).toBe(1);
+      } finally {
+        await w.close();
+      }
+    });
+  }
+
+  it('Stripe refuses, and reading the refund back fails: processor_unavailable, status unchanged', async () => {
+    const w = await world(0);
+    try {
+      const refund = await submittedRefund(w, 'pending');
+      w.imitation.setRefundStatus(refund.externalRefundId ?? '', 'succeeded');
+      w.imitation.failNext(1, { kind: 'status', status: 500 }, RETRIEVE);
+      await expect(w.service.cancel(w.caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+      expect(w.service.get(w.caller, refund.id).status).toBe('processing');
+      expect((await settle(w)).status).toBe('completed');
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a pending refund whose submission was interrupted: a failed lookup refuses, then it is cancelled at Stripe', async () => {
+    const w = await world(0);
+    try {
+      const { chargeId } = w.imitation.addCharge({ amount: 5_000, refundBehavior: 'requires_action' });
+      w.imitation.failNext(1, { kind: 'late', ms: 500 }, CREATE);
+      const created = await w.service.create(w.caller, input(chargeId));
+      expect(created.status).toBe('pending');
+      await sleep(600);
+      expect(w.imitation.refundCount()).toBe(1);
+      w.imitation.failNext(1, { kind: 'status', status: 503 }, { method: 'GET', path: '/v1/refunds' });
+      await expect(w.service.cancel(w.caller, created.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+      expect(w.service.get(w.caller, created.id).status).toBe('pending');
+      // The lookup's claim was given back: the next cancel finds the refund at Stripe and cancels it there.
+      const cancelled = await w.service.cancel(w.caller, created.id);
+      expect(cancelled.status).toBe('cancelled');
+      expect(w.imitation.refunds()[0]?.status).toBe('canceled');
+      expect((await settle(w)).status).toBe('cancelled');
+      expect(w.imitation.refundCount()).toBe(1);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe.concurrent('faults during reconcile (status sync)', () => {
+  for (const c of FAULTS) {
+    it(c.label, async () => {
+      const w = await world(c.retries ?? 0);
+      try {
+        const refund = await submittedRefund(w, 'pending');
+        const externalId = refund.externalRefundId ?? '';
+        // Stripe settles it; our sync meets the fault.
+        w.imitation.setRefundStatus(externalId, 'succeeded');
+        w.imitation.failNext(c.times, c.fault, RETRIEVE);
+        w.clock.ms += 2_000;
+        await w.service.syncDue();
+        const after = w.service.get(w.caller, refund.id);
+        expect(['processing', 'completed']).toContain(after.status);
+        expectHonest(w, after);
+        expect((await settle(w, heldFor(c))).status).toBe('completed');
+        // Then the card refund fails late; the next sync meets the same fault.
+        w.imitation.setRefundStatus(externalId, 'failed', 'expired_or_canceled_card');
+        w.imitation.failNext(c.times, c.fault, RETRIEVE);
+        w.clock.ms += 2_000;
+        await w.service.syncDue();
+        expect(['completed', 'failed']).toContain(w.service.get(w.caller, refund.id).status);
+        expect((await settle(w, heldFor(c))).status).toBe('failed');
+        expect(w.imitation.refundCount()).toBe(1);
+      } finally {
+        await w.close();
+      }
+    });
+  }
+});
+

@@ -1,0 +1,354 @@
+/**
+ * Races: three separate server processes (the built program over stdio) on ONE database file,
+ * each with many concurrent calls: creates with and without idempotency keys (keys shared across
+ * the processes, some reused with other arguments), cancels of refunds any process created, reads,
+ * plus `dispatch` processes running alongside and each server's own background loop, against the
+ * Stripe imitation with faults injected all along (5xx, 429, resets, timeouts, slow and late
+ * answers). The servers differ in hold window and Stripe retries, so submissions happen inside
+ * create calls, in background passes and in dispatch runs, racing the cancels.
+ *
+ * Afterwards (servers closed, faults spent, a few dispatch passes to settle):
+ * - every refund is in one legal status, its events replay from creation to it by legal moves;
+ * - Stripe holds at most one refund per refund of ours, every Stripe refund is one of ours, and
+ *   each refund we submitted has its twin in the same status (a cancelled-before-submission or
+ *   rejected one has none);
+ * - one idempotency key, one refund: every successful create with a key returned the same refund;
+ * - no caller ever saw internal_error, SQLITE_BUSY or "database is locked", and no process logged
+ *   an error.
+ *
+ * Bounded time: 5 s of load by default, 60 s with REFUNDKIT_SOAK=1.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_API_KEY } from '../../src/demo.js';
+import {
+  assertBuilt,
+  callTool,
+  cleanupCli,
+  connectServer,
+  createDemoHome,
+  disconnect,
+  runCli,
+  type ConnectedServer,
+  type Env,
+  type RunResult,
+  type TestHome,
+} from '../support/cli.js';
+import { SEED, SOAK } from '../support/arbitraries.js';
+import { startStripeImitation, type Fault, type FaultMatch, type StripeImitation } from '../support/stripe-imitation.js';
+import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from './helpers.js';
+
+const LOAD_MS = SOAK ? 60_000 : 5_000;
+const SERVERS = 3;
+const IN_FLIGHT_PER_SERVER = 6;
+const SHARED_KEYS = 12;
+
+/** A small seeded generator, so a run's choices can be replayed (timing aside). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+const random = prng(SEED);
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+interface Call {
+  server: number;
+  tool: string;
+  args: Record<string, unknown>;
+  result?: CallToolResult;
+  threw?: string;
+}
+
+interface RefundJson {
+  id: string;
+  status: string;
+}
+
+let imitation: StripeImitation;
+let home: TestHome;
+const calls: Call[] = [];
+const dispatchRuns: RunResult[] = [];
+const servers: ConnectedServer[] = [];
+let faultsInjected = 0;
+let settleRuns = 0;
+let final: Snapshot = { refunds: [], events: new Map() };
+const serverStderr: string[] = [];
+
+function env(index: number): Env {
+  return home.env({
+    REFUNDKIT_API_KEY: DEMO_API_KEY,
+    STRIPE_SECRET_KEY: imitation.apiKey,
+    STRIPE_API_BASE: imitation.url,
+    STRIPE_TIMEOUT_MS: '800',
+    STRIPE_MAX_NETWORK_RETRIES: String(index % 2),
+    REFUNDKIT_HOLD_SECONDS: ['0', '0.2', '0.5'][index % 3] ?? '0',
+    REFUNDKIT_DISPATCH_INTERVAL_SECONDS: '0.2',
+    REFUNDKIT_SYNC_INTERVAL_SECONDS: '1',
+    REFUNDKIT_RETRY_BASE_SECONDS: '0.05',
+    REFUNDKIT_LOG_LEVEL: 'info',
+  });
+}
+
+/** Charges to refund: most succeed at once, some wait for the customer (cancellable), some stay pending. */
+const charges: { id: string; weight: number }[] = [];
+/** The arguments that go with each shared idempotency key, the same from every process. */
+let sharedArgs: Record<string, unknown>[] = [];
+const createdIds: string[] = [];
+
+function randomCreate(): Record<string, unknown> {
+  const roll = random();
+  if (roll < 0.35) {
+    // A shared key with its own arguments: every process may send it, at any moment.
+    const index = Math.floor(random() * SHARED_KEYS);
+    return { ...sharedArgs[index] };
+  }
+  if (roll < 0.42) {
+    // The same shared key with other arguments: idempotency_conflict (or first, and then the others conflict).
+    const index = Math.floor(random() * SHARED_KEYS);
+    return { ...sharedArgs[index], amount: (sharedArgs[index]?.amount as number) + 1 };
+  }
+  const charge = pickWeighted();
+  const args: Record<string, unknown> = {
+    transactionId: charge,
+    amount: 100 + Math.floor(random() * 900),
+    reason: pick(['duplicate_charge', 'requested_by_customer', 'product_defective', 'other'] as const),
+  };
+  if (random() < 0.5) args.idempotencyKey = `own-${Math.floor(random() * 1e12)}`;
+  if (random() < 0.3) args.metadata = { orderId: `order_${Math.floor(random() * 1e6)}` };
+  return args;
+}
+
+function pickWeighted(): string {
+  const total = charges.reduce((sum, c) => sum + c.weight, 0);
+  let roll = random() * total;
+  for (const charge of charges) {
+    roll -= charge.weight;
+    if (roll <= 0) return charge.id;
+  }
+  return charges[0]?.id ?? '';
+}
+
+async function oneCall(server: number): Promise<void> {
+  const roll = random();
+  let tool: string;
+  let args: Record<string, unknown>;
+  if (roll < 0.5 || createdIds.length === 0) {
+    tool = 'create_refund';
+    args = randomCreate();
+  } else if (roll < 0.85) {
+    tool = 'cancel_refund';
+    // Mostly the newest refunds, whose submission may be in flight right now.
+    const recent = createdIds.slice(-6);
+    args = { refundId: random() < 0.7 ? pick(recent) : pick(createdIds) };
+  } else if (roll < 0.95) {
+    tool = 'get_refund';
+    args = { refundId: pick(createdIds) };
+  } else {
+    tool = 'list_refunds';
+    args = { status: pick(['pending', 'processing', 'completed', 'cancelled'] as const), limit: 50 };
+  }
+  const call: Call = { server, tool, args };
+  calls.push(call);
+  try {
+    call.result = await callTool(servers[server]!, tool, args);
+    if (tool === 'create_refund' && call.result.isError !== true) {
+      createdIds.push((call.result.structuredContent as { refund: RefundJson }).refund.id);
+    }
+  } catch (error) {
+    call.threw = error instanceof Error ? error.message : String(error);
+  }
+}
+
+const FAULT_KINDS: { fault: Fault; times: number }[] = [
+  { fault: { kind: 'status', status: 500 }, times: 1 },
+  { fault: { kind: 'status', status: 503 }, times: 2 },
+  { fault: { kind: 'status', status: 429 }, times: 1 },
+  { fault: { kind: 'status', status: 429, retryAfterSeconds: 1 }, times: 1 },
+  { fault: { kind: 'reset' }, times: 2 },
+  { fault: { kind: 'hang' }, times: 1 },
+  { fault: { kind: 'slow', ms: 300 }, times: 1 },
+  { fault: { kind: 'slow', ms: 1_000 }, times: 1 },
+  { fault: { kind: 'late', ms: 1_200 }, times: 1 },
+  { fault: { kind: 'processThenReset' }, times: 2 },
+];
+const FAULT_TARGETS: FaultMatch[] = [
+  { method: 'POST', path: '/v1/refunds' },
+  { method: 'POST', path: /\/cancel$/ },
+  { method: 'GET', path: /^\/v1\/refunds\/re_/ },
+  { method: 'GET', path: '/v1/refunds' },
+  { method: 'GET', path: '/v1/charges/' },
+];
+
+beforeAll(async () => {
+  assertBuilt();
+  imitation = await startStripeImitation();
+  home = await createDemoHome();
+  // Several charges of each kind, so that no charge carries thousands of refunds (a real one
+  // cannot): the lookup after an interrupted submission lists the charge's refunds.
+  const big = 1_000_000_000;
+  const copies = SOAK ? 40 : 6;
+  for (let i = 0; i < copies; i += 1) {
+    charges.push(
+      { id: imitation.addCharge({ amount: big }).chargeId, weight: 4 },
+      { id: imitation.addCharge({ amount: big }).paymentIntentId, weight: 2 },
+      { id: imitation.addCharge({ amount: big, refundBehavior: 'requires_action' }).chargeId, weight: 4 },
+      { id: imitation.addCharge({ amount: big, refundBehavior: 'pending' }).chargeId, weight: 2 },
+      { id: imitation.addCharge({ amount: big, refundBehavior: 'failed' }).chargeId, weight: 1 },
+      { id: imitation.addCharge({ amount: big, disputed: true }).chargeId, weight: 1 },
+      { id: imitation.addCharge({ amount: big, currency: 'eur' }).chargeId, weight: 1 },
+    );
+  }
+  sharedArgs = Array.from({ length: SHARED_KEYS }, (_, i) => ({
+    transactionId: charges[i % charges.length]?.id,
+    amount: 1_000 + i,
+    reason: 'duplicate_charge',
+    idempotencyKey: `shared-key-${i}`,
+  }));
+  const seeded = new Set(snapshot(home.dbPath).refunds.map((r) => r.id));
+  servers.push(...(await Promise.all(Array.from({ length: SERVERS }, (_, i) => connectServer(env(i), `racer-${i}`)))));
+
+  const deadline = Date.now() + LOAD_MS;
+  const workers: Promise<void>[] = [];
+  for (let s = 0; s < SERVERS; s += 1) {
+    for (let w = 0; w < IN_FLIGHT_PER_SERVER; w += 1) {
+      workers.push(
+        (async () => {
+          while (Date.now() < deadline) await oneCall(s);
+        })(),
+      );
+    }
+  }
+  // dispatch processes, one after another, all through the load.
+  workers.push(
+    (async () => {
+      while (Date.now() < deadline) dispatchRuns.push(await runCli(['dispatch'], env(dispatchRuns.length), { timeoutMs: 120_000 }));
+    })(),
+  );
+  // Faults, one kind at a time, on a random endpoint.
+  workers.push(
+    (async () => {
+      while (Date.now() < deadline) {
+        if (imitation.pendingFaults() === 0) {
+          const { fault, times } = pick(FAULT_KINDS);
+          imitation.failNext(times, fault, pick(FAULT_TARGETS));
+          faultsInjected += times;
+        }
+        await sleep(150);
+      }
+    })(),
+  );
+  await Promise.all(workers);
+
+  // Let requests held by slow/late faults finish, then close the servers: each answers what it
+  // was asked and lets its background pass end before it exits.
+  await sleep(1_300);
+  await Promise.all(servers.map((server) => disconnect(server)));
+  serverStderr.push(...servers.map((server) => server.stderr()));
+
+  // Settle: dispatch passes (submissions due, statuses due) until Stripe and we agree.
+  for (let pass = 0; pass < 12; pass += 1) {
+    dispatchRuns.push(await runCli(['dispatch'], env(0), { timeoutMs: 120_000 }));
+    settleRuns += 1;
+    const snap = withoutSeeded(snapshot(home.dbPath), seeded);
+    const settled =
+      snap.refunds.every((r) => r.status !== 'pending') &&
+      imitation.pendingFaults() === 0 &&
+      stripeAgreementViolations(snap, imitation.refunds(), { settled: true }).length === 0;
+    if (settled) break;
+    await sleep(1_100); // statuses are read back every second
+  }
+  final = withoutSeeded(snapshot(home.dbPath), seeded);
+}, 180_000);
+
+/** The demo's own refunds (seeded in their statuses, never sent to this imitation) are left out. */
+function withoutSeeded(snap: Snapshot, seeded: ReadonlySet<string>): Snapshot {
+  return { refunds: snap.refunds.filter((r) => !seeded.has(r.id)), events: new Map([...snap.events].filter(([id]) => !seeded.has(id))) };
+}
+
+afterAll(async () => {
+  await imitation.close();
+  await cleanupCli();
+  const creates = calls.filter((c) => c.tool === 'create_refund').length;
+  const cancels = calls.filter((c) => c.tool === 'cancel_refund').length;
+  process.stderr.write(
+    `[reliability] races: ${SERVERS} servers x ${IN_FLIGHT_PER_SERVER} in flight for ${LOAD_MS} ms: ${calls.length} calls ` +
+      `(${creates} creates, ${cancels} cancels), ${dispatchRuns.length} dispatch runs (${settleRuns} to settle), ` +
+      `${faultsInjected} faults, ${final.refunds.length} refunds, ${imitation.refundCount()} at Stripe; ` +
+      `dispatch runs took ${Math.round(Math.min(...dispatchRuns.map((r) => r.ms)))}-${Math.round(Math.max(...dispatchRuns.map((r) => r.ms)))} ms ` +
+      `(${dispatchRuns.map((r) => /submitted \d+, status reads \d+/.exec(r.stdout)?.[0] ?? '?').join('; ')})\n`,
+  );
+});
+
+const ALLOWED_ERRORS = new Set(['idempotency_conflict', 'refund_not_cancellable', 'refund_busy', 'processor_unavailable']);
+
+describe('three server processes, dispatch runs and faults on one database', () => {
+  it('did real work: many calls, refunds in every outcome', () => {
+    expect(calls.length).toBeGreaterThan(SOAK ? 1_000 : 100);
+    const statuses = new Set(final.refunds.filter((r) => r.processor === 'stripe').map((r) => r.status));
+    for (const status of ['completed', 'cancelled', 'failed', 'processing']) expect(statuses, [...statuses].join()).toContain(status);
+    expect(faultsInjected).toBeGreaterThan(5);
+  });
+
+  it('every caller got an answer: a result, or one of the documented retryable/business errors', () => {
+    const threw = calls.filter((c) => c.threw !== undefined);
+    expect(threw.map((c) => `${c.tool}: ${c.threw}`)).toEqual([]);
+    const unexpected: string[] = [];
+    for (const call of calls) {
+      const text = JSON.stringify(call.result);
+      if (/SQLITE_|database is locked|internal_error|Internal error/i.test(text)) unexpected.push(`${call.tool}: ${text}`);
+      if (call.result?.isError === true) {
+        const code = (JSON.parse((call.result.content[0] as { text: string }).text) as { error: { code: string } }).error.code;
+        if (!ALLOWED_ERRORS.has(code)) unexpected.push(`${call.tool} ${JSON.stringify(call.args)}: ${code}`);
+      }
+    }
+    expect(unexpected).toEqual([]);
+  });
+
+  it('no process logged an error, a lock timeout or SQLITE_BUSY; every dispatch exited 0', () => {
+    for (const text of [...serverStderr, ...dispatchRuns.map((r) => r.stderr)]) {
+      expect(text).not.toMatch(/SQLITE_|database is locked/);
+      // Log lines are `<time> <level> <message>`: no line at level error.
+      expect(text).not.toMatch(/^\S+ error /m);
+    }
+    expect(dispatchRuns.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
+  });
+
+  it('every refund is in one legal status, reached by legal moves its events replay', () => {
+    expect(refundInvariantViolations(final)).toEqual([]);
+  });
+
+  it('Stripe holds at most one refund per refund of ours, and the same status once settled', () => {
+    expect(stripeAgreementViolations(final, imitation.refunds(), { settled: true })).toEqual([]);
+    const ours = final.refunds.filter((r) => r.processor === 'stripe' && r.external_refund_id !== null).length;
+    expect(imitation.refundCount()).toBe(ours);
+  });
+
+  it('one idempotency key, one refund, whichever process was asked', () => {
+    const byKey = new Map<string, Set<string>>();
+    for (const call of calls) {
+      const key = call.args.idempotencyKey;
+      if (call.tool !== 'create_refund' || typeof key !== 'string' || call.result?.isError === true) continue;
+      const id = (call.result?.structuredContent as { refund: RefundJson }).refund.id;
+      byKey.set(key, (byKey.get(key) ?? new Set()).add(id));
+    }
+    const split = [...byKey].filter(([, ids]) => ids.size !== 1).map(([key, ids]) => `${key}: ${[...ids].join(', ')}`);
+    expect(split).toEqual([]);
+    const rows = final.refunds.filter((r) => r.idempotency_key !== null);
+    expect(new Set(rows.map((r) => r.idempotency_key)).size).toBe(rows.length);
+    for (const [key, ids] of byKey) expect(rows.find((r) => r.idempotency_key === key)?.id).toBe([...ids][0]);
+    // The shared keys were really shared: asked from more than one process.
+    const sharedFrom = new Set(calls.filter((c) => String(c.args.idempotencyKey).startsWith('shared-key-')).map((c) => c.server));
+    expect(sharedFrom.size).toBe(SERVERS);
+  });
+
+  it('every refund a caller was told about exists as told', () => {
+    const ids = new Set(final.refunds.map((r) => r.id));
+    expect(createdIds.filter((id) => !ids.has(id))).toEqual([]);
+  });
+});
