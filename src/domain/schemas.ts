@@ -148,8 +148,8 @@ export function toValidationError(error: z.ZodError): RefundKitError {
 }
 
 /** A caller's own text, echoed in a message, is cut short: a 1 MB field name is not repeated. */
-function clip(text: string): string {
-  return text.length <= 40 ? text : `${text.slice(0, 40)}…`;
+export function clip(text: string, max = 40): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
 /** Parses `input` with `schema`, throwing a validation_error that names the field on failure. */

@@ -3,6 +3,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { errors, RefundKitError } from '../domain/errors.js';
+import { clip } from '../domain/schemas.js';
 
 export function payloadTooLarge(limit: number): RefundKitError {
   return new RefundKitError('payload_too_large', `Request body is larger than ${limit} bytes`);
@@ -53,7 +54,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (!isJsonContentType(req.headers['content-type'])) {
     throw new RefundKitError(
       'unsupported_media_type',
-      `Content-Type must be application/json, not '${clip(req.headers['content-type'] ?? 'none')}'`,
+      `Content-Type must be application/json, not '${clip(req.headers['content-type'] ?? 'none', 100)}'`,
     );
   }
   const text = raw.toString('utf8');
@@ -63,8 +64,4 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   } catch {
     throw errors.validation('Request body is not valid JSON');
   }
-}
-
-export function clip(text: string, max = 100): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }

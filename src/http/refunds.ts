@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { errors } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import {
+  clip,
   createRefundInputSchema,
   LIST_LIMIT,
   limitSchema,
@@ -44,8 +45,8 @@ export function parseQuery<K extends string>(query: string, allowed: readonly K[
     if (!(allowed as readonly string[]).includes(name)) {
       throw errors.validation(
         allowed.length === 0
-          ? `Unknown query parameter '${clipName(name)}': this route takes none`
-          : `Unknown query parameter '${clipName(name)}'; allowed: ${allowed.join(', ')}`,
+          ? `Unknown query parameter '${clip(name)}': this route takes none`
+          : `Unknown query parameter '${clip(name)}'; allowed: ${allowed.join(', ')}`,
       );
     }
     if (seen.has(name)) throw errors.validation(`Query parameter '${name}' is given more than once`);
@@ -53,10 +54,6 @@ export function parseQuery<K extends string>(query: string, allowed: readonly K[
     values[name as K] = value;
   }
   return values;
-}
-
-function clipName(name: string): string {
-  return name.length <= 40 ? name : `${name.slice(0, 40)}…`;
 }
 
 /**
@@ -121,7 +118,7 @@ export class RefundRoutes {
         throw errors.validation('Request body must be a JSON object ({}) or empty');
       }
       const [field] = Object.keys(body);
-      if (field !== undefined) throw errors.validation(`Unknown field '${clipName(field)}': cancel takes no parameters`);
+      if (field !== undefined) throw errors.validation(`Unknown field '${clip(field)}': cancel takes no parameters`);
     }
     sendData(res, await this.deps.service.cancel(caller, id));
   }

@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../domain/ports.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
-import { clip } from './body.js';
+import { clip } from '../domain/schemas.js';
 import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
 import { MCP_METHODS, McpRoute } from './mcp.js';
 import { RefundRoutes } from './refunds.js';
