@@ -28,6 +28,10 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
     db.pragma('synchronous = FULL');
   }
   db.pragma('foreign_keys = ON');
+  // 8 MB of page cache (better-sqlite3's build defaults to 16 MB). Measured on 1M refunds
+  // (npm run bench): lookups and first pages are as fast, a page at offset 100,000 took 6.5 ms
+  // instead of 5.4 ms, and the stdio server's peak RSS went down by 10 to 13 MB.
+  db.pragma('cache_size = -8000');
   return db;
 }
 
