@@ -82,6 +82,8 @@ export interface ProcessorReport {
   status: RefundStatus;
   /** Kept in the audit event, e.g. `stripe webhook refund.updated evt_123`. */
   source: string;
+  /** Our id, when the processor's copy carries it (Stripe: metadata refundkit_refund_id). */
+  refundId?: string;
 }
 
 export interface ProcessorReportOutcome {
@@ -248,7 +250,15 @@ export class RefundService {
    */
   async applyProcessorReport(report: ProcessorReport): Promise<ProcessorReportOutcome | null> {
     const refund = this.store.findByExternalId(report.processor, report.externalRefundId);
-    if (refund === null) return null;
+    if (refund === null) {
+      // A refund of ours the processor holds but we have not linked yet: the answer to its
+      // submission is being recorded right now (or was lost, and the next attempt finds it).
+      // Taken as news about nothing, the report would be lost; refund_busy has it sent again.
+      if (report.refundId !== undefined && this.store.submissionState(report.refundId, this.nowIso()) !== null) {
+        throw errors.refundBusy();
+      }
+      return null;
+    }
     let status = report.status;
     let statusFrom: ProcessorReportOutcome['statusFrom'] = 'report';
     let detail = `${report.source}: status ${report.status} from the event`;

@@ -58,7 +58,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     );
   }
   const text = raw.toString('utf8');
-  if (text.trim() === '') return undefined;
+  // JSON's own whitespace only: String#trim would also take a no-break space or a BOM for nothing.
+  if (/^[ \t\r\n]*$/.test(text)) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -14,6 +14,7 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
+import type { invalidParams as InvalidParams } from '../mcp/params-check.js';
 import type { createMcpServer as CreateMcpServer } from '../mcp/server.js';
 import { sendJson } from './respond.js';
 
@@ -43,15 +44,22 @@ interface Session {
 interface Modules {
   Transport: typeof StreamableHTTPServerTransport;
   createMcpServer: typeof CreateMcpServer;
+  invalidParams: typeof InvalidParams;
 }
 
 let modules: Promise<Modules> | undefined;
 
 /** The MCP SDK's HTTP transport and our tools are loaded on the first /mcp request. */
 function loadModules(): Promise<Modules> {
-  modules ??= Promise.all([import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('../mcp/server.js')]).then(
-    ([transport, server]) => ({ Transport: transport.StreamableHTTPServerTransport, createMcpServer: server.createMcpServer }),
-  );
+  modules ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('../mcp/server.js'),
+    import('../mcp/params-check.js'),
+  ]).then(([transport, server, params]) => ({
+    Transport: transport.StreamableHTTPServerTransport,
+    createMcpServer: server.createMcpServer,
+    invalidParams: params.invalidParams,
+  }));
   return modules;
 }
 
@@ -101,7 +109,7 @@ export class McpRoute {
 
   /** A POST without a session: an initialize request opens one (the transport checks that). */
   private async open(req: IncomingMessage, res: ServerResponse, organizationId: string): Promise<void> {
-    const { Transport, createMcpServer } = await loadModules();
+    const { Transport, createMcpServer, invalidParams } = await loadModules();
     const server = createMcpServer({
       service: this.options.service,
       caller: { organizationId, actor: 'mcp' },
@@ -127,6 +135,17 @@ export class McpRoute {
       }
     };
     await server.connect(transport);
+    // A request whose params do not fit its method is answered Invalid params (-32602) here: the
+    // SDK would answer Internal error (-32603), as if the fault were ours (stdio does the same).
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const problem = invalidParams(message);
+      if (problem === null) {
+        deliver?.(message, extra);
+        return;
+      }
+      transport.send({ jsonrpc: '2.0', id: problem.id, error: { code: -32602, message: problem.message } }).catch(() => undefined);
+    };
     try {
       await transport.handleRequest(req, res);
     } finally {

@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { toErrorBody, type RefundKitError } from '../domain/errors.js';
+import { redact } from '../logger.js';
 import { HTTP_STATUS, RETRY_AFTER_SECONDS } from './errors.js';
 
 export type Headers = Record<string, string | number>;
@@ -28,5 +29,9 @@ export function sendData(res: ServerResponse, data: unknown, status = 200): void
 export function sendError(res: ServerResponse, error: RefundKitError, headers?: Headers): void {
   const retryAfter = RETRY_AFTER_SECONDS[error.code];
   const extra: Headers = retryAfter === undefined ? { ...headers } : { 'retry-after': retryAfter, ...headers };
-  sendJson(res, HTTP_STATUS[error.code], toErrorBody(error), extra);
+  const body = toErrorBody(error);
+  // A message may echo the caller's own text (a path, a field name, a header): a credential sent
+  // where it does not belong is masked, as in the logs, so that no error body repeats one.
+  body.error.message = redact(body.error.message);
+  sendJson(res, HTTP_STATUS[error.code], body, extra);
 }

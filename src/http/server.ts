@@ -4,9 +4,10 @@
  * (/healthz), all on one port and one refund domain. The REST path stays lean: a string switch
  * on the path, one key lookup, one service call, one JSON.stringify.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asRefundKitError, RefundKitError } from '../domain/errors.js';
+import type { Duplex } from 'node:stream';
+import { asRefundKitError, RefundKitError, toErrorBody } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { systemClock, type Clock } from '../domain/ports.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -14,6 +15,7 @@ import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-stor
 import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
 import { clip } from '../domain/schemas.js';
 import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
+import { HTTP_STATUS } from './errors.js';
 import { MCP_METHODS, McpRoute } from './mcp.js';
 import { RefundRoutes } from './refunds.js';
 import { sendError, sendJson, type Headers } from './respond.js';
@@ -76,6 +78,8 @@ export class HttpApp {
   private hostRules: HostRule[] = [];
   /** Set once shutdown begins: answers then ask clients to close their connection. */
   closing = false;
+  /** Connections with a response under way: a parse error there must not write into it. */
+  private readonly answering = new WeakSet<object>();
 
   constructor(private readonly options: HttpServerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -105,6 +109,9 @@ export class HttpApp {
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.closing) res.shouldKeepAlive = false;
+    const socket = req.socket;
+    this.answering.add(socket);
+    res.once('close', () => this.answering.delete(socket));
     const logged = this.options.logRequests === true;
     const started = logged ? performance.now() : 0;
     const handled = this.route(req, res).catch((thrown: unknown) => this.fail(req, res, thrown));
@@ -117,6 +124,35 @@ export class HttpApp {
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
     });
+  };
+
+  /**
+   * A request node:http could not parse (a control character in a header, a request line that is
+   * not HTTP, headers past the size limit) gets the same error body as every other refusal, where
+   * node:http's own answer would be a bare status with no body. The connection closes after it.
+   */
+  readonly clientError = (error: Error & { code?: string }, socket: Duplex): void => {
+    if (error.code === 'ECONNRESET' || !socket.writable || this.answering.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    this.logger.debug('http request refused by the HTTP parser', { code: error.code });
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      // The client was too slow to send its request: node:http's own answer, nobody reads a body.
+      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n', () => socket.destroy());
+      return;
+    }
+    const refusal =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new RefundKitError('payload_too_large', `Request line and headers are larger than ${maxHeaderSize} bytes`)
+        : new RefundKitError('validation_error', 'Request is not valid HTTP/1.1: a malformed request line or header');
+    const status = HTTP_STATUS[refusal.code];
+    const body = JSON.stringify(toErrorBody(refusal));
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -242,6 +278,7 @@ export class HttpApp {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = new HttpApp(options);
   const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, app.handle);
+  server.on('clientError', app.clientError);
   // Longer than the usual load balancer idle timeout (60 s), so that it closes first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

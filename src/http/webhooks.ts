@@ -11,7 +11,7 @@ import { errors, RefundKitError } from '../domain/errors.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Clock } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
-import { mapStripeStatus, STRIPE_PROCESSOR } from '../processors/stripe.js';
+import { mapStripeStatus, REFUND_ID_METADATA_KEY, STRIPE_PROCESSOR } from '../processors/stripe.js';
 import type { SqliteWebhookEventStore, WebhookOutcome } from '../store/sqlite/webhook-event-store.js';
 import { readBody } from './body.js';
 import { sendData } from './respond.js';
@@ -73,36 +73,49 @@ export class StripeWebhookRoute {
   }
 
   private async apply(event: Stripe.Event): Promise<WebhookAnswer> {
-    const seen = this.deps.events.find(STRIPE_PROCESSOR, event.id);
-    if (seen !== null) {
+    // Claimed before it is applied: two deliveries of one event at the same moment (to two
+    // processes, or twice to this one) each read the refund from Stripe, and the status may move
+    // in between, so both would change it. The first claim applies it; the others are duplicates.
+    // Should the process die between claim and apply, Stripe's retry is a duplicate, and the
+    // status sync reads the refund from Stripe all the same: the change is late, not lost.
+    const claimed = this.deps.events.record({
+      source: STRIPE_PROCESSOR,
+      eventId: event.id,
+      type: event.type,
+      refundId: null,
+      outcome: 'ignored',
+      receivedAt: this.deps.clock.now().toISOString(),
+    });
+    if (!claimed) {
+      const seen = this.deps.events.find(STRIPE_PROCESSOR, event.id);
       this.deps.logger.debug('stripe webhook replayed', { eventId: event.id, type: event.type });
-      return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen.refundId };
+      return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen?.refundId ?? null };
     }
     let outcome: WebhookOutcome = 'ignored';
     let refundId: string | null = null;
     const refund = refundOf(event);
     if (refund !== null) {
-      const applied = await this.deps.service.applyProcessorReport({
-        processor: STRIPE_PROCESSOR,
-        externalRefundId: refund.id,
-        status: mapStripeStatus(refund.status),
-        source: `stripe webhook ${event.type} ${event.id}`,
-      });
+      let applied: Awaited<ReturnType<RefundService['applyProcessorReport']>>;
+      try {
+        applied = await this.deps.service.applyProcessorReport({
+          processor: STRIPE_PROCESSOR,
+          externalRefundId: refund.id,
+          status: mapStripeStatus(refund.status),
+          source: `stripe webhook ${event.type} ${event.id}`,
+          ...(refund.ours === null ? {} : { refundId: refund.ours }),
+        });
+      } catch (error) {
+        // Not handled after all (refund_busy included: a refund of ours not linked yet), so that
+        // Stripe's retry, which the error answer asks for, finds it unclaimed.
+        this.deps.events.release(STRIPE_PROCESSOR, event.id);
+        throw error;
+      }
       if (applied !== null) {
         refundId = applied.refund.id;
         outcome = applied.changed ? 'applied' : 'unchanged';
+        this.deps.events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
       }
     }
-    // Recorded after it was applied: should the process die in between, Stripe's retry applies
-    // it again, which changes nothing the second time.
-    this.deps.events.record({
-      source: STRIPE_PROCESSOR,
-      eventId: event.id,
-      type: event.type,
-      refundId,
-      outcome,
-      receivedAt: this.deps.clock.now().toISOString(),
-    });
     this.deps.logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });
     return { eventId: event.id, type: event.type, outcome, refundId };
   }
@@ -117,19 +130,39 @@ async function verify(raw: Buffer, header: string, secret: string): Promise<Stri
   } catch (error) {
     // A signature that does not verify, or a signed body that is not JSON, is the sender's fault;
     // anything else is ours and stays an internal error.
-    const refused = error instanceof SyntaxError || (error instanceof Error && 'type' in error && error.type === 'StripeSignatureVerificationError');
+    const refused =
+      error instanceof SyntaxError ||
+      (error instanceof Error && 'type' in error && error.type === 'StripeSignatureVerificationError') ||
+      // A thin event notification (v2) verifies, then the library refuses to build a webhook event of it.
+      (error instanceof Error && /thin event notification/i.test(error.message));
     if (!refused) throw error;
     throw new RefundKitError('validation_error', signatureMessage(error), { cause: error });
   }
-  // Signed by Stripe, so well formed; checked all the same before it is used as a key.
-  if (typeof event.id !== 'string' || event.id === '' || typeof event.type !== 'string') {
-    throw errors.validation('Webhook event has no id or type');
+  // Signed by Stripe, so well formed; checked all the same before it is used as a key (the JSON
+  // null verifies too, and webhook_events keeps at most 255 characters of an id or a type).
+  const keys = eventKeys(event);
+  if (keys === null) throw errors.validation('Webhook event has no id or type');
+  if (keys.id.length > MAX_EVENT_FIELD || keys.type.length > MAX_EVENT_FIELD) {
+    throw errors.validation(`Webhook event id and type must be at most ${MAX_EVENT_FIELD} characters`);
   }
   return event;
 }
 
+function eventKeys(value: unknown): { id: string; type: string } | null {
+  if (typeof value !== 'object' || value === null || !('id' in value) || !('type' in value)) return null;
+  const { id, type } = value;
+  if (typeof id !== 'string' || typeof type !== 'string' || id === '' || type === '') return null;
+  return { id, type };
+}
+
+/** The longest event id or type webhook_events holds; Stripe's are far shorter. */
+const MAX_EVENT_FIELD = 255;
+
 function signatureMessage(error: unknown): string {
   if (error instanceof SyntaxError) return 'Webhook body is not a JSON event';
+  if (error instanceof Error && /thin event notification/i.test(error.message)) {
+    return 'Webhook body is a thin event notification (v2): this endpoint takes snapshot events';
+  }
   const text = error instanceof Error ? error.message : '';
   if (/tolerance/i.test(text)) {
     return `Stripe-Signature is older than ${SIGNATURE_TOLERANCE_SECONDS} seconds: a stale or replayed delivery`;
@@ -140,13 +173,21 @@ function signatureMessage(error: unknown): string {
   return 'Stripe-Signature does not match the body for STRIPE_WEBHOOK_SECRET';
 }
 
-/** The refund an event is about, for the refund event types. */
-function refundOf(event: Stripe.Event): { id: string; status: string | null } | null {
+/** The refund an event is about, for the refund event types, with our id when it carries one. */
+function refundOf(event: Stripe.Event): { id: string; status: string | null; ours: string | null } | null {
   if (!REFUND_EVENT_TYPES.has(event.type)) return null;
-  const object: unknown = event.data.object;
+  // Typed as always there, but a signed body is only as well formed as its sender made it.
+  const data: unknown = event.data;
+  if (typeof data !== 'object' || data === null || !('object' in data)) return null;
+  const object: unknown = data.object;
   if (typeof object !== 'object' || object === null) return null;
   if (!('object' in object) || object.object !== 'refund') return null;
   if (!('id' in object) || typeof object.id !== 'string') return null;
   const status = 'status' in object && typeof object.status === 'string' ? object.status : null;
-  return { id: object.id, status };
+  const metadata: unknown = 'metadata' in object ? object.metadata : null;
+  const ours =
+    typeof metadata === 'object' && metadata !== null && REFUND_ID_METADATA_KEY in metadata
+      ? metadata[REFUND_ID_METADATA_KEY]
+      : null;
+  return { id: object.id, status, ours: typeof ours === 'string' ? ours : null };
 }

@@ -5,11 +5,15 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { toErrorBody, type RefundKitError } from '../domain/errors.js';
+import { redact } from '../logger.js';
 
 export function successResult(data: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
 }
 
 export function errorResult(error: RefundKitError): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: JSON.stringify(toErrorBody(error)) }] };
+  const body = toErrorBody(error);
+  // A message may echo the caller's own text (a field name): a credential there is masked.
+  body.error.message = redact(body.error.message);
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(body) }] };
 }

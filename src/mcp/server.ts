@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { asRefundKitError, ERROR_CODES } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
-import { parseInput } from '../domain/schemas.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { clip, parseInput } from '../domain/schemas.js';
+import { redact, silentLogger, type Logger } from '../logger.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { InFlightCalls } from './in-flight.js';
 import { errorResult, successResult } from './results.js';
@@ -83,7 +83,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     if (tool === undefined) {
       throw new McpError(
         ErrorCode.InvalidParams,
-        `Unknown tool '${request.params.name}'; available: ${[...byName.keys()].join(', ')}`,
+        `Unknown tool '${redact(clip(request.params.name))}'; available: ${[...byName.keys()].join(', ')}`,
       );
     }
     // The arguments as sent: the parse above silently drops a '__proto__' key, which our schemas

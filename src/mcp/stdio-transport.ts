@@ -14,23 +14,13 @@
 import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  ClientRequestSchema,
-  ErrorCode,
-  JSONRPCMessageSchema,
-  type JSONRPCMessage,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { invalidParams } from './params-check.js';
 
 /** The SDK's own limit; a refund call is a few hundred bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
-
-/** The protocol's requests by method, to check their params before the SDK does. */
-const REQUEST_SCHEMAS = new Map<string, z.ZodType>();
-for (const schema of ClientRequestSchema.options) REQUEST_SCHEMAS.set(schema.shape.method.value, schema);
 
 export interface LineStdioTransportOptions {
   stdin?: Readable;
@@ -139,12 +129,10 @@ export class LineStdioServerTransport implements Transport {
     const message = parsed.data;
     // A known request with params of the wrong shape is Invalid params (-32602). The SDK answers
     // it Internal error (-32603), with the validator's dump as the message.
-    if ('method' in message && 'id' in message) {
-      const check = REQUEST_SCHEMAS.get(message.method)?.safeParse(message);
-      if (check !== undefined && !check.success) {
-        this.refuse(message.id, ErrorCode.InvalidParams, `Invalid params for ${message.method}: ${describeIssue(check.error)}`);
-        return;
-      }
+    const problem = invalidParams(message);
+    if (problem !== null) {
+      this.refuse(problem.id, ErrorCode.InvalidParams, problem.message);
+      return;
     }
     try {
       this.onmessage?.(message);
@@ -176,11 +164,4 @@ function requestIdOf(json: unknown): RequestId | null {
   if (!('method' in json) || typeof json.method !== 'string' || !('id' in json)) return null;
   const id = json.id;
   return (typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id))) ? id : null;
-}
-
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return 'the params do not match the method';
-  const path = issue.path.map(String).join('.');
-  return path === '' ? issue.message : `${path}: ${issue.message}`;
 }

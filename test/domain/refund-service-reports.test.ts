@@ -125,4 +125,18 @@ describe('applyProcessorReport', () => {
     expect(await serviceWith(processor).applyProcessorReport({ ...report('completed'), processor: 'sandbox' })).toBeNull();
     expect(processor.reads).toBe(0);
   });
+
+  it('a processor id we have not linked yet, on a refund that names one of ours, is refund_busy (report it again), and changes nothing', async () => {
+    // Ours and still pending: the answer to its submission is being recorded (the report raced it).
+    const pending = insertRefund(app, org, { status: 'pending', processor: 'stripe', externalRefundId: null });
+    const processor = new ReadableProcessor(() => Promise.resolve({ status: 'failed' }));
+    const before = rawEvents(app, pending.id).length;
+    await expect(serviceWith(processor).applyProcessorReport({ ...report('failed', 're_notLinkedYet'), refundId: pending.id })).rejects.toMatchObject({
+      code: 'refund_busy',
+    });
+    expect(rawEvents(app, pending.id)).toHaveLength(before);
+    // A refund id we do not hold at all (another installation's refund): nothing to wait for.
+    expect(await serviceWith(processor).applyProcessorReport({ ...report('failed', 're_notLinkedYet'), refundId: 'ref_notours00000' })).toBeNull();
+    expect(processor.reads).toBe(0);
+  });
 });

@@ -2,14 +2,18 @@
  * What the reliability tests check after every storm: a fingerprint of the rows (to prove nothing
  * changed), the refund invariants (one legal status, reached by legal moves that replay to it),
  * agreement with the Stripe imitation (at most one Stripe refund per refund of ours, the same
- * status once settled), JSON-RPC 2.0 framing, and secrets that must never appear.
+ * status once settled), JSON-RPC 2.0 framing, and secrets that must never appear. Plus two ways
+ * to reach the HTTP server: a raw HTTP/1.1 client (`wire`) and the built `http` command as a
+ * process (`spawnHttp`).
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createConnection } from 'node:net';
 import Database from 'better-sqlite3';
 import type Stripe from 'stripe';
 import { canTransition, isRefundStatus, type RefundStatus } from '../../src/domain/refund.js';
 import { mapStripeStatus, REFUND_ID_METADATA_KEY } from '../../src/processors/stripe.js';
+import { spawnServer } from '../support/cli.js';
 
 type Db = Database.Database;
 
@@ -23,11 +27,16 @@ function withDb<T>(db: Db | string, fn: (db: Db) => T): T {
   }
 }
 
-/** SHA-256 of every row of refunds and refund_events (all columns), in id order. */
-export function rowsFingerprint(db: Db | string): string {
+/**
+ * SHA-256 of every row of refunds and refund_events (all columns), in id order; with
+ * `organizationId`, of that organization's rows only (what another organization must not change).
+ */
+export function rowsFingerprint(db: Db | string, options: { organizationId?: string } = {}): string {
   return withDb(db, (conn) => {
-    const refunds = conn.prepare('SELECT * FROM refunds ORDER BY id').all();
-    const events = conn.prepare('SELECT * FROM refund_events ORDER BY id').all();
+    const where = options.organizationId === undefined ? '' : ' WHERE organization_id = @org';
+    const params = options.organizationId === undefined ? {} : { org: options.organizationId };
+    const refunds = conn.prepare(`SELECT * FROM refunds${where} ORDER BY id`).all(params);
+    const events = conn.prepare(`SELECT * FROM refund_events${where} ORDER BY id`).all(params);
     return createHash('sha256').update(JSON.stringify({ refunds, events })).digest('hex');
   });
 }
@@ -297,4 +306,197 @@ export async function rawSession(child: ChildProcessWithoutNullStreams): Promise
   if (init.error !== undefined) throw new Error(`initialize failed: ${init.error.message}`);
   child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
   return session;
+}
+
+// -------------------------------------------------------------------------------------------
+// A raw HTTP/1.1 client: sends exactly the bytes it is given (any method, any request target,
+// any header value, any body), one request per connection, and reads the answer to the end.
+// node:http's client refuses much of what an attacker sends (control characters, unescaped
+// paths), so the REST reliability tests speak HTTP here.
+
+export interface WireRequest {
+  method: string;
+  /** The request target exactly as sent: path and query, not escaped further. */
+  target: string;
+  /** Sent as UTF-8 bytes, in this order. Host and Connection: close are added unless given. */
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Leave out the Content-Length a body otherwise gets. */
+  noContentLength?: boolean;
+}
+
+export interface WireResponse {
+  status: number;
+  /** Lowercased names; a repeated header's values joined with ', '. */
+  headers: Record<string, string>;
+  /** The body, de-chunked, as UTF-8. */
+  body: string;
+  /** The head as received (latin1), for searching. */
+  head: string;
+}
+
+/** One request on its own connection to 127.0.0.1:`port`. */
+export function wire(port: number, request: WireRequest, timeoutMs = 15_000): Promise<WireResponse> {
+  const headers = request.headers ?? {};
+  const names = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : Buffer.from(request.body);
+  let head = `${request.method} ${request.target} HTTP/1.1\r\n`;
+  if (!names.has('host')) head += `Host: 127.0.0.1:${port}\r\n`;
+  if (!names.has('connection')) head += 'Connection: close\r\n';
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  if (body !== undefined && request.noContentLength !== true && !names.has('content-length')) head += `Content-Length: ${body.length}\r\n`;
+  head += '\r\n';
+  const bytes = body === undefined ? Buffer.from(head, 'utf8') : Buffer.concat([Buffer.from(head, 'utf8'), body]);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let settled = false;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const received = Buffer.concat(chunks);
+      if (received.length === 0) {
+        reject(error ?? new Error(`no answer to ${request.method} ${request.target.slice(0, 100)}`));
+        return;
+      }
+      try {
+        resolve(parseResponse(received, request.method === 'HEAD'));
+      } catch (parseError) {
+        reject(parseError instanceof Error ? parseError : new Error(String(parseError)));
+      }
+    };
+    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      // Stop as soon as a framed answer is complete (a server may keep the socket open).
+      if (isComplete(Buffer.concat(chunks), request.method === 'HEAD')) finish();
+    });
+    socket.on('end', () => finish());
+    socket.on('close', () => finish());
+    // The server may answer and close before reading the whole body (413): what it said counts.
+    socket.on('error', (error) => finish(error));
+    socket.write(bytes);
+  });
+}
+
+function splitHead(received: Buffer): { head: string; rest: Buffer } | null {
+  const end = received.indexOf('\r\n\r\n');
+  if (end === -1) return null;
+  return { head: received.subarray(0, end).toString('latin1'), rest: received.subarray(end + 4) };
+}
+
+function headerMap(head: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon === -1) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return headers;
+}
+
+function dechunk(data: Buffer): Buffer | null {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = data.indexOf('\r\n', at);
+    if (lineEnd === -1) return null;
+    const size = parseInt(data.subarray(at, lineEnd).toString('latin1'), 16);
+    if (!Number.isFinite(size)) return null;
+    if (size === 0) return Buffer.concat(parts);
+    if (data.length < lineEnd + 2 + size + 2) return null;
+    parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+}
+
+function isComplete(received: Buffer, isHead: boolean): boolean {
+  const split = splitHead(received);
+  if (split === null) return false;
+  const headers = headerMap(split.head);
+  const status = Number(split.head.slice(9, 12));
+  if (isHead || status === 204 || status === 304 || (status >= 100 && status < 200)) return true;
+  if (headers['transfer-encoding']?.toLowerCase().includes('chunked') === true) return dechunk(split.rest) !== null;
+  if (headers['content-length'] !== undefined) return split.rest.length >= Number(headers['content-length']);
+  return false;
+}
+
+function parseResponse(received: Buffer, isHead: boolean): WireResponse {
+  const split = splitHead(received);
+  if (split === null) throw new Error(`not an HTTP response: ${JSON.stringify(received.subarray(0, 200).toString('latin1'))}`);
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(split.head);
+  if (match === null) throw new Error(`not an HTTP status line: ${JSON.stringify(split.head.slice(0, 100))}`);
+  const headers = headerMap(split.head);
+  let body = isHead ? Buffer.alloc(0) : split.rest;
+  if (!isHead && headers['transfer-encoding']?.toLowerCase().includes('chunked') === true) body = dechunk(split.rest) ?? split.rest;
+  else if (!isHead && headers['content-length'] !== undefined) body = split.rest.subarray(0, Number(headers['content-length']));
+  return { status: Number(match[1]), headers, body: body.toString('utf8'), head: split.head };
+}
+
+/** The JSON-RPC messages of a Streamable HTTP answer: a JSON body, or the data lines of an SSE stream. */
+export function rpcMessagesOf(response: WireResponse): string[] {
+  if ((response.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+    return response.body
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trim())
+      .filter((line) => line !== '');
+  }
+  const body = response.body.trim();
+  if (body === '') return [];
+  const parsed = JSON.parse(body) as unknown;
+  return Array.isArray(parsed) ? parsed.map((message) => JSON.stringify(message)) : [body];
+}
+
+// -------------------------------------------------------------------------------------------
+// `refundkit-mcp http` as a separate process
+
+export interface HttpProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** e.g. http://127.0.0.1:43123 */
+  url: string;
+  port: number;
+  stderr(): string;
+  /** SIGTERM (a graceful shutdown: requests in flight finish), then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Spawns the built `http --port 0` with exactly `env` (through spawnServer, so cleanupCli kills it
+ * if a test does not stop it) and resolves once it prints its URL.
+ */
+export function spawnHttp(env: Record<string, string>, args: string[] = []): Promise<HttpProcess> {
+  const child = spawnServer(env, ['http', '--port', '0', ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 20 s; stderr: ${stderr}`)), 20_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`http exited (${code}) before listening; stderr: ${stderr}`));
+    });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const end = stdout.indexOf('\n');
+      if (end === -1) return;
+      clearTimeout(timer);
+      const url = stdout.slice(0, end).trim();
+      resolve({
+        child,
+        url,
+        port: Number(new URL(url).port),
+        stderr: () => stderr,
+        stop: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+  });
 }

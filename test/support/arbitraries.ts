@@ -95,9 +95,9 @@ export const VALID: Record<FieldName, (v: unknown) => boolean> = {
 };
 
 /** Whether a whole argument object is a valid call of `op` (the oracle for random junk). */
-export function isValidCall(op: Operation, args: unknown): boolean {
+export function isValidCall(op: Operation, args: unknown, options: CallOptions = {}): boolean {
   if (!isPlainObject(args)) return false;
-  const spec = OPERATIONS[op];
+  const spec = fieldsOf(op, options);
   const keys = Reflect.ownKeys(args);
   if (!keys.every((key) => typeof key === 'string' && spec.some((f) => f.name === key))) return false;
   return spec.every((field) => {
@@ -313,13 +313,46 @@ export function unknownRefundId(known: readonly string[]): fc.Arbitrary<string> 
   return fc.stringMatching(/^ref_[a-z0-9]{12}$/).filter((id) => !taken.has(id));
 }
 
+/**
+ * A string as one percent-encoded path segment: every byte of its UTF-8 form outside the
+ * unreserved set is %XX. Unlike encodeURIComponent it never throws: a lone surrogate goes out as
+ * the three bytes it would take (WTF-8), which no server can decode as UTF-8.
+ */
+export function encodePathSegment(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const unit = text.charCodeAt(i);
+    let code = unit;
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((unit - 0xd800) << 10) + (next - 0xdc00);
+        i += 1;
+      }
+    }
+    if (code < 0x80 && /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(code))) {
+      out += String.fromCharCode(code);
+      continue;
+    }
+    const bytes: number[] = [];
+    if (code < 0x80) bytes.push(code);
+    else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
+    else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+    else bytes.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+    for (const byte of bytes) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** Path segments for REST routes that take an id (`/v1/refunds/:id`), none of them a valid id. */
 export const adversarialPathSegment: fc.Arbitrary<string> = fc
   .oneof(
     malformedRefundId.filter((v): v is string => typeof v === 'string' && v.length < 2_000),
     fc.constantFrom('..', '%2e%2e', '..%2f..%2f', '%00', 'ref_%00abcdefghij', '%252e', '.', '~', 'ref_abcdefabcdef%0a', 'ref_abcdefabcdef;'),
   )
-  .map((s) => encodeURIComponent(s));
+  .map((s) => encodePathSegment(s))
+  // An empty segment is another route (/v1/refunds/), not an id.
+  .filter((s) => s !== '');
 
 // -------------------------------------------------------------------------------------------
 // Fields and operations
@@ -468,9 +501,22 @@ export const OPERATIONS: Record<Operation, readonly FieldSpec[]> = {
   create: [FIELDS.transactionId, FIELDS.amount, FIELDS.currency, FIELDS.reason, FIELDS.metadata, FIELDS.idempotencyKey],
 };
 
+/**
+ * Options for validCall/invalidCall. `omit` leaves fields out of the operation, for an edge that
+ * carries them elsewhere (REST's create takes idempotencyKey as the Idempotency-Key header).
+ */
+export interface CallOptions {
+  omit?: readonly FieldName[];
+}
+
+function fieldsOf(op: Operation, options: CallOptions): readonly FieldSpec[] {
+  const omit = options.omit ?? [];
+  return OPERATIONS[op].filter((field) => !omit.includes(field.name));
+}
+
 /** A valid call: every required field, each optional one present or not. */
-export function validCall(op: Operation): fc.Arbitrary<Record<string, unknown>> {
-  const entries = OPERATIONS[op].map((field) =>
+export function validCall(op: Operation, options: CallOptions = {}): fc.Arbitrary<Record<string, unknown>> {
+  const entries = fieldsOf(op, options).map((field) =>
     field.required ? field.valid.map((v) => [field.name, v] as const) : fc.option(field.valid, { nil: undefined }).map((v) => [field.name, v] as const),
   );
   return fc.tuple(...entries).map((pairs) => {
@@ -492,6 +538,7 @@ export interface InvalidCall {
 
 /** Field names that are not part of `op`, prototype keys and SQL/JSON fragments included. */
 function unknownFieldName(op: Operation): fc.Arbitrary<string> {
+  // Omitted fields are excluded too: the edge that omits one may still name it in its own way.
   const known = new Set<string>(OPERATIONS[op].map((f) => f.name));
   return fc
     .oneof(
@@ -503,20 +550,20 @@ function unknownFieldName(op: Operation): fc.Arbitrary<string> {
 }
 
 /** Arguments for `op` with exactly one fault, and the field the error must name. */
-export function invalidCall(op: Operation): fc.Arbitrary<InvalidCall> {
-  const fields = OPERATIONS[op];
+export function invalidCall(op: Operation, options: CallOptions = {}): fc.Arbitrary<InvalidCall> {
+  const fields = fieldsOf(op, options);
   const required = fields.filter((f) => f.required);
   const corrupt = fc
-    .tuple(validCall(op), fc.constantFrom(...fields))
+    .tuple(validCall(op, options), fc.constantFrom(...fields))
     .chain(([base, field]) => field.invalid.map((bad): InvalidCall => ({ args: defineOwn({ ...base }, field.name, bad), field: field.name, kind: 'corrupt' })));
   const unknown = fc
-    .tuple(validCall(op), unknownFieldName(op), adversarialValue())
+    .tuple(validCall(op, options), unknownFieldName(op), adversarialValue())
     .map(([base, name, value]): InvalidCall => ({ args: defineOwn({ ...base }, name, value), field: name, kind: 'unknown-field' }));
   const notObject = nonObject.map((args): InvalidCall => ({ args, field: null, kind: 'not-an-object' }));
   const arbitraries: fc.Arbitrary<InvalidCall>[] = [corrupt, corrupt, unknown, notObject];
   if (required.length > 0) {
     arbitraries.push(
-      fc.tuple(validCall(op), fc.constantFrom(...required)).map(([base, field]): InvalidCall => {
+      fc.tuple(validCall(op, options), fc.constantFrom(...required)).map(([base, field]): InvalidCall => {
         const args = Object.fromEntries(Object.entries(base).filter(([name]) => name !== field.name));
         return { args, field: field.name, kind: 'missing' };
       }),
@@ -542,6 +589,212 @@ export function wireForm(value: unknown): unknown {
 /** A field's value as a query-string parameter would carry it (REST GET /v1/refunds). */
 export function asQueryValue(value: unknown): string {
   if (typeof value === 'string') return value;
-  const text = JSON.stringify(wireForm(value)) as string | undefined;
-  return text ?? '';
+  if (value === undefined) return '';
+  return jsonText(value);
+}
+
+// -------------------------------------------------------------------------------------------
+// REST: what an HTTP client can put in a query string, a header or a body
+
+/**
+ * JSON text for any value, as a careless client would send it: a bigint as its digits (a number
+ * literal JSON allows but JavaScript cannot hold exactly), what JSON cannot carry as null.
+ */
+export function jsonText(value: unknown): string {
+  const marker = '\u0000bigint:';
+  // undefined for undefined, a function or a symbol, whatever the lib's types say
+  const write = (v: unknown) => JSON.stringify(v) as string | undefined;
+  let text: string | undefined;
+  try {
+    text = write(value);
+  } catch {
+    // A bigint somewhere. Not with a replacer: that costs stack frames per level, and the value
+    // may be thousands of levels deep. Marked on an iterative copy, written out, then unmarked.
+    text = write(markBigints(value, marker));
+  }
+  if (text === undefined) return 'null';
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}
+
+function markBigints(root: unknown, marker: string): unknown {
+  const convert = (v: unknown): unknown => (typeof v === 'bigint' ? `${marker}${v.toString()}` : v);
+  const isContainer = (v: unknown): v is object => typeof v === 'object' && v !== null && !(v instanceof Date);
+  if (!isContainer(root)) return convert(root);
+  const copy: object = Array.isArray(root) ? [] : {};
+  const stack: [object, object][] = [[root, copy]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [source, target] = next;
+    for (const key of Object.keys(source)) {
+      const value: unknown = (source as Record<string, unknown>)[key];
+      let out: unknown = convert(value);
+      if (isContainer(value)) {
+        out = Array.isArray(value) ? [] : {};
+        stack.push([value, out as object]);
+      }
+      defineOwn(target, key, out);
+    }
+  }
+  return copy;
+}
+
+/** The list route's parameters, for query strings. */
+export const LIST_PARAMS = ['status', 'processor', 'limit', 'offset'] as const;
+
+const queryName: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...LIST_PARAMS) },
+  { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_KEYS) },
+  { weight: 1, arbitrary: fc.constantFrom('page', 'expand', 'id', 'organizationId', 'LIMIT', 'Status', 'limit[]', 'status[0]', 'limit ', '', 'sort') },
+  { weight: 1, arbitrary: adversarialString.filter((s) => s.length < 300) },
+);
+
+const queryValue: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...LIST_PARAMS).chain((name) => FIELDS[name].valid.map(asQueryValue)) },
+  { weight: 4, arbitrary: fc.constantFrom(...LIST_PARAMS).chain((name) => FIELDS[name].invalid.map(asQueryValue)) },
+  { weight: 1, arbitrary: fc.integer({ min: -1_000, max: 1_000 }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('010', '+5', '5.0', '1e1', '0x10', ' 5', '5 ', '9007199254740993', '00000000000000005', '-0', '１') },
+  { weight: 2, arbitrary: adversarialString.filter((s) => s.length < 1_500) },
+);
+
+/**
+ * Query strings for GET /v1/refunds: known and unknown names, repeated ones, any values, each pair
+ * percent-encoded or sent raw (printable ASCII only, so the request line stays parseable), joined
+ * by & (sometimes doubled, or ;). Kept under 6 000 characters: the huge ones have their own test.
+ */
+export const adversarialQuery: fc.Arbitrary<string> = fc
+  .array(
+    fc.tuple(queryName, queryValue, fc.constantFrom('encoded', 'encoded', 'raw', 'no-value')),
+    { maxLength: 6 },
+  )
+  .chain((pairs) =>
+    fc.constantFrom('&', '&', '&&', ';').map((joiner) =>
+      pairs
+        .map(([name, value, how]) => {
+          if (how === 'no-value') return encodePathSegment(name);
+          if (how === 'encoded') return `${encodePathSegment(name)}=${encodePathSegment(value)}`;
+          return `${asciiRaw(name)}=${asciiRaw(value)}`;
+        })
+        .join(joiner),
+    ),
+  )
+  .filter((query) => query.length < 6_000);
+
+/** Printable ASCII as is (the reserved characters too), everything else percent-encoded. */
+function asciiRaw(text: string): string {
+  return Array.from(text, (ch) => (/^[\x21-\x7e]$/.test(ch) ? ch : encodePathSegment(ch))).join('');
+}
+
+/**
+ * Header values a client can send on one line: anything but CR and LF (which would end the header
+ * and start another, a different request altogether). Control characters and non-ASCII included.
+ */
+export const adversarialHeaderValue: fc.Arbitrary<string> = fc.oneof(
+  adversarialString.filter((s) => s.length < 4_000),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+  fc.constantFrom('', ' ', '\t', 'null', 'undefined', '[object Object]', '{}', ...SQL_FRAGMENTS),
+).map((s) => s.replace(/[\r\n]/g, ''));
+
+/** Authorization header values around a real key: near misses of it and of the scheme, and junk. */
+export function authorizationValue(realKey: string): fc.Arbitrary<string> {
+  const nearKey = fc.tuple(fc.nat(realKey.length - 1), fc.constantFrom('change', 'drop', 'add', 'upper', 'truncate', 'double', 'space', 'quote', 'nul', 'prefix')).map(([at, how]) => {
+    switch (how) {
+      case 'change': {
+        const ch = realKey.charAt(at);
+        return `${realKey.slice(0, at)}${ch === 'a' ? 'b' : 'a'}${realKey.slice(at + 1)}`;
+      }
+      case 'drop':
+        return realKey.slice(0, at) + realKey.slice(at + 1);
+      case 'add':
+        return `${realKey.slice(0, at)}x${realKey.slice(at)}`;
+      case 'upper':
+        return realKey.toUpperCase();
+      case 'truncate':
+        return realKey.slice(0, at);
+      case 'double':
+        return realKey + realKey;
+      case 'space':
+        return `${realKey.slice(0, at)} ${realKey.slice(at)}`;
+      case 'quote':
+        return `"${realKey}"`;
+      case 'nul':
+        return `${realKey}\u0000`;
+      default:
+        return `rk_live_${realKey}`;
+    }
+  });
+  const scheme = fc.constantFrom('Bearer ', 'bearer ', 'BEARER ', 'Bearer  ', 'Bearer', 'Bearer\t', 'Bearer:', 'Bearer=', 'Basic ', 'Token ', 'Bearer Bearer ', '', ' Bearer ');
+  const token = fc.oneof(
+    { weight: 4, arbitrary: nearKey },
+    { weight: 2, arbitrary: fc.constant(realKey) },
+    { weight: 1, arbitrary: fc.stringMatching(/^rk_(live|test)_[A-Za-z0-9]{8,40}$/) },
+    { weight: 1, arbitrary: fc.constant(Buffer.from(`${realKey}:`).toString('base64')) },
+    { weight: 2, arbitrary: adversarialHeaderValue },
+  );
+  return fc
+    .tuple(scheme, token, fc.constantFrom('', '', ' ', ', Bearer x', ' extra', '\u0000', '\t'))
+    .map(([s, t, tail]) => `${s}${t}${tail}`.replace(/[\r\n]/g, ''));
+}
+
+/** Content-Type values: JSON ones in every spelling, other types, and junk. */
+export const contentTypeValue: fc.Arbitrary<string | undefined> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/merge-patch+json', ' application/json ') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonp',
+      'application/json-seq',
+      'text/json',
+      'application/xml',
+      'json',
+      '*/*',
+      'application/',
+      ';',
+    ),
+  },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: adversarialHeaderValue.filter((s) => s.length < 200) },
+);
+
+/** Request bodies of every kind: JSON of anything, JSON fragments and broken JSON, text, bytes, huge. */
+export const adversarialBody: fc.Arbitrary<Uint8Array> = fc
+  .oneof(
+    { weight: 4, arbitrary: adversarialValue({ wire: true }).map((v) => jsonText(v)) },
+    { weight: 2, arbitrary: fc.constantFrom(...JSON_FRAGMENTS) },
+    { weight: 1, arbitrary: fc.constantFrom('', ' ', '\n', '{}', '[]', 'null', '\uFEFF{}', '{"a":1}{"b":2}', '{} x', '{"a":1,}', '{"a":01}', "{'a':1}", '{"a":"\ud800"}') },
+    { weight: 2, arbitrary: adversarialValue({ wire: true }).chain((v) => {
+      const text = jsonText(v);
+      return fc.nat(text.length).map((n) => text.slice(0, n));
+    }) },
+    { weight: 2, arbitrary: adversarialString },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
+  )
+  .map((body) => (typeof body === 'string' ? new Uint8Array(Buffer.from(body, 'utf8')) : body));
+
+/** JSON-RPC messages and almost-messages for /mcp, tool calls with bad arguments among them. */
+export function jsonRpcMessage(tools: Record<Operation, string>): fc.Arbitrary<unknown> {
+  const ops = Object.keys(tools) as Operation[];
+  const method = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('tools/call', 'tools/list', 'ping', 'initialize', 'notifications/initialized', 'notifications/cancelled', 'resources/list', 'prompts/list', 'logging/setLevel', 'completion/complete', 'rpc.discover', '') },
+    { weight: 1, arbitrary: adversarialString.filter((s) => s.length < 300) },
+    { weight: 1, arbitrary: adversarialValue({ wire: true }) },
+  );
+  const toolCall = fc.oneof(
+    fc.constantFrom(...ops).chain((op) => invalidCall(op).map((c) => ({ name: tools[op], arguments: wireForm(c.args) }))),
+    fc.record({ name: fc.oneof(fc.constantFrom(...ops.map((op) => tools[op])), adversarialString.filter((s) => s.length < 300)), arguments: adversarialValue({ wire: true }) }, { requiredKeys: [] }),
+  );
+  const params = fc.oneof(toolCall, toolCall, adversarialValue({ wire: true }), fc.record({ protocolVersion: fc.oneof(fc.constantFrom('2025-06-18', '2024-11-05', '1.0'), adversarialString), capabilities: adversarialValue({ wire: true }), clientInfo: adversarialValue({ wire: true }) }, { requiredKeys: [] }));
+  const id = fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.constant(null), adversarialValue({ wire: true }));
+  return fc.record(
+    {
+      jsonrpc: fc.oneof({ weight: 5, arbitrary: fc.constant('2.0') }, { weight: 1, arbitrary: adversarialValue({ wire: true }) }),
+      id,
+      method,
+      params,
+      result: adversarialValue({ wire: true }),
+      error: adversarialValue({ wire: true }),
+    },
+    { requiredKeys: [] },
+  );
 }

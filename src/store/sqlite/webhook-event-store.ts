@@ -28,6 +28,8 @@ interface WebhookEventRow {
 export class SqliteWebhookEventStore {
   private readonly findStatement: Statement<[string, string]>;
   private readonly insertStatement: Statement<[WebhookEventRow]>;
+  private readonly settleStatement: Statement<[WebhookOutcome, string | null, string, string]>;
+  private readonly releaseStatement: Statement<[string, string]>;
 
   constructor(db: SqliteDatabase) {
     this.findStatement = db.prepare(
@@ -39,6 +41,8 @@ export class SqliteWebhookEventStore {
        VALUES (@source, @event_id, @type, @refund_id, @outcome, @received_at)
        ON CONFLICT (source, event_id) DO NOTHING`,
     );
+    this.settleStatement = db.prepare('UPDATE webhook_events SET outcome = ?, refund_id = ? WHERE source = ? AND event_id = ?');
+    this.releaseStatement = db.prepare('DELETE FROM webhook_events WHERE source = ? AND event_id = ?');
   }
 
   find(source: string, eventId: string): WebhookEventRecord | null {
@@ -60,6 +64,16 @@ export class SqliteWebhookEventStore {
       received_at: event.receivedAt,
     });
     return result.changes === 1;
+  }
+
+  /** What handling an event recorded beforehand (as a claim) came to. */
+  settle(source: string, eventId: string, outcome: WebhookOutcome, refundId: string | null): void {
+    this.settleStatement.run(outcome, refundId, source, eventId);
+  }
+
+  /** Forgets an event whose handling failed, so that the sender's retry is handled afresh. */
+  release(source: string, eventId: string): void {
+    this.releaseStatement.run(source, eventId);
   }
 }
 

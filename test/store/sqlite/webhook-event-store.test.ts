@@ -31,6 +31,21 @@ describe('webhook events', () => {
     expect(store.find('stripe', 'evt_1')).toEqual(event({ refundId: refund.id, outcome: 'applied' }));
   });
 
+  it('a claim (recorded first as ignored) is settled with what handling it came to, or released for a retry', () => {
+    const refund = insertRefund(app, createOrg(app).id, { status: 'processing', processor: 'stripe' });
+    expect(store.record(event())).toBe(true);
+    store.settle('stripe', 'evt_1', 'applied', refund.id);
+    expect(store.find('stripe', 'evt_1')).toEqual(event({ refundId: refund.id, outcome: 'applied' }));
+    expect(store.record(event({ eventId: 'evt_2' }))).toBe(true);
+    store.release('stripe', 'evt_2');
+    expect(store.find('stripe', 'evt_2')).toBeNull();
+    expect(store.record(event({ eventId: 'evt_2' }))).toBe(true);
+    // Another source's event of the same id is left alone.
+    expect(store.record(event({ source: 'other', eventId: 'evt_1' }))).toBe(true);
+    store.release('other', 'evt_1');
+    expect(store.find('stripe', 'evt_1')?.outcome).toBe('applied');
+  });
+
   it('an id is unique per source', () => {
     expect(store.record(event())).toBe(true);
     expect(store.record(event({ source: 'other' }))).toBe(true);
