@@ -27,6 +27,11 @@ export function sandboxRule(amount: number): SandboxRule {
   return 'waits';
 }
 
+/** Whether the sandbox refuses to cancel a processing refund of this amount (it has completed). */
+export function sandboxRefusesCancel(amount: number): boolean {
+  return sandboxRule(amount) === 'settles';
+}
+
 /** The sandbox's refund id is derived from ours, so every process and every retry agrees on it. */
 export function sandboxRefundId(refund: Refund): string {
   return `sbx_re_${refund.id.slice('ref_'.length)}`;
