@@ -331,7 +331,6 @@ export class RefundService {
       this.report('submission failed; will retry', { refundId: refund.id, attempt, error: failure.message, retryInMs: delay });
       return;
     }
-    const at = this.nowIso();
     const moved =
       outcome.kind === 'rejected'
         ? this.store.transition({
@@ -340,23 +339,17 @@ export class RefundService {
             from: 'pending',
             to: 'failed',
             actor: 'system',
-            at,
+            at: this.nowIso(),
             detail: `rejected by ${refund.processor}: ${outcome.reason}`,
             claimToken: token,
             nextSyncAt: null,
           })
-        : this.store.transition({
-            organizationId: refund.organizationId,
-            refundId: refund.id,
-            from: 'pending',
-            to: outcome.status === 'pending' ? 'processing' : outcome.status,
-            actor: 'system',
-            at,
-            detail: `submitted to ${refund.processor} as ${outcome.externalRefundId}${outcome.detail === undefined ? '' : `: ${outcome.detail}`}`,
-            externalRefundId: outcome.externalRefundId,
-            claimToken: token,
-            nextSyncAt: this.nextSyncFor({ status: outcome.status, updatedAt: at }),
-          });
+        : this.recordAtProcessor(
+            refund,
+            token,
+            outcome,
+            `submitted to ${refund.processor} as ${outcome.externalRefundId}${outcome.detail === undefined ? '' : `: ${outcome.detail}`}`,
+          );
     if (moved === null) {
       // Our claim ran out while the processor answered and someone else took over; the next
       // holder finds the processor's refund through findSubmitted, so nothing is lost.
@@ -423,22 +416,41 @@ export class RefundService {
       if (cancelled !== null) return cancelled;
       throw errors.notCancellable(this.get(caller, refund.id).status);
     }
-    const at = this.nowIso();
-    const adopted = this.store.transition({
-      organizationId: caller.organizationId,
-      refundId: refund.id,
-      from: 'pending',
-      to: remote.status === 'pending' ? 'processing' : remote.status,
-      actor: 'system',
-      at,
-      detail: `found at ${refund.processor} as ${remote.externalRefundId} after an interrupted submission`,
-      externalRefundId: remote.externalRefundId,
-      claimToken: token,
-      nextSyncAt: this.nextSyncFor({ status: remote.status, updatedAt: at }),
-    });
+    const adopted = this.recordAtProcessor(
+      held,
+      token,
+      remote,
+      `found at ${refund.processor} as ${remote.externalRefundId} after an interrupted submission`,
+    );
     if (adopted === null) throw errors.refundBusy();
     if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, found.processor);
     throw errors.notCancellable(adopted.status);
+  }
+
+  /**
+   * Records, under our claim, that the processor holds a pending refund: its id there and its
+   * status (a processor's own "pending" is our processing), with the status read scheduled.
+   */
+  private recordAtProcessor(
+    refund: Refund,
+    claimToken: string,
+    remote: { externalRefundId: string; status: RefundStatus },
+    detail: string,
+  ): Refund | null {
+    const at = this.nowIso();
+    const to = remote.status === 'pending' ? 'processing' : remote.status;
+    return this.store.transition({
+      organizationId: refund.organizationId,
+      refundId: refund.id,
+      from: 'pending',
+      to,
+      actor: 'system',
+      at,
+      detail,
+      externalRefundId: remote.externalRefundId,
+      claimToken,
+      nextSyncAt: this.nextSyncFor({ status: to, updatedAt: at }),
+    });
   }
 
   /** When the processor should next be asked about a refund in this status, if ever. */
