@@ -69,6 +69,9 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       retryBaseMs: config.retryBaseSeconds * 1000,
       // A claim must outlast every try the Stripe client makes, with room to spare.
       leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),
+      // A request Stripe received may still execute after the client gave up on it. How long is
+      // not documented; twice the client's own timeout is the margin we take.
+      inDoubtMs: config.stripe.timeoutMs * 2,
     },
     onBackgroundError: (message, detail) => logger.warn(message, detail),
   });

@@ -47,12 +47,15 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export class RefundKitError extends Error {
   readonly code: ErrorCode;
+  /** For a retryable error, when a retry can succeed, if known better than the code's default. */
+  readonly retryAfterSeconds: number | undefined;
 
   /** `message` is shown to callers as is: it must never carry secrets or internals. */
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options);
     this.name = 'RefundKitError';
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   get retryable(): boolean {
@@ -80,6 +83,12 @@ export const errors = {
     new RefundKitError(
       'refund_busy',
       'Refund is being submitted to its processor at this moment; retry in a few seconds',
+    ),
+  refundInDoubt: (retryAfterSeconds: number) =>
+    new RefundKitError(
+      'refund_busy',
+      `Refund's last submission to its processor went unanswered and may still take effect; retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`,
+      { retryAfterSeconds },
     ),
   processorNotConfigured: (processor: string, hint: string) =>
     new RefundKitError('processor_not_configured', `Processor '${processor}' is not configured: ${hint}`),

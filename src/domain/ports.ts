@@ -63,6 +63,34 @@ export interface Claim {
   attempt: number;
 }
 
+/** How a claim is given back. */
+export interface ClaimRelease {
+  /** When the dispatcher may try again (absent: keep the schedule it had). */
+  retryAt?: string;
+  /** Why the attempt did not finish, kept for operators. */
+  error?: string;
+  /**
+   * Set when the attempt went unanswered: until then the processor may still act on it, so its
+   * "no such refund" proves nothing.
+   */
+  inDoubtUntil?: string;
+}
+
+/** What is known of the submission of a pending refund. */
+export interface SubmissionState {
+  /** Submissions started; more than 0 means the processor may have seen the refund. */
+  attempts: number;
+  /** A submission (or a cancel checking one) holds the refund right now. */
+  claimed: boolean;
+  /** Until then, an attempt that went unanswered may still take effect at the processor. */
+  inDoubtUntil: string | null;
+  /**
+   * When a claim nobody gave back ran out (its process died mid-attempt): that attempt may still
+   * take effect for a while after. Null when there is no such claim.
+   */
+  lapsedClaimExpiredAt: string | null;
+}
+
 export type CreateResult = { created: true; refund: Refund } | { created: false; refund: Refund; fingerprint: string | null };
 
 export interface RefundStore {
@@ -87,12 +115,16 @@ export interface RefundStore {
   claimForSubmission(refundId: string, token: string, now: string, leaseUntil: string): Claim | null;
   /** Pending refunds due for submission (any organization), oldest first. */
   dueForSubmission(now: string, limit: number): Array<{ organizationId: string; id: string }>;
-  /** Claims a pending refund so that no dispatcher submits it while a cancellation checks it. */
-  claimForCancel(refundId: string, token: string, now: string, leaseUntil: string): Refund | null;
-  /** Gives a claimed refund back after a failed attempt, to be retried at `retryAt`. */
-  releaseClaim(refundId: string, token: string, retryAt: string | null, error: string | null): void;
-  /** What is known of the claim on a pending refund (whether a submission is in flight). */
-  submissionState(refundId: string, now: string): { attempts: number; claimed: boolean } | null;
+  /**
+   * Claims a pending refund so that no dispatcher submits it while a cancellation checks it; null
+   * when someone holds it, an unanswered attempt is still in doubt, or a lapsed claim ran out at
+   * or after `lapsedBefore`.
+   */
+  claimForCancel(refundId: string, token: string, now: string, leaseUntil: string, lapsedBefore: string): Refund | null;
+  /** Gives a claimed refund back after an attempt that did not finish. */
+  releaseClaim(refundId: string, token: string, release: ClaimRelease): void;
+  /** What is known of a pending refund's submission: attempts, a claim in flight, doubt. */
+  submissionState(refundId: string, now: string): SubmissionState | null;
   /** Refunds whose status should be read back from their processor now (any organization). */
   dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }>;
   /** Records that a refund's status was read and when to read it next (null: stop). */

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asRefundKitError, errors } from './errors.js';
 import { newRefundId, randomString } from './ids.js';
-import type { Claim, Clock, ListFilter, ProcessorRegistry, RefundProcessor, RefundStore } from './ports.js';
+import type { Claim, Clock, ListFilter, ProcessorRegistry, RefundProcessor, RefundStore, SubmissionState } from './ports.js';
 import { canTransition, type Initiator, type Refund, type RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
 
@@ -45,6 +45,11 @@ export interface SubmissionPolicy {
   completedWatchMs: number;
   /** How long a cancel waits for a submission in flight before answering refund_busy. */
   cancelWaitMs: number;
+  /**
+   * How long after an attempt went unanswered (a timeout, a reset, a 5xx) the processor may still
+   * act on it. Until then its "no such refund" proves nothing, so a cancel waits or is refused.
+   */
+  inDoubtMs: number;
 }
 
 export const DEFAULT_POLICY: SubmissionPolicy = {
@@ -56,6 +61,7 @@ export const DEFAULT_POLICY: SubmissionPolicy = {
   completedRecheckMs: 6 * 3_600_000,
   completedWatchMs: 7 * 24 * 3_600_000,
   cancelWaitMs: 5_000,
+  inDoubtMs: 40_000,
 };
 
 export interface RefundServiceDeps {
@@ -180,7 +186,22 @@ export class RefundService {
         await sleep(100);
         continue;
       }
-      if (state !== null && state.attempts > 0) return this.cancelAfterAttempt(caller, refund);
+      if (state !== null && state.attempts > 0) {
+        // An unanswered attempt may still land at the processor: a lookup now could miss a refund
+        // that exists a moment later, and we would record a cancel the customer's bank never sees.
+        const doubtMs = this.doubtRemainingMs(state);
+        if (doubtMs > 0) {
+          if (Date.now() + doubtMs > deadline) throw errors.refundInDoubt(Math.ceil(doubtMs / 1000));
+          await sleep(Math.min(doubtMs, 100));
+          continue;
+        }
+        const result = await this.cancelAfterAttempt(caller, refund);
+        if (result !== null) return result;
+        // Taken meanwhile (a dispatcher's retry, another cancel): look again.
+        if (Date.now() >= deadline) throw errors.refundBusy();
+        await sleep(50);
+        continue;
+      }
       const cancelled = this.store.transition({
         organizationId: caller.organizationId,
         refundId,
@@ -317,7 +338,7 @@ export class RefundService {
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) {
       const message = `processor '${refund.processor}' is not configured: ${found.hint}`;
-      this.store.releaseClaim(refund.id, token, this.after(this.policy.maxRetryMs), message);
+      this.store.releaseClaim(refund.id, token, { retryAt: this.after(this.policy.maxRetryMs), error: message });
       this.report('submission postponed', { refundId: refund.id, reason: message });
       return;
     }
@@ -327,7 +348,13 @@ export class RefundService {
     } catch (error) {
       const failure = asRefundKitError(error);
       const delay = Math.min(this.policy.maxRetryMs, this.policy.retryBaseMs * 3 ** (attempt - 1));
-      this.store.releaseClaim(refund.id, token, this.after(delay), failure.message);
+      // Whatever failed, the processor may have received the refund and act on it after we gave
+      // up; until inDoubtMs has passed, a cancel cannot trust a lookup that finds nothing.
+      this.store.releaseClaim(refund.id, token, {
+        retryAt: this.after(delay),
+        error: failure.message,
+        inDoubtUntil: this.after(this.policy.inDoubtMs),
+      });
       this.report('submission failed; will retry', { refundId: refund.id, attempt, error: failure.message, retryInMs: delay });
       return;
     }
@@ -386,20 +413,21 @@ export class RefundService {
 
   /**
    * A pending refund whose earlier submission was interrupted (an outage, a crash) may already
-   * exist at the processor. Hold it against the dispatcher, ask the processor, and cancel
-   * whatever is really there.
+   * exist at the processor. Once no attempt can still land there, hold it against the dispatcher,
+   * ask the processor, and cancel whatever is really there. Null when it could not be held.
    */
-  private async cancelAfterAttempt(caller: Caller, refund: Refund): Promise<Refund> {
+  private async cancelAfterAttempt(caller: Caller, refund: Refund): Promise<Refund | null> {
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
     const token = newClaimToken();
-    const held = this.store.claimForCancel(refund.id, token, this.nowIso(), this.leaseUntil());
-    if (held === null) throw errors.refundBusy();
+    const held = this.store.claimForCancel(refund.id, token, this.nowIso(), this.leaseUntil(), this.after(-this.policy.inDoubtMs));
+    if (held === null) return null;
     let remote;
     try {
       remote = await found.processor.findSubmitted(held);
     } catch (error) {
-      this.store.releaseClaim(refund.id, token, null, asRefundKitError(error).message);
+      // A lookup creates nothing, so its failure leaves no doubt behind.
+      this.store.releaseClaim(refund.id, token, { error: asRefundKitError(error).message });
       throw error;
     }
     if (remote === null) {
@@ -451,6 +479,18 @@ export class RefundService {
       claimToken,
       nextSyncAt: this.nextSyncFor({ status: to, updatedAt: at }),
     });
+  }
+
+  /**
+   * How long, from now, an earlier attempt may still take effect at the processor: one that went
+   * unanswered, or one whose process died holding the claim (it may have sent its request).
+   */
+  private doubtRemainingMs(state: SubmissionState): number {
+    const ends = Math.max(
+      state.inDoubtUntil === null ? 0 : Date.parse(state.inDoubtUntil),
+      state.lapsedClaimExpiredAt === null ? 0 : Date.parse(state.lapsedClaimExpiredAt) + this.policy.inDoubtMs,
+    );
+    return ends - this.clock.now().getTime();
   }
 
   /** When the processor should next be asked about a refund in this status, if ever. */

@@ -27,7 +27,7 @@ export function sendData(res: ServerResponse, data: unknown, status = 200): void
 }
 
 export function sendError(res: ServerResponse, error: RefundKitError, headers?: Headers): void {
-  const retryAfter = RETRY_AFTER_SECONDS[error.code];
+  const retryAfter = error.retryAfterSeconds ?? RETRY_AFTER_SECONDS[error.code];
   const extra: Headers = retryAfter === undefined ? { ...headers } : { 'retry-after': retryAfter, ...headers };
   const body = toErrorBody(error);
   // A message may echo the caller's own text (a path, a field name, a header): a credential sent

@@ -263,21 +263,121 @@ describe('cancel around submissions', () => {
     expect((await creating).status).toBe('processing');
   });
 
-  it('cancels locally a refund whose interrupted attempt never reached the processor', async () => {
-    const { service, caller, processor, column } = setup();
+  it('cancels locally a refund whose interrupted attempt never reached the processor, once it cannot land any more', async () => {
+    const { service, caller, processor, column, clock } = setup({ inDoubtMs: 30_000 });
     processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
     const refund = await service.create(caller, input);
     expect(column(refund.id, 'attempts')).toBe(1);
+    clock.advance(30_000);
     processor.onFind = () => Promise.resolve(null);
     const cancelled = await service.cancel(caller, refund.id);
     expect(cancelled.status).toBe('cancelled');
     expect(processor.cancels).toHaveLength(0);
   });
 
-  it('adopts and cancels at the processor a refund an interrupted attempt did create', async () => {
-    const { app, service, caller, processor } = setup();
+  it('refuses to conclude "never received" while an unanswered attempt may still land: refund_busy with the time left, no lookup, nothing changes', async () => {
+    const { app, service, caller, processor, clock } = setup({ inDoubtMs: 30_000, cancelWaitMs: 200 });
     processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
     const refund = await service.create(caller, input);
+    let lookups = 0;
+    processor.onFind = () => {
+      lookups += 1;
+      return Promise.resolve(null);
+    };
+    clock.advance(10_000);
+    const error = await service.cancel(caller, refund.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefundKitError);
+    expect(error).toMatchObject({
+      code: 'refund_busy',
+      retryAfterSeconds: 20,
+      message: "Refund's last submission to its processor went unanswered and may still take effect; retry in 20 seconds",
+    });
+    expect(lookups).toBe(0);
+    expect(service.get(caller, refund.id).status).toBe('pending');
+    expect(rawEvents(app, refund.id)).toHaveLength(1);
+  });
+
+  it('an attempt that lands after we gave up on it is found, not cancelled over (the double-refund race)', async () => {
+    const { app, service, caller, processor, clock } = setup({ inDoubtMs: 30_000, cancelWaitMs: 200 });
+    // The processor times out on us, but executes the request a moment later.
+    let landed = false;
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    processor.onFind = () => Promise.resolve(landed ? { externalRefundId: 're_landed', status: 'completed' } : null);
+    const refund = await service.create(caller, input);
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy' });
+    landed = true;
+    clock.advance(30_000);
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({
+      code: 'refund_not_cancellable',
+      message: "Refund cannot be cancelled — status is 'completed'",
+    });
+    expect(service.get(caller, refund.id)).toMatchObject({ status: 'completed', externalRefundId: 're_landed' });
+    expect(rawEvents(app, refund.id).map((e) => e.to_status)).toEqual(['pending', 'completed']);
+  });
+
+  it('waits out a doubt that ends within the cancel wait, then looks the refund up', async () => {
+    const { service, caller, processor, clock } = setup({ inDoubtMs: 30_000, cancelWaitMs: 2_000 });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(29_000);
+    // The fake clock moves on while the cancel waits.
+    const tick = setInterval(() => clock.advance(250), 50);
+    try {
+      expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    } finally {
+      clearInterval(tick);
+    }
+  });
+
+  it('a claim whose process died stays in doubt for the window after its lease ran out', async () => {
+    const { app, service, caller, processor, clock } = setup({ holdMs: 1_000, leaseMs: 60_000, inDoubtMs: 30_000, cancelWaitMs: 100 });
+    const refund = await service.create(caller, input);
+    clock.advance(1_000);
+    const at = (ms: number): string => new Date(clock.now().getTime() + ms).toISOString();
+    expect(app.refunds.claimForSubmission(refund.id, 'dead-process', at(0), at(60_000))).not.toBeNull();
+    let lookups = 0;
+    processor.onFind = () => {
+      lookups += 1;
+      return Promise.resolve(null);
+    };
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy' }); // claimed
+    clock.advance(60_001);
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy', retryAfterSeconds: 30 });
+    expect(lookups).toBe(0);
+    clock.advance(30_000);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    expect(lookups).toBe(1);
+  });
+
+  it('a failed lookup leaves no doubt behind: the next cancel asks again at once', async () => {
+    const { service, caller, processor, clock } = setup({ inDoubtMs: 30_000 });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
+    processor.onFind = () => Promise.reject(errors.processorUnavailable('stripe'));
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    processor.onFind = () => Promise.resolve(null);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+  });
+
+  it('a submission postponed because the processor is not configured sent nothing, and leaves no doubt', async () => {
+    const { app, caller, clock, column } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([], { stripe: 'set STRIPE_SECRET_KEY' }, 'stripe'),
+      clock,
+      policy: { inDoubtMs: 30_000 },
+    });
+    const refund = await service.create(caller, input);
+    expect(column(refund.id, 'attempts')).toBe(1);
+    expect(column(refund.id, 'in_doubt_until')).toBeNull();
+  });
+
+  it('adopts and cancels at the processor a refund an interrupted attempt did create', async () => {
+    const { app, service, caller, processor, clock } = setup({ inDoubtMs: 30_000 });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
     processor.onFind = () => Promise.resolve({ externalRefundId: 're_found', status: 'processing' });
     const cancelled = await service.cancel(caller, refund.id);
     expect(cancelled.status).toBe('cancelled');
@@ -287,9 +387,10 @@ describe('cancel around submissions', () => {
   });
 
   it('reports the truth when the processor has already completed an interrupted refund', async () => {
-    const { service, caller, processor } = setup();
+    const { service, caller, processor, clock } = setup({ inDoubtMs: 30_000 });
     processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
     const refund = await service.create(caller, input);
+    clock.advance(30_000);
     processor.onFind = () => Promise.resolve({ externalRefundId: 're_done', status: 'completed' });
     await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({
       code: 'refund_not_cancellable',
@@ -300,9 +401,10 @@ describe('cancel around submissions', () => {
   });
 
   it('keeps the refund unchanged when the processor cannot be asked', async () => {
-    const { service, caller, processor, column } = setup();
+    const { service, caller, processor, column, clock } = setup({ inDoubtMs: 30_000 });
     processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
     const refund = await service.create(caller, input);
+    clock.advance(30_000);
     processor.onFind = () => Promise.reject(errors.processorUnavailable('stripe'));
     await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
     expect(service.get(caller, refund.id).status).toBe('pending');

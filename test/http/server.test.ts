@@ -173,6 +173,21 @@ describe('POST /v1/refunds/:id/cancel', () => {
     expect(countRows(s.app, 'refund_events')).toBe(before);
   });
 
+  it('a refund whose last submission went unanswered is refund_busy (409) with Retry-After the seconds left, and nothing changes', async () => {
+    const refund = insertRefund(s.app, org, { status: 'pending', processor: 'stripe' });
+    const inDoubtUntil = new Date(Date.now() + 30_000).toISOString();
+    s.app.db.prepare('UPDATE refunds SET attempts = 1, in_doubt_until = ? WHERE id = ?').run(inDoubtUntil, refund.id);
+    const before = countRows(s.app, 'refund_events');
+    const res = await raw(`${s.url}/v1/refunds/${refund.id}/cancel`, { method: 'POST', headers: bearer(key) });
+    expect(res.status).toBe(409);
+    const error = errorOf(res.json());
+    expect(error.code).toBe('refund_busy');
+    expect(error.message).toMatch(/^Refund's last submission to its processor went unanswered and may still take effect; retry in (29|30) seconds$/);
+    expect(['29', '30']).toContain(res.headers['retry-after']);
+    expect(storedStatus(s.app, refund.id)).toBe('pending');
+    expect(countRows(s.app, 'refund_events')).toBe(before);
+  });
+
   it('an unknown refund is not_found; a body with fields is refused', async () => {
     const missing = await raw(`${s.url}/v1/refunds/ref_abc123def456/cancel`, { method: 'POST', headers: bearer(key) });
     expect(missing.status).toBe(404);

@@ -29,6 +29,8 @@ import { cleanupAll, createOrg, createTestApp } from '../support/fixtures.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from './helpers.js';
 
 const TIMEOUT_MS = 300;
+/** As the app sets it: twice the client's timeout. */
+const IN_DOUBT_MS = TIMEOUT_MS * 2;
 
 class FakeClock implements Clock {
   ms = Date.parse('2026-03-01T12:00:00.000Z');
@@ -60,7 +62,7 @@ async function world(retries: number): Promise<World> {
     store: app.refunds,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
-    policy: { holdMs: 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000, cancelWaitMs: 2_000 },
+    policy: { holdMs: 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000, cancelWaitMs: 2_000, inDoubtMs: IN_DOUBT_MS },
   });
   return {
     imitation,
@@ -222,6 +224,41 @@ describe.concurrent('faults during create (submission inside the call)', () => {
   });
 });
 
+describe.concurrent('faults during create, then a cancel at once (the request may still land at Stripe)', () => {
+  for (const c of FAULTS) {
+    it(c.label, async () => {
+      const w = await world(c.retries ?? 0);
+      try {
+        // A refund that waits for the customer, so that Stripe can still cancel it once found.
+        const { chargeId } = w.imitation.addCharge({ amount: 5_000, refundBehavior: 'requires_action' });
+        w.imitation.failNext(c.times, c.fault, CREATE);
+        const created = await w.service.create(w.caller, input(chargeId));
+        const first = await w.service.cancel(w.caller, created.id).catch((error: unknown) => ({ code: (error as { code: string }).code }));
+        if (created.status === 'processing') {
+          // The fault never reached us: an ordinary cancel at Stripe.
+          expect(first).toMatchObject({ status: 'cancelled' });
+        } else {
+          // Stripe's answer never came, so it may yet create the refund: no "never received" now.
+          expect(first).toEqual({ code: 'refund_busy' });
+          expect(w.service.get(w.caller, created.id).status).toBe('pending');
+          expectHonest(w, w.service.get(w.caller, created.id));
+          // Once nothing can land any more, the cancel finds out what Stripe really holds.
+          await sleep(heldFor(c));
+          w.clock.ms += IN_DOUBT_MS;
+          expect((await w.service.cancel(w.caller, created.id)).status).toBe('cancelled');
+        }
+        const settled = await settle(w, heldFor(c));
+        expect(settled.status).toBe('cancelled');
+        expect(w.imitation.refundCount()).toBeLessThanOrEqual(1);
+        const twin = w.imitation.refunds()[0];
+        if (twin !== undefined) expect(twin.status).toBe('canceled');
+      } finally {
+        await w.close();
+      }
+    });
+  }
+});
+
 describe.concurrent('faults during cancel of a processing refund', () => {
   for (const c of FAULTS) {
     it(c.label, async () => {
@@ -278,6 +315,7 @@ describe.concurrent('faults during cancel of a processing refund', () => {
       expect(created.status).toBe('pending');
       await sleep(600);
       expect(w.imitation.refundCount()).toBe(1);
+      w.clock.ms += IN_DOUBT_MS;
       w.imitation.failNext(1, { kind: 'status', status: 503 }, { method: 'GET', path: '/v1/refunds' });
       await expect(w.service.cancel(w.caller, created.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
       expect(w.service.get(w.caller, created.id).status).toBe('pending');

@@ -12,6 +12,7 @@ export const cancelRefundTool = defineTool({
     'if the processor refuses, the error refund_not_cancellable says the status the refund really has now.',
     'Completed, failed and cancelled refunds cannot be cancelled (refund_not_cancellable).',
     'processor_unavailable means nothing changed: try again later. processor_not_configured means the server lacks that processor.',
+    'refund_busy means a submission to the processor is in flight, or its answer never came and it may still take effect: nothing changed; retry after the seconds the message gives.',
     'Returns { refund } with status cancelled. Cancelling cannot be undone; confirm the refund id with get_refund first if unsure.',
   ].join(' '),
   inputSchema: z.strictObject({ refundId: refundIdSchema('refundId') }),

@@ -4,12 +4,14 @@
  */
 import type {
   Claim,
+  ClaimRelease,
   CreateResult,
   ListFilter,
   Page,
   RefundDraft,
   RefundStore,
   StatusChange,
+  SubmissionState,
 } from '../../domain/ports.js';
 import {
   canTransition,
@@ -234,15 +236,16 @@ export class SqliteRefundStore implements RefundStore {
     return refund === null ? null : { refund, token, attempt: row.attempts };
   }
 
-  claimForCancel(refundId: string, token: string, now: string, leaseUntil: string): Refund | null {
+  claimForCancel(refundId: string, token: string, now: string, leaseUntil: string, lapsedBefore: string): Refund | null {
     const claim = this.statement(
       'claimForCancel',
       `UPDATE refunds SET claim_token = @token, claim_expires_at = @leaseUntil
-       WHERE id = @refundId AND status = 'pending' AND (claim_token IS NULL OR claim_expires_at < @now)
+       WHERE id = @refundId AND status = 'pending' AND (claim_token IS NULL OR claim_expires_at < @lapsedBefore)
+         AND (in_doubt_until IS NULL OR in_doubt_until <= @now)
        RETURNING organization_id`,
     );
     const row = this.db
-      .transaction(() => claim.get({ refundId, token, now, leaseUntil }) as { organization_id: string } | undefined)
+      .transaction(() => claim.get({ refundId, token, now, leaseUntil, lapsedBefore }) as { organization_id: string } | undefined)
       .immediate();
     return row === undefined ? null : this.findById(row.organization_id, refundId);
   }
@@ -258,21 +261,37 @@ export class SqliteRefundStore implements RefundStore {
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
 
-  releaseClaim(refundId: string, token: string, retryAt: string | null, error: string | null): void {
+  releaseClaim(refundId: string, token: string, release: ClaimRelease): void {
     this.statement(
       'releaseClaim',
       `UPDATE refunds SET claim_token = NULL, claim_expires_at = NULL, next_attempt_at = coalesce(@retryAt, next_attempt_at),
-         last_error = @error
+         last_error = @error, in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until)
        WHERE id = @refundId AND claim_token = @token`,
-    ).run({ refundId, token, retryAt, error });
+    ).run({
+      refundId,
+      token,
+      retryAt: release.retryAt ?? null,
+      error: release.error ?? null,
+      inDoubtUntil: release.inDoubtUntil ?? null,
+    });
   }
 
-  submissionState(refundId: string, now: string): { attempts: number; claimed: boolean } | null {
+  submissionState(refundId: string, now: string): SubmissionState | null {
     const row = this.statement(
       'submissionState',
-      `SELECT attempts, (claim_token IS NOT NULL AND claim_expires_at >= @now) AS claimed FROM refunds WHERE id = @refundId`,
-    ).get({ refundId, now }) as { attempts: number; claimed: number } | undefined;
-    return row === undefined ? null : { attempts: row.attempts, claimed: row.claimed === 1 };
+      `SELECT attempts, (claim_token IS NOT NULL AND claim_expires_at >= @now) AS claimed, in_doubt_until,
+         CASE WHEN claim_token IS NOT NULL AND claim_expires_at < @now THEN claim_expires_at END AS lapsed_claim_expired_at
+       FROM refunds WHERE id = @refundId`,
+    ).get({ refundId, now }) as
+      | { attempts: number; claimed: number; in_doubt_until: string | null; lapsed_claim_expired_at: string | null }
+      | undefined;
+    if (row === undefined) return null;
+    return {
+      attempts: row.attempts,
+      claimed: row.claimed === 1,
+      inDoubtUntil: row.in_doubt_until,
+      lapsedClaimExpiredAt: row.lapsed_claim_expired_at,
+    };
   }
 
   dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }> {

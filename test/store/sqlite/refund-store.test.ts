@@ -419,3 +419,75 @@ describe('query plans', () => {
     assertIndexedPlans();
   });
 });
+
+describe('claims, and the doubt an unanswered attempt leaves', () => {
+  const T0 = '2026-05-05T05:00:00.000Z';
+  const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+  let counter = 0;
+  function duePending(): string {
+    counter += 1;
+    const id = `ref_claim${String(counter).padStart(7, '0')}`;
+    app.refunds.create({
+      id,
+      organizationId: org,
+      transactionId: 'ch_claims',
+      amount: 1000,
+      currency: 'usd',
+      reason: 'other',
+      processor: 'stripe',
+      metadata: null,
+      initiatedBy: 'mcp',
+      createdAt: T0,
+      submitAt: T0,
+      idempotencyKey: null,
+      requestFingerprint: null,
+    });
+    return id;
+  }
+
+  it('one claim at a time: a second claimant gets null until the lease runs out', () => {
+    const id = duePending();
+    expect(app.refunds.claimForSubmission(id, 'a', at(0), at(60))).toMatchObject({ token: 'a', attempt: 1 });
+    expect(app.refunds.claimForSubmission(id, 'b', at(1), at(61))).toBeNull();
+    expect(app.refunds.claimForCancel(id, 'c', at(1), at(61), at(1))).toBeNull();
+    expect(app.refunds.submissionState(id, at(1))).toEqual({ attempts: 1, claimed: true, inDoubtUntil: null, lapsedClaimExpiredAt: null });
+    expect(app.refunds.claimForSubmission(id, 'b', at(61), at(121))).toMatchObject({ token: 'b', attempt: 2 });
+  });
+
+  it('a release with inDoubtUntil records it; a cancel cannot claim until it has passed, a retry can', () => {
+    const id = duePending();
+    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
+    app.refunds.releaseClaim(id, 'a', { retryAt: at(5), error: 'timed out', inDoubtUntil: at(40) });
+    expect(app.refunds.submissionState(id, at(10))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: at(40), lapsedClaimExpiredAt: null });
+    expect(app.refunds.claimForCancel(id, 'c', at(39), at(99), at(39))).toBeNull();
+    // The dispatcher's retry carries the same idempotency key, so it may go ahead during the doubt.
+    expect(app.refunds.claimForSubmission(id, 'r', at(10), at(70))).toMatchObject({ attempt: 2 });
+    app.refunds.releaseClaim(id, 'r', { retryAt: at(25), error: 'timed out again', inDoubtUntil: at(50) });
+    expect(app.refunds.claimForCancel(id, 'c', at(49), at(109), at(49))).toBeNull();
+    expect(app.refunds.claimForCancel(id, 'c', at(50), at(110), at(50))).not.toBeNull();
+  });
+
+  it('a release without inDoubtUntil keeps the doubt an earlier attempt left', () => {
+    const id = duePending();
+    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
+    app.refunds.releaseClaim(id, 'a', { retryAt: at(1), inDoubtUntil: at(40) });
+    app.refunds.claimForSubmission(id, 'b', at(1), at(61));
+    app.refunds.releaseClaim(id, 'b', { retryAt: at(2), error: 'not configured' });
+    expect(app.refunds.submissionState(id, at(2))?.inDoubtUntil).toBe(at(40));
+  });
+
+  it('a release by a token that no longer holds the claim changes nothing', () => {
+    const id = duePending();
+    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
+    app.refunds.releaseClaim(id, 'stale', { retryAt: at(1), inDoubtUntil: at(40) });
+    expect(app.refunds.submissionState(id, at(1))).toEqual({ attempts: 1, claimed: true, inDoubtUntil: null, lapsedClaimExpiredAt: null });
+  });
+
+  it('a lapsed claim (its holder died) is reported, and a cancel may only take it once lapsedBefore is past its end', () => {
+    const id = duePending();
+    app.refunds.claimForSubmission(id, 'dead', at(0), at(60));
+    expect(app.refunds.submissionState(id, at(61))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: null, lapsedClaimExpiredAt: at(60) });
+    expect(app.refunds.claimForCancel(id, 'c', at(61), at(121), at(21))).toBeNull();
+    expect(app.refunds.claimForCancel(id, 'c', at(101), at(161), at(61))).not.toBeNull();
+  });
+});

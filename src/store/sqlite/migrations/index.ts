@@ -5,6 +5,7 @@
 import * as initial from './001-initial.js';
 import * as submission from './002-submission.js';
 import * as webhookEvents from './003-webhook-events.js';
+import * as inDoubt from './004-in-doubt.js';
 
 export interface Migration {
   version: number;
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: initial.name, sql: initial.sql },
   { version: 2, name: submission.name, sql: submission.sql },
   { version: 3, name: webhookEvents.name, sql: webhookEvents.sql },
+  { version: 4, name: inDoubt.name, sql: inDoubt.sql },
 ];
