@@ -5,8 +5,9 @@
  * it, and must stay silent on the healthy version.
  */
 import type Stripe from 'stripe';
-import { describe, expect, it } from 'vitest';
-import { jsonRpcViolation, refundInvariantViolations, secretLeaks, stripeAgreementViolations, type EventRow, type RefundRow, type Snapshot } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupAll, createOrg, createTestApp, insertRefund } from '../support/fixtures.js';
+import { jsonRpcViolation, refundInvariantViolations, rowsFingerprint, secretLeaks, stripeAgreementViolations, type EventRow, type RefundRow, type Snapshot } from './helpers.js';
 
 function refund(id: string, status: string, extra: Partial<RefundRow> = {}): RefundRow {
   return {
@@ -131,5 +132,22 @@ describe('secretLeaks', () => {
     expect(secretLeaks({ s: secret }, { log: `key=${secret}` })).toEqual(['s in log']);
     expect(secretLeaks({ s: secret }, { log: `key=sk_test_…${secret.slice(-16)}` })).toEqual(['s (its last 16 characters) in log']);
     expect(secretLeaks({ s: secret }, { log: 'key=sk_test_…[redacted]' })).toEqual([]);
+  });
+});
+
+describe('rowsFingerprint', () => {
+  afterAll(() => cleanupAll());
+
+  it('sees any column change; withoutSyncSchedule overlooks only the status-read schedule', () => {
+    const app = createTestApp();
+    const org = createOrg(app).id;
+    const { id } = insertRefund(app, org, { status: 'processing', processor: 'stripe' });
+    const full = rowsFingerprint(app.db);
+    const quiet = rowsFingerprint(app.db, { withoutSyncSchedule: true });
+    app.db.prepare("UPDATE refunds SET next_sync_at = '2030-01-01T00:00:00.000Z' WHERE id = ?").run(id);
+    expect(rowsFingerprint(app.db)).not.toBe(full);
+    expect(rowsFingerprint(app.db, { withoutSyncSchedule: true })).toBe(quiet);
+    app.db.prepare('UPDATE refunds SET attempts = attempts + 1 WHERE id = ?').run(id);
+    expect(rowsFingerprint(app.db, { withoutSyncSchedule: true })).not.toBe(quiet);
   });
 });

@@ -30,12 +30,15 @@ function withDb<T>(db: Db | string, fn: (db: Db) => T): T {
 /**
  * SHA-256 of every row of refunds and refund_events (all columns), in id order; with
  * `organizationId`, of that organization's rows only (what another organization must not change).
+ * `withoutSyncSchedule` leaves out `next_sync_at`, which a running server's status reads move on
+ * every pass for a processing refund, whoever else is calling.
  */
-export function rowsFingerprint(db: Db | string, options: { organizationId?: string } = {}): string {
+export function rowsFingerprint(db: Db | string, options: { organizationId?: string; withoutSyncSchedule?: boolean } = {}): string {
   return withDb(db, (conn) => {
     const where = options.organizationId === undefined ? '' : ' WHERE organization_id = @org';
     const params = options.organizationId === undefined ? {} : { org: options.organizationId };
-    const refunds = conn.prepare(`SELECT * FROM refunds${where} ORDER BY id`).all(params);
+    const refunds = conn.prepare(`SELECT * FROM refunds${where} ORDER BY id`).all(params) as Array<Record<string, unknown>>;
+    if (options.withoutSyncSchedule === true) for (const row of refunds) delete row.next_sync_at;
     const events = conn.prepare(`SELECT * FROM refund_events${where} ORDER BY id`).all(params);
     return createHash('sha256').update(JSON.stringify({ refunds, events })).digest('hex');
   });
