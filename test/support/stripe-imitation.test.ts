@@ -635,6 +635,17 @@ describe('faults', () => {
     expect(imitation.pendingFaults()).toBe(0);
   });
 
+  it('dropFaults() drops the faults still waiting and says how many; requests then go through', async () => {
+    const stripe = imitation.stripeClient();
+    const { chargeId } = imitation.addCharge({ amount: 1000 });
+    imitation.failNext(2, { kind: 'status', status: 500 }, { method: 'GET', path: '/v1/charges/' });
+    imitation.failNext(1, { kind: 'reset' }, { method: 'POST' });
+    expect(imitation.dropFaults()).toBe(3);
+    expect(imitation.pendingFaults()).toBe(0);
+    await expect(stripe.charges.retrieve(chargeId)).resolves.toMatchObject({ id: chargeId });
+    expect(imitation.dropFaults()).toBe(0);
+  });
+
   it('reset() drops a request still held by a fault, so it never runs against the fresh state', async () => {
     const { chargeId } = imitation.addCharge({ amount: 1000, id: 'ch_held_by_slow_fault' });
     imitation.failNext(1, { kind: 'slow', ms: 150 });

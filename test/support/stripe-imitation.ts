@@ -179,6 +179,8 @@ export interface StripeImitation {
   failNext(count: number, fault: Fault, match?: FaultMatch): void;
   /** How many injected faults are still waiting for a request. */
   pendingFaults(): number;
+  /** Drops the faults still waiting (say, on an endpoint nothing calls any more); returns how many. */
+  dropFaults(): number;
   /** Forgets saved idempotency keys, as Stripe does after 24 hours. */
   forgetIdempotencyKeys(): void;
   /** A webhook event about a refund (object or id), signed with `secret` as Stripe signs it. */
@@ -323,6 +325,12 @@ class StripeImitationServer implements StripeImitation {
 
   pendingFaults(): number {
     return this.faults.reduce((sum, rule) => sum + rule.remaining, 0);
+  }
+
+  dropFaults(): number {
+    const dropped = this.pendingFaults();
+    this.faults = [];
+    return dropped;
   }
 
   forgetIdempotencyKeys(): void {
