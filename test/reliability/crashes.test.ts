@@ -23,22 +23,12 @@ import { assertBuilt, cleanupCli, CLI_PATH, createDemoHome, ROOT, runCli, spawnS
 import { SEED, runs } from '../support/arbitraries.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from './helpers.js';
+import { seededDice, settleByDispatch, withoutSeeded } from './load.js';
 import { spawn } from 'node:child_process';
 
 const ITERATIONS = runs(20, 200);
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = prng(SEED + 7);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+const { random, pick } = seededDice(SEED + 7);
 
 let imitation: StripeImitation;
 let home: TestHome;
@@ -75,9 +65,6 @@ function env(extra: Env = {}): Env {
   });
 }
 
-function withoutSeeded(snap: Snapshot): Snapshot {
-  return { refunds: snap.refunds.filter((r) => !seeded.has(r.id)), events: new Map([...snap.events].filter(([id]) => !seeded.has(id))) };
-}
 
 function integrityCheck(): string {
   const db = new Database(home.dbPath, { fileMustExist: true });
@@ -202,7 +189,7 @@ beforeAll(async () => {
     const roll = random();
     if (roll < 0.3) imitation.failNext(3, { kind: 'slow', ms: 150 }, { method: 'POST', path: '/v1/refunds' });
     else if (roll < 0.6) imitation.failNext(2, { kind: 'late', ms: 1_500 }, { method: 'POST', path: '/v1/refunds' });
-    const before = withoutSeeded(snapshot(home.dbPath));
+    const before = withoutSeeded(snapshot(home.dbPath), seeded);
     const knownIds = before.refunds.map((r) => r.id);
     const victim = knownIds.length > 0 && random() < 0.2 ? 'dispatch' : 'server';
     let answers: Answer[] = [];
@@ -211,7 +198,7 @@ beforeAll(async () => {
     else killedAfterMs = await dispatchLife();
 
     const integrity = integrityCheck();
-    const after = withoutSeeded(snapshot(home.dbPath));
+    const after = withoutSeeded(snapshot(home.dbPath), seeded);
     const violations = [...refundInvariantViolations(after), ...stripeAgreementViolations(after, imitation.refunds(), { settled: false })];
     const rows = new Map(after.refunds.map((r) => [r.id, r]));
     for (const answer of answers) {
@@ -233,16 +220,18 @@ beforeAll(async () => {
 
   // Recovery: the last holder's claims lapse; dispatch until Stripe and we agree.
   await sleep(1_600); // requests held by a late fault finish at Stripe
-  for (let pass = 0; pass < 12; pass += 1) {
-    expireLeases();
-    const run = await runCli(['dispatch'], env(), { timeoutMs: 30_000 });
-    expect(run.code, run.stderr).toBe(0);
-    settleRuns += 1;
-    const snap = withoutSeeded(snapshot(home.dbPath));
-    if (snap.refunds.every((r) => r.status !== 'pending') && stripeAgreementViolations(snap, imitation.refunds(), { settled: true }).length === 0) break;
-    await sleep(1_100);
-  }
-  final = withoutSeeded(snapshot(home.dbPath));
+  imitation.dropFaults(); // those no request met: recovery is measured without faults
+  settleRuns = await settleByDispatch({
+    passes: 12,
+    dispatch: async () => {
+      expireLeases();
+      const run = await runCli(['dispatch'], env(), { timeoutMs: 30_000 });
+      expect(run.code, run.stderr).toBe(0);
+    },
+    snapshot: () => withoutSeeded(snapshot(home.dbPath), seeded),
+    imitation,
+  });
+  final = withoutSeeded(snapshot(home.dbPath), seeded);
 }, 300_000);
 
 afterAll(async () => {

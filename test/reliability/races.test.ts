@@ -37,25 +37,14 @@ import {
 import { SEED, SOAK } from '../support/arbitraries.js';
 import { startStripeImitation, type Fault, type FaultMatch, type StripeImitation } from '../support/stripe-imitation.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from './helpers.js';
+import { addCharges, injectFault, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
 
 const LOAD_MS = SOAK ? 60_000 : 5_000;
 const SERVERS = 3;
 const IN_FLIGHT_PER_SERVER = 6;
 const SHARED_KEYS = 12;
 
-/** A small seeded generator, so a run's choices can be replayed (timing aside). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = prng(SEED);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+const dice = seededDice(SEED);
 
 interface Call {
   server: number;
@@ -97,69 +86,17 @@ function env(index: number): Env {
 }
 
 /** Charges to refund: most succeed at once, some wait for the customer (cancellable), some stay pending. */
-const charges: { id: string; weight: number }[] = [];
-/** The arguments that go with each shared idempotency key, the same from every process. */
-let sharedArgs: Record<string, unknown>[] = [];
-const createdIds: string[] = [];
-
-function randomCreate(): Record<string, unknown> {
-  const roll = random();
-  if (roll < 0.35) {
-    // A shared key with its own arguments: every process may send it, at any moment.
-    const index = Math.floor(random() * SHARED_KEYS);
-    return { ...sharedArgs[index] };
-  }
-  if (roll < 0.42) {
-    // The same shared key with other arguments: idempotency_conflict (or first, and then the others conflict).
-    const index = Math.floor(random() * SHARED_KEYS);
-    return { ...sharedArgs[index], amount: (sharedArgs[index]?.amount as number) + 1 };
-  }
-  const charge = pickWeighted();
-  const args: Record<string, unknown> = {
-    transactionId: charge,
-    amount: 100 + Math.floor(random() * 900),
-    reason: pick(['duplicate_charge', 'requested_by_customer', 'product_defective', 'other'] as const),
-  };
-  if (random() < 0.5) args.idempotencyKey = `own-${Math.floor(random() * 1e12)}`;
-  if (random() < 0.3) args.metadata = { orderId: `order_${Math.floor(random() * 1e6)}` };
-  return args;
-}
-
-function pickWeighted(): string {
-  const total = charges.reduce((sum, c) => sum + c.weight, 0);
-  let roll = random() * total;
-  for (const charge of charges) {
-    roll -= charge.weight;
-    if (roll <= 0) return charge.id;
-  }
-  return charges[0]?.id ?? '';
-}
+const charges: WeightedCharge[] = [];
+let traffic: RefundTraffic;
 
 async function oneCall(server: number): Promise<void> {
-  const roll = random();
-  let tool: string;
-  let args: Record<string, unknown>;
-  if (roll < 0.5 || createdIds.length === 0) {
-    tool = 'create_refund';
-    args = randomCreate();
-  } else if (roll < 0.85) {
-    tool = 'cancel_refund';
-    // Mostly the newest refunds, whose submission may be in flight right now.
-    const recent = createdIds.slice(-6);
-    args = { refundId: random() < 0.7 ? pick(recent) : pick(createdIds) };
-  } else if (roll < 0.95) {
-    tool = 'get_refund';
-    args = { refundId: pick(createdIds) };
-  } else {
-    tool = 'list_refunds';
-    args = { status: pick(['pending', 'processing', 'completed', 'cancelled'] as const), limit: 50 };
-  }
+  const { tool, args } = traffic.nextToolCall();
   const call: Call = { server, tool, args };
   calls.push(call);
   try {
     call.result = await callTool(servers[server]!, tool, args);
     if (tool === 'create_refund' && call.result.isError !== true) {
-      createdIds.push((call.result.structuredContent as { refund: RefundJson }).refund.id);
+      traffic.createdIds.push((call.result.structuredContent as { refund: RefundJson }).refund.id);
     }
   } catch (error) {
     call.threw = error instanceof Error ? error.message : String(error);
@@ -190,60 +127,30 @@ beforeAll(async () => {
   assertBuilt();
   imitation = await startStripeImitation();
   home = await createDemoHome();
-  // Several charges of each kind, so that no charge carries thousands of refunds (a real one
-  // cannot): the lookup after an interrupted submission lists the charge's refunds.
-  const big = 1_000_000_000;
-  const copies = SOAK ? 40 : 6;
-  for (let i = 0; i < copies; i += 1) {
-    charges.push(
-      { id: imitation.addCharge({ amount: big }).chargeId, weight: 4 },
-      { id: imitation.addCharge({ amount: big }).paymentIntentId, weight: 2 },
-      { id: imitation.addCharge({ amount: big, refundBehavior: 'requires_action' }).chargeId, weight: 4 },
-      { id: imitation.addCharge({ amount: big, refundBehavior: 'pending' }).chargeId, weight: 2 },
-      { id: imitation.addCharge({ amount: big, refundBehavior: 'failed' }).chargeId, weight: 1 },
-      { id: imitation.addCharge({ amount: big, disputed: true }).chargeId, weight: 1 },
-      { id: imitation.addCharge({ amount: big, currency: 'eur' }).chargeId, weight: 1 },
-    );
-  }
-  sharedArgs = Array.from({ length: SHARED_KEYS }, (_, i) => ({
-    transactionId: charges[i % charges.length]?.id,
-    amount: 1_000 + i,
-    reason: 'duplicate_charge',
-    idempotencyKey: `shared-key-${i}`,
-  }));
+  charges.push(
+    ...addCharges(imitation, SOAK ? 40 : 6, [
+      { charge: {}, weight: 4 },
+      { charge: {}, weight: 2, asPaymentIntent: true },
+      { charge: { refundBehavior: 'requires_action' }, weight: 4 },
+      { charge: { refundBehavior: 'pending' }, weight: 2 },
+      { charge: { refundBehavior: 'failed' }, weight: 1 },
+      { charge: { disputed: true }, weight: 1 },
+      { charge: { currency: 'eur' }, weight: 1 },
+    ]),
+  );
+  traffic = new RefundTraffic(dice, charges, { sharedKeys: SHARED_KEYS, keyPrefix: 'shared-key-' });
   const seeded = new Set(snapshot(home.dbPath).refunds.map((r) => r.id));
   servers.push(...(await Promise.all(Array.from({ length: SERVERS }, (_, i) => connectServer(env(i), `racer-${i}`)))));
 
   const deadline = Date.now() + LOAD_MS;
   const workers: Promise<void>[] = [];
   for (let s = 0; s < SERVERS; s += 1) {
-    for (let w = 0; w < IN_FLIGHT_PER_SERVER; w += 1) {
-      workers.push(
-        (async () => {
-          while (Date.now() < deadline) await oneCall(s);
-        })(),
-      );
-    }
+    for (let w = 0; w < IN_FLIGHT_PER_SERVER; w += 1) workers.push(loopUntil(deadline, () => oneCall(s)));
   }
   // dispatch processes, one after another, all through the load.
-  workers.push(
-    (async () => {
-      while (Date.now() < deadline) dispatchRuns.push(await runCli(['dispatch'], env(dispatchRuns.length), { timeoutMs: 120_000 }));
-    })(),
-  );
+  workers.push(loopUntil(deadline, async () => void dispatchRuns.push(await runCli(['dispatch'], env(dispatchRuns.length), { timeoutMs: 120_000 }))));
   // Faults, one kind at a time, on a random endpoint.
-  workers.push(
-    (async () => {
-      while (Date.now() < deadline) {
-        if (imitation.pendingFaults() === 0) {
-          const { fault, times } = pick(FAULT_KINDS);
-          imitation.failNext(times, fault, pick(FAULT_TARGETS));
-          faultsInjected += times;
-        }
-        await sleep(150);
-      }
-    })(),
-  );
+  workers.push(loopUntil(deadline, async () => void (faultsInjected += await injectFault(imitation, dice, FAULT_KINDS, FAULT_TARGETS, 150))));
   await Promise.all(workers);
   // The load is over: a fault still waiting on an endpoint that nothing calls any more (the charge
   // read, once every refund is submitted) would only keep the settle loop below from ending.
@@ -256,24 +163,14 @@ beforeAll(async () => {
   serverStderr.push(...servers.map((server) => server.stderr()));
 
   // Settle: dispatch passes (submissions due, statuses due) until Stripe and we agree.
-  for (let pass = 0; pass < 12; pass += 1) {
-    dispatchRuns.push(await runCli(['dispatch'], env(0), { timeoutMs: 120_000 }));
-    settleRuns += 1;
-    const snap = withoutSeeded(snapshot(home.dbPath), seeded);
-    const settled =
-      snap.refunds.every((r) => r.status !== 'pending') &&
-      imitation.pendingFaults() === 0 &&
-      stripeAgreementViolations(snap, imitation.refunds(), { settled: true }).length === 0;
-    if (settled) break;
-    await sleep(1_100); // statuses are read back every second
-  }
+  settleRuns = await settleByDispatch({
+    passes: 12,
+    dispatch: async () => void dispatchRuns.push(await runCli(['dispatch'], env(0), { timeoutMs: 120_000 })),
+    snapshot: () => withoutSeeded(snapshot(home.dbPath), seeded),
+    imitation,
+  });
   final = withoutSeeded(snapshot(home.dbPath), seeded);
 }, 180_000);
-
-/** The demo's own refunds (seeded in their statuses, never sent to this imitation) are left out. */
-function withoutSeeded(snap: Snapshot, seeded: ReadonlySet<string>): Snapshot {
-  return { refunds: snap.refunds.filter((r) => !seeded.has(r.id)), events: new Map([...snap.events].filter(([id]) => !seeded.has(id))) };
-}
 
 afterAll(async () => {
   await imitation.close();
@@ -353,6 +250,6 @@ describe('three server processes, dispatch runs and faults on one database', () 
 
   it('every refund a caller was told about exists as told', () => {
     const ids = new Set(final.refunds.map((r) => r.id));
-    expect(createdIds.filter((id) => !ids.has(id))).toEqual([]);
+    expect(traffic.createdIds.filter((id) => !ids.has(id))).toEqual([]);
   });
 });

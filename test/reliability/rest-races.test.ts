@@ -46,6 +46,7 @@ import { cleanupHttp, orgWithKey, serveApp, type TestServer } from '../http/help
 import { createTestApp, rawEvents, storedStatus, tempDbPath } from '../support/fixtures.js';
 import { startStripeImitation, type Fault, type FaultMatch, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
 import { refundInvariantViolations, sleep, snapshot, spawnHttp, stripeAgreementViolations, wire, type HttpProcess, type Snapshot } from './helpers.js';
+import { addCharges, injectFault, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
 
 const LOAD_MS = SOAK ? 60_000 : 5_000;
 const REST_PER_SERVER = 4;
@@ -54,19 +55,8 @@ const MCP_HTTP_CALLERS = 2;
 const SHARED_KEYS = 10;
 const WEBHOOK_SECRET = 'whsec_restRacesTestOnlyNotARealSecret0001';
 
-/** A small seeded generator, so a run's choices can be replayed (timing aside). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = prng(SEED + 77);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+const dice = seededDice(SEED + 77);
+const { random, pick } = dice;
 
 interface RestCall {
   edge: string;
@@ -108,9 +98,8 @@ const toolCalls: ToolCall[] = [];
 const deliveries: Delivery[] = [];
 const dispatchRuns: RunResult[] = [];
 const events: SignedEvent[] = [];
-const createdIds: string[] = [];
-const charges: { id: string; weight: number }[] = [];
-let sharedArgs: Record<string, unknown>[] = [];
+const charges: WeightedCharge[] = [];
+let traffic: RefundTraffic;
 let faultsInjected = 0;
 let stripeMoves = 0;
 let settleRuns = 0;
@@ -135,46 +124,14 @@ function env(index: number): Env {
   });
 }
 
-function pickCharge(): string {
-  const total = charges.reduce((sum, c) => sum + c.weight, 0);
-  let roll = random() * total;
-  for (const charge of charges) {
-    roll -= charge.weight;
-    if (roll <= 0) return charge.id;
-  }
-  return charges[0]?.id ?? '';
-}
-
-/** Create arguments: a shared key with its own arguments, the same key with others, or a fresh refund. */
-function randomCreate(): Record<string, unknown> {
-  const roll = random();
-  if (roll < 0.35) return { ...sharedArgs[Math.floor(random() * SHARED_KEYS)] };
-  if (roll < 0.42) {
-    const index = Math.floor(random() * SHARED_KEYS);
-    return { ...sharedArgs[index], amount: (sharedArgs[index]?.amount as number) + 1 };
-  }
-  const args: Record<string, unknown> = {
-    transactionId: pickCharge(),
-    amount: 100 + Math.floor(random() * 900),
-    reason: pick(['duplicate_charge', 'requested_by_customer', 'product_defective', 'other'] as const),
-  };
-  if (random() < 0.5) args.idempotencyKey = `own-${Math.floor(random() * 1e12)}`;
-  if (random() < 0.3) args.metadata = { orderId: `order_${Math.floor(random() * 1e6)}` };
-  return args;
-}
-
-function recentId(): string {
-  return random() < 0.7 ? pick(createdIds.slice(-6)) : pick(createdIds);
-}
-
 async function restCall(server: number): Promise<void> {
   const http = https[server]!;
   const roll = random();
   const auth = { authorization: `Bearer ${DEMO_API_KEY}` };
   let call: RestCall;
   let request: Parameters<typeof wire>[1];
-  if (roll < 0.45 || createdIds.length === 0) {
-    const { idempotencyKey, ...args } = randomCreate();
+  if (roll < 0.45 || traffic.createdIds.length === 0) {
+    const { idempotencyKey, ...args } = traffic.createArgs();
     call = { edge: `http-${server}`, kind: 'create', args };
     const headers: Record<string, string> = { ...auth, 'content-type': 'application/json' };
     if (typeof idempotencyKey === 'string') {
@@ -183,13 +140,13 @@ async function restCall(server: number): Promise<void> {
     }
     request = { method: 'POST', target: '/v1/refunds', headers, body: JSON.stringify(args) };
   } else if (roll < 0.8) {
-    const id = recentId();
+    const id = traffic.recentId();
     call = { edge: `http-${server}`, kind: 'cancel', args: { id } };
     request = random() < 0.5
       ? { method: 'POST', target: `/v1/refunds/${id}/cancel`, headers: { ...auth, 'content-type': 'application/json' }, body: '{}' }
       : { method: 'POST', target: `/v1/refunds/${id}/cancel`, headers: auth };
   } else if (roll < 0.92) {
-    const id = pick(createdIds);
+    const id = traffic.anyId();
     call = { edge: `http-${server}`, kind: 'get', args: { id } };
     request = { method: 'GET', target: `/v1/refunds/${id}`, headers: auth };
   } else {
@@ -203,35 +160,20 @@ async function restCall(server: number): Promise<void> {
     const res = await wire(http.port, request, 30_000);
     call.status = res.status;
     call.body = res.body;
-    if (call.kind === 'create' && res.status === 200) createdIds.push((JSON.parse(res.body) as { data: { id: string } }).data.id);
+    if (call.kind === 'create' && res.status === 200) traffic.createdIds.push((JSON.parse(res.body) as { data: { id: string } }).data.id);
   } catch (error) {
     call.threw = error instanceof Error ? error.message : String(error);
   }
 }
 
 async function toolCall(edge: string, call: (tool: string, args: Record<string, unknown>) => Promise<CallToolResult>): Promise<void> {
-  const roll = random();
-  let tool: string;
-  let args: Record<string, unknown>;
-  if (roll < 0.5 || createdIds.length === 0) {
-    tool = 'create_refund';
-    args = randomCreate();
-  } else if (roll < 0.85) {
-    tool = 'cancel_refund';
-    args = { refundId: recentId() };
-  } else if (roll < 0.95) {
-    tool = 'get_refund';
-    args = { refundId: pick(createdIds) };
-  } else {
-    tool = 'list_refunds';
-    args = { status: pick(['pending', 'processing', 'completed', 'cancelled'] as const), limit: 50 };
-  }
+  const { tool, args } = traffic.nextToolCall();
   const entry: ToolCall = { edge, tool, args };
   toolCalls.push(entry);
   try {
     entry.result = await call(tool, args);
     if (tool === 'create_refund' && entry.result.isError !== true) {
-      createdIds.push((entry.result.structuredContent as { refund: { id: string } }).refund.id);
+      traffic.createdIds.push((entry.result.structuredContent as { refund: { id: string } }).refund.id);
     }
   } catch (error) {
     entry.threw = error instanceof Error ? error.message : String(error);
@@ -345,10 +287,6 @@ const FAULT_TARGETS: FaultMatch[] = [
   { method: 'GET', path: '/v1/charges/' },
 ];
 
-function withoutSeeded(snap: Snapshot, seeded: ReadonlySet<string>): Snapshot {
-  return { refunds: snap.refunds.filter((r) => !seeded.has(r.id)), events: new Map([...snap.events].filter(([id]) => !seeded.has(id))) };
-}
-
 const REST_ALLOWED: Record<RestCall['kind'], ReadonlySet<string>> = {
   create: new Set(['idempotency_conflict', 'processor_unavailable']),
   cancel: new Set(['refund_not_cancellable', 'refund_busy', 'processor_unavailable']),
@@ -362,24 +300,17 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
     assertBuilt();
     imitation = await startStripeImitation();
     home = await createDemoHome();
-    const big = 1_000_000_000;
-    const copies = SOAK ? 40 : 6;
-    for (let i = 0; i < copies; i += 1) {
-      charges.push(
-        { id: imitation.addCharge({ amount: big }).chargeId, weight: 3 },
-        { id: imitation.addCharge({ amount: big }).paymentIntentId, weight: 1 },
-        { id: imitation.addCharge({ amount: big, refundBehavior: 'pending' }).chargeId, weight: 5 },
-        { id: imitation.addCharge({ amount: big, refundBehavior: 'requires_action' }).chargeId, weight: 4 },
-        { id: imitation.addCharge({ amount: big, refundBehavior: 'failed' }).chargeId, weight: 1 },
-        { id: imitation.addCharge({ amount: big, disputed: true }).chargeId, weight: 1 },
-      );
-    }
-    sharedArgs = Array.from({ length: SHARED_KEYS }, (_, i) => ({
-      transactionId: charges[i % charges.length]?.id,
-      amount: 1_000 + i,
-      reason: 'duplicate_charge',
-      idempotencyKey: `shared-rest-key-${i}`,
-    }));
+    charges.push(
+      ...addCharges(imitation, SOAK ? 40 : 6, [
+        { charge: {}, weight: 3 },
+        { charge: {}, weight: 1, asPaymentIntent: true },
+        { charge: { refundBehavior: 'pending' }, weight: 5 },
+        { charge: { refundBehavior: 'requires_action' }, weight: 4 },
+        { charge: { refundBehavior: 'failed' }, weight: 1 },
+        { charge: { disputed: true }, weight: 1 },
+      ]),
+    );
+    traffic = new RefundTraffic(dice, charges, { sharedKeys: SHARED_KEYS, keyPrefix: 'shared-rest-key-' });
     const seeded = new Set(snapshot(home.dbPath).refunds.map((r) => r.id));
     const [h0, h1, s2] = await Promise.all([spawnHttp(env(0)), spawnHttp(env(1)), connectServer(env(2), 'rest-racer-stdio')]);
     https.push(h0, h1);
@@ -396,10 +327,7 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
     loadStartedAt = performance.now();
     const deadline = Date.now() + LOAD_MS;
     const workers: Promise<void>[] = [];
-    const loop = (step: () => Promise<void>): Promise<void> =>
-      (async () => {
-        while (Date.now() < deadline) await step();
-      })();
+    const loop = (step: () => Promise<void>): Promise<void> => loopUntil(deadline, step);
     for (let s = 0; s < https.length; s += 1) for (let w = 0; w < REST_PER_SERVER; w += 1) workers.push(loop(() => restCall(s)));
     for (let w = 0; w < MCP_STDIO_CALLERS; w += 1) workers.push(loop(() => toolCall('stdio', (tool, args) => callTool(stdio, tool, args))));
     mcpHttp.forEach(({ client }, i) => {
@@ -415,16 +343,7 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
       }),
     );
     workers.push(loop(async () => void dispatchRuns.push(await runCli(['dispatch'], env(dispatchRuns.length), { timeoutMs: 120_000 }))));
-    workers.push(
-      loop(async () => {
-        if (imitation.pendingFaults() === 0) {
-          const { fault, times } = pick(FAULTS);
-          imitation.failNext(times, fault, pick(FAULT_TARGETS));
-          faultsInjected += times;
-        }
-        await sleep(200);
-      }),
-    );
+    workers.push(loop(async () => void (faultsInjected += await injectFault(imitation, dice, FAULTS, FAULT_TARGETS, 200))));
     await Promise.all(workers);
     // The load is over: a fault left on an endpoint nothing calls any more would only stall the settling.
     imitation.dropFaults();
@@ -444,17 +363,12 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
     serverStderr.push(...https.map((h) => h.stderr()), stdio.stderr());
 
     // Settle: dispatch passes (submissions due, statuses due) until Stripe and we agree.
-    for (let pass = 0; pass < 15; pass += 1) {
-      dispatchRuns.push(await runCli(['dispatch'], env(0), { timeoutMs: 120_000 }));
-      settleRuns += 1;
-      const snap = withoutSeeded(snapshot(home.dbPath), seeded);
-      const settled =
-        snap.refunds.every((r) => r.status !== 'pending') &&
-        imitation.pendingFaults() === 0 &&
-        stripeAgreementViolations(snap, imitation.refunds(), { settled: true }).length === 0;
-      if (settled) break;
-      await sleep(1_100);
-    }
+    settleRuns = await settleByDispatch({
+      passes: 15,
+      dispatch: async () => void dispatchRuns.push(await runCli(['dispatch'], env(0), { timeoutMs: 120_000 })),
+      snapshot: () => withoutSeeded(snapshot(home.dbPath), seeded),
+      imitation,
+    });
     final = withoutSeeded(snapshot(home.dbPath), seeded);
   }, 240_000);
 
@@ -603,7 +517,7 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
 
   it('every refund a caller was told about exists as told', () => {
     const ids = new Set(final.refunds.map((r) => r.id));
-    expect(createdIds.filter((id) => !ids.has(id))).toEqual([]);
+    expect(traffic.createdIds.filter((id) => !ids.has(id))).toEqual([]);
   });
 });
 
