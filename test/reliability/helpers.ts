@@ -7,7 +7,7 @@
  * process (`spawnHttp`).
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import Database from 'better-sqlite3';
 import type Stripe from 'stripe';
@@ -502,4 +502,38 @@ export function spawnHttp(env: Record<string, string>, args: string[] = []): Pro
       });
     });
   });
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Random letters and digits: secrets made for one run, so that a leak test cannot match by luck. */
+export function randomText(length: number): string {
+  return [...randomBytes(length)].map((b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('');
+}
+
+/** The organizations and keys the secrets tests share. */
+export interface TwoOrganizations {
+  orgA: string;
+  orgB: string;
+  /** A live key of A, a test-mode key of A, a key of B, and a key of A revoked at once. */
+  keyA: string;
+  keyA2: string;
+  keyB: string;
+  keyRevoked: string;
+}
+
+/**
+ * Initializes a database through the CLI (`cli` runs one command and returns its last stdout
+ * line) with two organizations and their keys, one of them revoked.
+ */
+export async function twoOrganizations(cli: (args: string[]) => Promise<string>): Promise<TwoOrganizations> {
+  await cli(['init']);
+  const orgA = await cli(['orgs', 'create', '--name', 'Org A']);
+  const orgB = await cli(['orgs', 'create', '--name', 'Org B']);
+  const keyA = await cli(['keys', 'create', '--org', orgA]);
+  const keyA2 = await cli(['keys', 'create', '--org', orgA, '--mode', 'test']);
+  const keyB = await cli(['keys', 'create', '--org', orgB]);
+  const keyRevoked = await cli(['keys', 'create', '--org', orgA]);
+  await cli(['keys', 'revoke', '--key', keyRevoked]);
+  return { orgA, orgB, keyA, keyA2, keyB, keyRevoked };
 }

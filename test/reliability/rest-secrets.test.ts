@@ -16,17 +16,12 @@
  * server started, and with a key revoked while its /mcp session is open (401 from the next request
  * on, nothing changed).
  */
-import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cleanupCli, createTestHome, lastLine, runCli, type Env, type RunResult, type TestHome } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { rowsFingerprint, rpcMessagesOf, secretLeaks, sleep, snapshot, spawnHttp, wire, type HttpProcess, type WireRequest, type WireResponse } from './helpers.js';
+import { randomText, rowsFingerprint, rpcMessagesOf, secretLeaks, sleep, snapshot, spawnHttp, twoOrganizations, wire, type HttpProcess, type WireRequest, type WireResponse } from './helpers.js';
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function randomText(length: number): string {
-  return [...randomBytes(length)].map((b) => ALNUM[b % ALNUM.length]).join('');
-}
 
 const STRIPE_KEY = `sk_test_${randomText(40)}`;
 const OTHER_STRIPE_KEY = `sk_test_${randomText(40)}`;
@@ -136,13 +131,7 @@ beforeAll(async () => {
   assertBuilt();
   imitation = await startStripeImitation({ apiKey: STRIPE_KEY, apiKeys: [STRIPE_KEY] });
   home = createTestHome();
-  await cli(['init']);
-  [orgA, orgB] = [await cli(['orgs', 'create', '--name', 'Org A']), await cli(['orgs', 'create', '--name', 'Org B'])];
-  keyA = await cli(['keys', 'create', '--org', orgA]);
-  keyA2 = await cli(['keys', 'create', '--org', orgA, '--mode', 'test']);
-  keyB = await cli(['keys', 'create', '--org', orgB]);
-  keyRevoked = await cli(['keys', 'create', '--org', orgA]);
-  await cli(['keys', 'revoke', '--key', keyRevoked]);
+  ({ orgA, orgB, keyA, keyA2, keyB, keyRevoked } = await twoOrganizations((args) => cli(args)));
   server = await spawnHttp(serverEnv());
 
   const succeeded = imitation.addCharge({ amount: 100_000 });

@@ -17,7 +17,6 @@
  * confirmed with crypto.timingSafeEqual; test/store/sqlite/api-key-store.test.ts proves the table
  * holds no key. Here the whole database file and its WAL are searched as bytes.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -33,12 +32,8 @@ import {
   type TestHome,
 } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { rawSession, rowsFingerprint, secretLeaks, snapshot, type RawSession } from './helpers.js';
+import { randomText, rawSession, rowsFingerprint, secretLeaks, snapshot, twoOrganizations, type RawSession } from './helpers.js';
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function randomText(length: number): string {
-  return [...randomBytes(length)].map((b) => ALNUM[b % ALNUM.length]).join('');
-}
 
 const STRIPE_KEY = `sk_test_${randomText(40)}`;
 const OTHER_STRIPE_KEY = `sk_test_${randomText(40)}`;
@@ -99,13 +94,7 @@ beforeAll(async () => {
   assertBuilt();
   imitation = await startStripeImitation({ apiKey: STRIPE_KEY, apiKeys: [STRIPE_KEY] });
   home = createTestHome();
-  await cli(['init']);
-  [orgA, orgB] = [await cli(['orgs', 'create', '--name', 'Org A']), await cli(['orgs', 'create', '--name', 'Org B'])];
-  keyA = await cli(['keys', 'create', '--org', orgA]);
-  keyA2 = await cli(['keys', 'create', '--org', orgA, '--mode', 'test']);
-  keyB = await cli(['keys', 'create', '--org', orgB]);
-  keyRevoked = await cli(['keys', 'create', '--org', orgA]);
-  await cli(['keys', 'revoke', '--key', keyRevoked]);
+  ({ orgA, orgB, keyA, keyA2, keyB, keyRevoked } = await twoOrganizations((args) => cli(args)));
   await cli(['keys', 'list', '--org', orgA]);
   await cli(['orgs', 'list']);
 
