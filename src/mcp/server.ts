@@ -77,13 +77,15 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   // malformed one (arguments that are not an object, a name that is not a string) with Invalid
   // params (-32602). Registered with the strict schema, that check throws first and the caller
   // is told Internal error (-32603), as if the fault were ours.
+  // The SDK's tools/call wrapper has validated the request against CallToolRequestSchema before
+  // this runs (a malformed one never gets here), so the name is read, not parsed a second time.
   server.server.setRequestHandler(CallToolRequestSchema.extend({ params: z.unknown() }), async (raw) => {
-    const request = CallToolRequestSchema.parse(raw);
-    const tool = byName.get(request.params.name);
+    const name = toolNameOf(raw.params);
+    const tool = byName.get(name);
     if (tool === undefined) {
       throw new McpError(
         ErrorCode.InvalidParams,
-        `Unknown tool '${redact(clip(request.params.name))}'; available: ${[...byName.keys()].join(', ')}`,
+        `Unknown tool '${redact(clip(name))}'; available: ${[...byName.keys()].join(', ')}`,
       );
     }
     // The arguments as sent: the parse above silently drops a '__proto__' key, which our schemas
@@ -93,6 +95,12 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   });
 
   return server;
+}
+
+function toolNameOf(params: unknown): string {
+  const name = typeof params === 'object' && params !== null && 'name' in params ? params.name : undefined;
+  if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, 'Invalid params for tools/call: name must be a string');
+  return name;
 }
 
 function argumentsAsSent(params: unknown): unknown {

@@ -35,9 +35,20 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+/** Bounds the verified-key cache; an API server sees a handful of keys, not thousands. */
+const MAX_VERIFIED_KEYS = 1_000;
+
 export class SqliteApiKeyStore {
   /** Prepared once: authenticate runs on every REST request and every MCP tool call. */
   private byHash: Statement<[string], ApiKeyRow> | undefined;
+  private dataVersion: Statement<[], number> | undefined;
+  /**
+   * Keys found live, by hash, as of `verifiedAt` (SQLite's data_version, which changes whenever
+   * another connection commits). A revocation by the CLI or another server is such a commit, so
+   * a cached answer is never older than the database: the next call after it sees the revocation.
+   */
+  private readonly verified = new Map<string, { organizationId: string; keyId: string }>();
+  private verifiedAt = -1;
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -69,13 +80,24 @@ export class SqliteApiKeyStore {
   authenticate(key: string): { organizationId: string; keyId: string } | null {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = hashApiKey(key);
+    this.dataVersion ??= this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    const version = this.dataVersion.get() ?? -1;
+    if (version !== this.verifiedAt) {
+      this.verified.clear();
+      this.verifiedAt = version;
+    }
+    const known = this.verified.get(hash);
+    if (known !== undefined) return known;
     this.byHash ??= this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
     const row = this.byHash.get(hash);
     if (row === undefined || row.revoked_at !== null) return null;
     // The lookup is by hash, so timing reveals nothing about the key; compare anyway so that
     // correctness never rests on the index alone.
     if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
-    return { organizationId: row.organization_id, keyId: row.id };
+    const identity = { organizationId: row.organization_id, keyId: row.id };
+    if (this.verified.size >= MAX_VERIFIED_KEYS) this.verified.clear();
+    this.verified.set(hash, identity);
+    return identity;
   }
 
   findByKey(key: string): ApiKeyRecord | null {
@@ -99,6 +121,8 @@ export class SqliteApiKeyStore {
 
   /** Revokes a key by id. Returns false when there is no such key or it was already revoked. */
   revoke(id: string, at: string = new Date().toISOString()): boolean {
+    // data_version does not move for this connection's own commits: forget what was verified.
+    this.verified.clear();
     const result = this.db
       .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
       .run(at, id);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import { API_KEY_PATTERN } from '../../../src/domain/ids.js';
-import { hashApiKey } from '../../../src/store/sqlite/api-key-store.js';
+import { hashApiKey, SqliteApiKeyStore } from '../../../src/store/sqlite/api-key-store.js';
+import { openDatabase } from '../../../src/store/sqlite/database.js';
 import { cleanupAll, createOrg, createTestApp } from '../../support/fixtures.js';
 
 let app: App;
@@ -112,6 +113,29 @@ describe('revoke', () => {
     expect(app.apiKeys.authenticate(a.key)).toBeNull();
     expect(app.apiKeys.authenticate(b.key)).not.toBeNull();
     expect(app.apiKeys.findById(a.record.id)?.revokedAt).toBe('2026-04-04T00:00:00.000Z');
+  });
+
+  it('a key verified before it was revoked here stops at the next call', () => {
+    const { key, record } = app.apiKeys.create(org, 'live');
+    expect(app.apiKeys.authenticate(key)).not.toBeNull();
+    expect(app.apiKeys.authenticate(key)).not.toBeNull();
+    app.apiKeys.revoke(record.id);
+    expect(app.apiKeys.authenticate(key)).toBeNull();
+  });
+
+  it('a revocation another connection commits (the CLI, another server) is seen at the next call', () => {
+    const { key, record } = app.apiKeys.create(org, 'live');
+    const other = openDatabase(app.config.dbPath);
+    try {
+      expect(app.apiKeys.authenticate(key)).toMatchObject({ organizationId: org });
+      expect(new SqliteApiKeyStore(other).revoke(record.id)).toBe(true);
+      expect(app.apiKeys.authenticate(key)).toBeNull();
+      // And a key another connection creates works at once: only live keys are remembered.
+      const fresh = new SqliteApiKeyStore(other).create(org, 'test');
+      expect(app.apiKeys.authenticate(fresh.key)).toMatchObject({ organizationId: org, keyId: fresh.record.id });
+    } finally {
+      other.close();
+    }
   });
 
   it('revoking twice or an unknown id returns false and keeps the first revocation time', () => {
