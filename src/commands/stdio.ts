@@ -57,9 +57,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     inFlight,
     // The key is checked again at every call: revoking it ends the session's access, as over HTTP.
     checkAccess: () => {
-      if (app.apiKeys.authenticate(apiKey)?.organizationId !== identity.organizationId) {
-        throw errors.invalidApiKey();
-      }
+      if (!app.apiKeys.isLive(identity.keyId)) throw errors.invalidApiKey();
     },
   });
   const transport = new LineStdioServerTransport();

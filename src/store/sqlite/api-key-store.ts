@@ -48,7 +48,10 @@ export class SqliteApiKeyStore {
    * a cached answer is never older than the database: the next call after it sees the revocation.
    */
   private readonly verified = new Map<string, { organizationId: string; keyId: string }>();
+  /** The ids of the keys in `verified`, for isLive. */
+  private readonly verifiedIds = new Set<string>();
   private verifiedAt = -1;
+  private revokedAtById: Statement<[string], { revoked_at: string | null }> | undefined;
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -80,12 +83,7 @@ export class SqliteApiKeyStore {
   authenticate(key: string): { organizationId: string; keyId: string } | null {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = hashApiKey(key);
-    this.dataVersion ??= this.db.prepare<[], number>('PRAGMA data_version').pluck();
-    const version = this.dataVersion.get() ?? -1;
-    if (version !== this.verifiedAt) {
-      this.verified.clear();
-      this.verifiedAt = version;
-    }
+    this.forgetIfChanged();
     const known = this.verified.get(hash);
     if (known !== undefined) return known;
     this.byHash ??= this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
@@ -95,9 +93,35 @@ export class SqliteApiKeyStore {
     // correctness never rests on the index alone.
     if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
     const identity = { organizationId: row.organization_id, keyId: row.id };
-    if (this.verified.size >= MAX_VERIFIED_KEYS) this.verified.clear();
+    if (this.verified.size >= MAX_VERIFIED_KEYS) this.forget();
     this.verified.set(hash, identity);
+    this.verifiedIds.add(identity.keyId);
     return identity;
+  }
+
+  /**
+   * Whether the key with this id, authenticated earlier, is still live (not revoked): what a
+   * session that holds an identity checks before each call, without hashing the key again.
+   */
+  isLive(keyId: string): boolean {
+    this.forgetIfChanged();
+    if (this.verifiedIds.has(keyId)) return true;
+    this.revokedAtById ??= this.db.prepare<[string], { revoked_at: string | null }>('SELECT revoked_at FROM api_keys WHERE id = ?');
+    const row = this.revokedAtById.get(keyId);
+    return row !== undefined && row.revoked_at === null;
+  }
+
+  private forgetIfChanged(): void {
+    this.dataVersion ??= this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    const version = this.dataVersion.get() ?? -1;
+    if (version === this.verifiedAt) return;
+    this.forget();
+    this.verifiedAt = version;
+  }
+
+  private forget(): void {
+    this.verified.clear();
+    this.verifiedIds.clear();
   }
 
   findByKey(key: string): ApiKeyRecord | null {
@@ -122,7 +146,7 @@ export class SqliteApiKeyStore {
   /** Revokes a key by id. Returns false when there is no such key or it was already revoked. */
   revoke(id: string, at: string = new Date().toISOString()): boolean {
     // data_version does not move for this connection's own commits: forget what was verified.
-    this.verified.clear();
+    this.forget();
     const result = this.db
       .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
       .run(at, id);

@@ -138,6 +138,26 @@ describe('revoke', () => {
     }
   });
 
+  it('isLive: true for a live key, false once revoked here or by another connection, false for an unknown id', () => {
+    const a = app.apiKeys.create(org, 'live');
+    const b = app.apiKeys.create(org, 'live');
+    const other = openDatabase(app.config.dbPath);
+    try {
+      // Asked before and after the key was seen by authenticate.
+      expect(app.apiKeys.isLive(a.record.id)).toBe(true);
+      expect(app.apiKeys.authenticate(a.key)).not.toBeNull();
+      expect(app.apiKeys.isLive(a.record.id)).toBe(true);
+      app.apiKeys.revoke(a.record.id);
+      expect(app.apiKeys.isLive(a.record.id)).toBe(false);
+      expect(app.apiKeys.authenticate(b.key)).not.toBeNull();
+      expect(new SqliteApiKeyStore(other).revoke(b.record.id)).toBe(true);
+      expect(app.apiKeys.isLive(b.record.id)).toBe(false);
+      expect(app.apiKeys.isLive('key_nosuchkeyxxx')).toBe(false);
+    } finally {
+      other.close();
+    }
+  });
+
   it('revoking twice or an unknown id returns false and keeps the first revocation time', () => {
     const { record } = app.apiKeys.create(org, 'live');
     expect(app.apiKeys.revoke(record.id, '2026-04-04T00:00:00.000Z')).toBe(true);
