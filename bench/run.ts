@@ -141,11 +141,11 @@ const WHY: Record<string, string> = {
   cold_start:
     'is dist/cli.js the bundle? `npm run build` bundles it (rolldown); tsc alone leaves some 250 modules to load, about 1.2× the minimal server',
   get_refund_p50:
-    'on top of the same protocol round trip: the API key re-checked in the database at every call (an extra SQLite read, 20-35 µs over stdio), input validation, a row lookup by id (two B-tree searches, ~11 µs) and a 1 KB answer serialised twice (text and structuredContent); the trivial tool answers "pong"',
+    'on top of the same protocol round trip: the revocation check (PRAGMA data_version, one SQLite read transaction, ~5 µs), input validation, a row lookup by id (~8 µs), a 1 KB answer serialised twice (text and structuredContent) and validated again by the SDK, and a 1 KB write; the trivial tool answers "pong"',
   list_25_0_worst_p50:
     '26 rows read and converted (~70-90 µs in SQLite and better-sqlite3) and ~10 KB of JSON serialised twice (text and structuredContent, ~50 µs) and piped, against a 60-byte answer; the first page does not grow with the table (see the largest-vs-smallest figure)',
   rest_id:
-    'per request an API-key check (SHA-256 and a lookup, ~7 µs), a row lookup (~11 µs) and JSON serialisation, on top of the same node:http work (~18 µs); the bare server writes a prebuilt body',
+    'per request an API-key check (SHA-256 and PRAGMA data_version, ~5 µs, the row read only when the database changed), a row lookup (~8 µs) and JSON serialisation, on top of the same node:http work (~18 µs); the bare server writes a prebuilt body',
   rest_list:
     'per request 26 rows read and converted (~90 µs) and 10 KB of JSON produced (~30 µs); the bare server writes a prebuilt body (~25 µs per request in all)',
   peak_rss:
