@@ -66,6 +66,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     policy: {
       holdMs: config.holdSeconds * 1000,
       syncIntervalMs: config.syncIntervalSeconds * 1000,
+      concurrency: config.dispatchConcurrency,
       retryBaseMs: config.retryBaseSeconds * 1000,
       // A claim must outlast every try the Stripe client makes, with room to spare.
       leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),

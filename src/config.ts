@@ -45,6 +45,8 @@ export interface Config {
   holdSeconds: number;
   /** How often the background loop submits due refunds and reads statuses back (0: never). */
   dispatchIntervalSeconds: number;
+  /** How many submissions or status reads a background pass has in flight at once. */
+  dispatchConcurrency: number;
   /** How often a processing refund's status is read back from its processor. */
   syncIntervalSeconds: number;
   /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
@@ -91,6 +93,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     },
     holdSeconds: parseNumber('REFUNDKIT_HOLD_SECONDS', env.REFUNDKIT_HOLD_SECONDS, 0, { min: 0, max: 30 * 86_400 }),
     dispatchIntervalSeconds: parseNumber('REFUNDKIT_DISPATCH_INTERVAL_SECONDS', env.REFUNDKIT_DISPATCH_INTERVAL_SECONDS, 5, { min: 0, max: 3_600 }),
+    dispatchConcurrency: parseNumber('REFUNDKIT_DISPATCH_CONCURRENCY', env.REFUNDKIT_DISPATCH_CONCURRENCY, 4, { min: 1, max: 32, integer: true }),
     syncIntervalSeconds: parseNumber('REFUNDKIT_SYNC_INTERVAL_SECONDS', env.REFUNDKIT_SYNC_INTERVAL_SECONDS, 60, { min: 1, max: 86_400 }),
     retryBaseSeconds: parseNumber('REFUNDKIT_RETRY_BASE_SECONDS', env.REFUNDKIT_RETRY_BASE_SECONDS, 5, { min: 0.01, max: 3_600 }),
   };

@@ -93,6 +93,18 @@ describe('values', () => {
   });
 });
 
+describe('REFUNDKIT_DISPATCH_CONCURRENCY', () => {
+  it('defaults to 4 and takes a whole number from 1 to 32', () => {
+    expect(loadConfig({ HOME }).dispatchConcurrency).toBe(4);
+    expect(loadConfig({ HOME, REFUNDKIT_DISPATCH_CONCURRENCY: '1' }).dispatchConcurrency).toBe(1);
+    expect(loadConfig({ HOME, REFUNDKIT_DISPATCH_CONCURRENCY: '32' }).dispatchConcurrency).toBe(32);
+  });
+
+  it.each(['0', '33', '2.5', 'many', '-1'])('refuses %j, naming the variable', (raw) => {
+    expect(configError({ HOME, REFUNDKIT_DISPATCH_CONCURRENCY: raw }).message).toContain('REFUNDKIT_DISPATCH_CONCURRENCY');
+  });
+});
+
 describe('STRIPE_SECRET_KEY', () => {
   it.each(['sk_test_' + 'a'.repeat(24), 'sk_live_' + 'B1'.repeat(12), 'rk_test_' + 'c'.repeat(24)])('accepts %s', (key) => {
     expect(loadConfig({ HOME, STRIPE_SECRET_KEY: key }).stripe.secretKey).toBe(key);

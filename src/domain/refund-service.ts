@@ -40,6 +40,11 @@ export interface SubmissionPolicy {
   maxRetryMs: number;
   /** How often a processing refund's status is read back from its processor. */
   syncIntervalMs: number;
+  /**
+   * How many submissions (or status reads) one pass has in flight at once. Claims keep each
+   * refund to one submitter whatever this is; it only sets how fast a backlog drains.
+   */
+  concurrency: number;
   /** Completed refunds are re-read this often, for completedWatchMs, to catch late failures. */
   completedRecheckMs: number;
   completedWatchMs: number;
@@ -58,6 +63,7 @@ export const DEFAULT_POLICY: SubmissionPolicy = {
   retryBaseMs: 5_000,
   maxRetryMs: 15 * 60_000,
   syncIntervalMs: 60_000,
+  concurrency: 4,
   completedRecheckMs: 6 * 3_600_000,
   completedWatchMs: 7 * 24 * 3_600_000,
   cancelWaitMs: 5_000,
@@ -220,12 +226,12 @@ export class RefundService {
   /** Submits every pending refund that is due, in this process. Safe to run in many processes. */
   async submitDue(limit = 50): Promise<number> {
     let submitted = 0;
-    for (const due of this.store.dueForSubmission(this.nowIso(), limit)) {
+    await eachConcurrently(this.store.dueForSubmission(this.nowIso(), limit), this.policy.concurrency, async (due) => {
       const claim = this.store.claimForSubmission(due.id, newClaimToken(), this.nowIso(), this.leaseUntil());
-      if (claim === null) continue; // another process took it
+      if (claim === null) return; // another process took it
       await this.submitClaimed(claim);
       submitted += 1;
-    }
+    });
     return submitted;
   }
 
@@ -233,13 +239,13 @@ export class RefundService {
   async syncDue(limit = 50): Promise<{ synced: number; changed: number }> {
     let synced = 0;
     let changed = 0;
-    for (const due of this.store.dueForSync(this.nowIso(), limit)) {
+    await eachConcurrently(this.store.dueForSync(this.nowIso(), limit), this.policy.concurrency, async (due) => {
       const refund = this.store.findById(due.organizationId, due.id);
-      if (refund === null) continue;
+      if (refund === null) return;
       const found = this.processors.lookup(refund.processor);
       if (!found.ok) {
         this.store.scheduleSync(refund.id, this.after(this.policy.completedRecheckMs));
-        continue;
+        return;
       }
       try {
         const remote = await found.processor.retrieve(refund);
@@ -251,7 +257,7 @@ export class RefundService {
         this.report('status sync failed', { refundId: refund.id, error: asRefundKitError(error).message });
         this.store.scheduleSync(refund.id, this.after(this.policy.syncIntervalMs));
       }
-    }
+    });
     return { synced, changed };
   }
 
@@ -515,6 +521,26 @@ export class RefundService {
   private leaseUntil(): string {
     return this.after(this.policy.leaseMs);
   }
+}
+
+/**
+ * Runs `work` for every item with at most `limit` in flight, and resolves once all have settled.
+ * Every item gets its turn even when one fails; the first failure is thrown at the end.
+ */
+async function eachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await work(item);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failures.length > 0) throw failures[0];
 }
 
 function newClaimToken(): string {

@@ -419,6 +419,63 @@ describe('cancel around submissions', () => {
   });
 });
 
+describe('a background pass drains a backlog several at a time', () => {
+  /** Processor answers that take a while, counting how many are in flight at once. */
+  function slowly<T>(answer: () => T): { run: () => Promise<T>; peak: () => number } {
+    let inFlight = 0;
+    let peak = 0;
+    return {
+      run: async () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 15));
+        inFlight -= 1;
+        return answer();
+      },
+      peak: () => peak,
+    };
+  }
+
+  it('submits up to `concurrency` refunds at once, each exactly once', async () => {
+    const { service, caller, processor, clock } = setup({ holdMs: 1_000, concurrency: 3 });
+    for (let i = 0; i < 10; i += 1) await service.create(caller, { ...input, amount: 100 + i });
+    clock.advance(1_000);
+    const submit = slowly(() => ({ kind: 'submitted' as const, externalRefundId: `re_${processor.submits.length}`, status: 'processing' as const }));
+    processor.onSubmit = submit.run;
+    expect(await service.submitDue()).toBe(10);
+    expect(submit.peak()).toBe(3);
+    expect(new Set(processor.submits.map((s) => s.id)).size).toBe(10);
+    expect(processor.submits).toHaveLength(10);
+  });
+
+  it('reads statuses up to `concurrency` at once; one failed read does not stop the others', async () => {
+    const { service, caller, processor, clock } = setup({ syncIntervalMs: 10_000, concurrency: 4 });
+    const refunds = [];
+    for (let i = 0; i < 9; i += 1) refunds.push(await service.create(caller, { ...input, amount: 100 + i }));
+    const failing = refunds[4]?.id;
+    const read = slowly(() => ({ status: 'completed' as const }));
+    processor.onRetrieve = async (refund) => {
+      const answer = await read.run();
+      if (refund.id === failing) throw errors.processorUnavailable('stripe');
+      return answer;
+    };
+    clock.advance(10_000);
+    expect(await service.syncDue()).toEqual({ synced: 8, changed: 8 });
+    expect(read.peak()).toBe(4);
+    expect(refunds.map((r) => service.get(caller, r.id).status).filter((s) => s === 'completed')).toHaveLength(8);
+  });
+
+  it('concurrency 1 submits one at a time', async () => {
+    const { service, caller, processor, clock } = setup({ holdMs: 1_000, concurrency: 1 });
+    for (let i = 0; i < 4; i += 1) await service.create(caller, { ...input, amount: 100 + i });
+    clock.advance(1_000);
+    const submit = slowly(() => ({ kind: 'submitted' as const, externalRefundId: `re_${processor.submits.length}`, status: 'processing' as const }));
+    processor.onSubmit = submit.run;
+    expect(await service.submitDue()).toBe(4);
+    expect(submit.peak()).toBe(1);
+  });
+});
+
 describe('status sync', () => {
   it('moves processing to completed, then a later failure to failed, with system events', async () => {
     const { app, service, caller, processor, clock } = setup({ syncIntervalMs: 10_000, completedRecheckMs: 60_000 });
