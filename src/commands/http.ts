@@ -30,6 +30,14 @@ go to stderr. SIGTERM/SIGINT stop it gracefully.
   --host H    interface to listen on (default REFUNDKIT_HTTP_HOST or 127.0.0.1; 0.0.0.0 for all,
               then list the names clients use in REFUNDKIT_HTTP_ALLOWED_HOSTS for /mcp)`;
 
+/**
+ * How long a handled webhook event is remembered. Stripe retries an unacknowledged delivery for
+ * up to three days, and a delivery's signature is only good for five minutes, so an older event
+ * can no longer arrive as a valid replay; a month leaves a wide margin.
+ */
+export const WEBHOOK_EVENT_RETENTION_MS = 30 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
 export interface HttpCommandOptions {
   port?: number;
   host?: string;
@@ -41,12 +49,13 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   const port = options.port ?? config.http.port;
   const app = createApp(config, { logger });
   const health = app.db.prepare('SELECT 1');
+  const webhookEvents = new SqliteWebhookEventStore(app.db);
   let running: RunningHttpServer;
   try {
     running = await startHttpServer({
       service: app.service,
       apiKeys: app.apiKeys,
-      webhookEvents: new SqliteWebhookEventStore(app.db),
+      webhookEvents,
       checkHealth: () => {
         health.get();
       },
@@ -68,6 +77,18 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
     throw new CommandError(`cannot listen on ${host}:${port}: ${why}`);
   }
   const background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
+  const pruneWebhookEvents = (): void => {
+    try {
+      const pruned = webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
+      if (pruned > 0) logger.info('forgot old webhook events', { pruned, olderThanDays: WEBHOOK_EVENT_RETENTION_MS / 86_400_000 });
+    } catch (error) {
+      // A busy database now is no reason to stop serving; the next round tries again.
+      logger.warn('pruning webhook events failed', { error });
+    }
+  };
+  pruneWebhookEvents();
+  const pruning = setInterval(pruneWebhookEvents, PRUNE_EVERY_MS);
+  pruning.unref();
   if (['0.0.0.0', '::', '[::]'].includes(host) && config.http.allowedHosts.length === 0) {
     logger.warn('listening on every interface: /mcp answers only to localhost names until REFUNDKIT_HTTP_ALLOWED_HOSTS lists the others');
   }
@@ -87,6 +108,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       process.exit(1);
     }
     closing = true;
+    clearInterval(pruning);
     logger.info('shutting down', { why });
     void Promise.all([running.close(), background.stop()])
       .catch((error: unknown) => logger.error('shutdown failed', { error }))

@@ -7,10 +7,12 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_EVENT_RETENTION_MS } from '../../src/commands/http.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { raw, type RawResponse } from '../http/helpers.js';
 import {
@@ -353,6 +355,23 @@ describe('the serving process', () => {
       status = dataOne(await get(server, `/v1/refunds/${created.id}`, DEMO_API_KEY)).status;
     }
     expect(status).toBe('processing');
+  });
+
+  it('forgets webhook events older than the retention at start, and keeps the recent ones', async () => {
+    const home = await createDemoHome();
+    const db = new Database(home.dbPath);
+    const ago = (days: number): string => new Date(Date.now() - days * 86_400_000).toISOString();
+    const insert = db.prepare("INSERT INTO webhook_events (source, event_id, type, outcome, received_at) VALUES ('stripe', ?, 'refund.updated', 'unchanged', ?)");
+    for (const [id, days] of [['evt_e2eOld1', 45], ['evt_e2eOld2', 31], ['evt_e2eRecent', 29], ['evt_e2eToday', 0]] as const) insert.run(id, ago(days));
+    db.close();
+    const server = await startHttp(home.env());
+    expect(count(home.dbPath, 'SELECT count(*) AS n FROM webhook_events')).toBe(2);
+    expect(count(home.dbPath, "SELECT count(*) AS n FROM webhook_events WHERE event_id IN ('evt_e2eRecent', 'evt_e2eToday')")).toBe(2);
+    // The log line was written before the URL; its pipe may deliver it a moment later.
+    const deadline = Date.now() + 5_000;
+    while (!/forgot old webhook events/.test(server.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(server.stderr()).toMatch(/forgot old webhook events.*"pruned":2/);
+    expect(WEBHOOK_EVENT_RETENTION_MS).toBe(30 * 86_400_000);
   });
 
   it('serves the MCP tools on /mcp to an MCP client with the demo key, as the demo organization', async () => {

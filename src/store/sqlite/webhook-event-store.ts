@@ -30,6 +30,7 @@ export class SqliteWebhookEventStore {
   private readonly insertStatement: Statement<[WebhookEventRow]>;
   private readonly settleStatement: Statement<[WebhookOutcome, string | null, string, string]>;
   private readonly releaseStatement: Statement<[string, string]>;
+  private readonly pruneStatement: Statement<[string, number]>;
 
   constructor(db: SqliteDatabase) {
     this.findStatement = db.prepare(
@@ -43,6 +44,21 @@ export class SqliteWebhookEventStore {
     );
     this.settleStatement = db.prepare('UPDATE webhook_events SET outcome = ?, refund_id = ? WHERE source = ? AND event_id = ?');
     this.releaseStatement = db.prepare('DELETE FROM webhook_events WHERE source = ? AND event_id = ?');
+    // In batches along the received_at index, so that no single write holds the database long.
+    this.pruneStatement = db.prepare(
+      `DELETE FROM webhook_events WHERE (source, event_id) IN (
+         SELECT source, event_id FROM webhook_events WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+    );
+  }
+
+  /** Forgets events received before `receivedBefore` (ISO time); returns how many. */
+  prune(receivedBefore: string, batchSize = 1_000): number {
+    let pruned = 0;
+    for (;;) {
+      const removed = this.pruneStatement.run(receivedBefore, batchSize).changes;
+      pruned += removed;
+      if (removed < batchSize) return pruned;
+    }
   }
 
   find(source: string, eventId: string): WebhookEventRecord | null {

@@ -52,6 +52,20 @@ describe('webhook events', () => {
     expect(store.find('other', 'evt_1')?.source).toBe('other');
   });
 
+  it('prune forgets the events received before the cutoff, in batches, and keeps the rest', () => {
+    const day = (d: number): string => new Date(Date.UTC(2026, 2, d)).toISOString();
+    for (let i = 0; i < 25; i += 1) store.record(event({ eventId: `evt_old_${i}`, receivedAt: day(1 + (i % 5)) }));
+    for (let i = 0; i < 3; i += 1) store.record(event({ eventId: `evt_new_${i}`, receivedAt: day(20) }));
+    store.record(event({ eventId: 'evt_at_cutoff', receivedAt: day(10) }));
+    expect(store.prune(day(10), 7)).toBe(25);
+    expect(store.find('stripe', 'evt_old_0')).toBeNull();
+    expect(store.find('stripe', 'evt_at_cutoff')).not.toBeNull();
+    expect(store.find('stripe', 'evt_new_2')).not.toBeNull();
+    expect(store.prune(day(10))).toBe(0);
+    // A pruned id is new again: a delivery that old could not carry a valid signature anyway.
+    expect(store.record(event({ eventId: 'evt_old_0', receivedAt: day(21) }))).toBe(true);
+  });
+
   it('the table refuses what the contract does not allow', () => {
     expect(() => store.record(event({ outcome: 'maybe' as WebhookEventRecord['outcome'] }))).toThrow(/CHECK/);
     expect(() => store.record(event({ eventId: '' }))).toThrow(/CHECK/);
