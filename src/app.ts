@@ -67,6 +67,9 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       holdMs: config.holdSeconds * 1000,
       syncIntervalMs: config.syncIntervalSeconds * 1000,
       concurrency: config.dispatchConcurrency,
+      refreshAfterMs: config.refreshAfterSeconds * 1000,
+      // A caller is waiting: a short read, never longer than the configured Stripe timeout.
+      refreshTimeoutMs: Math.min(2_000, config.stripe.timeoutMs),
       retryBaseMs: config.retryBaseSeconds * 1000,
       // A claim must outlast every try the Stripe client makes, with room to spare.
       leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),

@@ -49,6 +49,8 @@ export interface Config {
   dispatchConcurrency: number;
   /** How often a processing refund's status is read back from its processor. */
   syncIntervalSeconds: number;
+  /** get_refund reads a processing refund's status first when this process has not for this long (0: never). */
+  refreshAfterSeconds: number;
   /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
   retryBaseSeconds: number;
 }
@@ -95,6 +97,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     dispatchIntervalSeconds: parseNumber('REFUNDKIT_DISPATCH_INTERVAL_SECONDS', env.REFUNDKIT_DISPATCH_INTERVAL_SECONDS, 5, { min: 0, max: 3_600 }),
     dispatchConcurrency: parseNumber('REFUNDKIT_DISPATCH_CONCURRENCY', env.REFUNDKIT_DISPATCH_CONCURRENCY, 4, { min: 1, max: 32, integer: true }),
     syncIntervalSeconds: parseNumber('REFUNDKIT_SYNC_INTERVAL_SECONDS', env.REFUNDKIT_SYNC_INTERVAL_SECONDS, 60, { min: 1, max: 86_400 }),
+    refreshAfterSeconds: parseNumber('REFUNDKIT_REFRESH_AFTER_SECONDS', env.REFUNDKIT_REFRESH_AFTER_SECONDS, 10, { min: 0, max: 86_400 }),
     retryBaseSeconds: parseNumber('REFUNDKIT_RETRY_BASE_SECONDS', env.REFUNDKIT_RETRY_BASE_SECONDS, 5, { min: 0.01, max: 3_600 }),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {

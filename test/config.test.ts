@@ -105,6 +105,17 @@ describe('REFUNDKIT_DISPATCH_CONCURRENCY', () => {
   });
 });
 
+describe('REFUNDKIT_REFRESH_AFTER_SECONDS', () => {
+  it('defaults to 10; 0 turns the read on request off; a negative or non-number is refused', () => {
+    expect(loadConfig({ HOME }).refreshAfterSeconds).toBe(10);
+    expect(loadConfig({ HOME, REFUNDKIT_REFRESH_AFTER_SECONDS: '0' }).refreshAfterSeconds).toBe(0);
+    expect(loadConfig({ HOME, REFUNDKIT_REFRESH_AFTER_SECONDS: '2.5' }).refreshAfterSeconds).toBe(2.5);
+    for (const raw of ['-1', 'soon']) {
+      expect(configError({ HOME, REFUNDKIT_REFRESH_AFTER_SECONDS: raw }).message).toContain('REFUNDKIT_REFRESH_AFTER_SECONDS');
+    }
+  });
+});
+
 describe('STRIPE_SECRET_KEY', () => {
   it.each(['sk_test_' + 'a'.repeat(24), 'sk_live_' + 'B1'.repeat(12), 'rk_test_' + 'c'.repeat(24)])('accepts %s', (key) => {
     expect(loadConfig({ HOME, STRIPE_SECRET_KEY: key }).stripe.secretKey).toBe(key);

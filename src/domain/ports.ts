@@ -156,8 +156,11 @@ export interface RefundProcessor {
    * `processor_unavailable` RefundKitError on an outage (the refund stays pending).
    */
   submit(refund: Refund, attempt: number): Promise<SubmitOutcome>;
-  /** The refund as the processor holds it now. Throws processor_unavailable on an outage. */
-  retrieve(refund: Refund): Promise<ProcessorStatus>;
+  /**
+   * The refund as the processor holds it now. Throws processor_unavailable on an outage, or when
+   * `options.timeoutMs` passes first (a caller is waiting: one try, no retries).
+   */
+  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus>;
   /**
    * Asks the processor to cancel a refund it holds. Throws a `processor_unavailable`
    * RefundKitError when the processor cannot be reached, so the caller changes nothing.

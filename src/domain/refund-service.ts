@@ -48,6 +48,13 @@ export interface SubmissionPolicy {
   /** Completed refunds are re-read this often, for completedWatchMs, to catch late failures. */
   completedRecheckMs: number;
   completedWatchMs: number;
+  /**
+   * get_refund reads a processing refund's status from its processor first when this process
+   * has not read it for this long (0: never; the background loop alone reads statuses).
+   */
+  refreshAfterMs: number;
+  /** How long that read may take before the stored status is answered instead. */
+  refreshTimeoutMs: number;
   /** How long a cancel waits for a submission in flight before answering refund_busy. */
   cancelWaitMs: number;
   /**
@@ -68,7 +75,12 @@ export const DEFAULT_POLICY: SubmissionPolicy = {
   completedWatchMs: 7 * 24 * 3_600_000,
   cancelWaitMs: 5_000,
   inDoubtMs: 40_000,
+  refreshAfterMs: 10_000,
+  refreshTimeoutMs: 2_000,
 };
+
+/** Bounds the memory of refunds read on request; past it, the oldest are simply read again. */
+const MAX_REMEMBERED_READS = 10_000;
 
 export interface RefundServiceDeps {
   store: RefundStore;
@@ -112,6 +124,10 @@ export class RefundService {
   private readonly clock: Clock;
   private readonly policy: SubmissionPolicy;
   private readonly report: (message: string, detail: Record<string, unknown>) => void;
+  /** When this process last read a processing refund's status on a caller's behalf (epoch ms). */
+  private readonly readOnRequest = new Map<string, number>();
+  /** Reads in progress, so that callers asking about one refund at once share one read. */
+  private readonly reading = new Map<string, Promise<void>>();
 
   constructor(deps: RefundServiceDeps) {
     this.store = deps.store;
@@ -125,6 +141,29 @@ export class RefundService {
     const refund = this.store.findById(caller.organizationId, refundId);
     if (refund === null) throw errors.notFound();
     return refund;
+  }
+
+  /**
+   * get, with a processing refund's status first read from its processor when this process has
+   * not read it for refreshAfterMs: an agent watching a refund settle sees what the processor
+   * says now, not what the last background read left (up to syncIntervalMs old), with no webhook
+   * endpoint needed. The read is one short try (refreshTimeoutMs) and never fails the call: on
+   * any fault the stored refund is answered as it stands, and the background loop reads it later.
+   */
+  async getFresh(caller: Caller, refundId: string): Promise<Refund> {
+    const refund = this.get(caller, refundId);
+    if (refund.status !== 'processing' || refund.externalRefundId === null || this.policy.refreshAfterMs <= 0) return refund;
+    let read = this.reading.get(refund.id);
+    if (read === undefined) {
+      const lastRead = this.readOnRequest.get(refund.id);
+      if (lastRead !== undefined && this.clock.now().getTime() - lastRead < this.policy.refreshAfterMs) return refund;
+      const found = this.processors.lookup(refund.processor);
+      if (!found.ok) return refund;
+      read = this.readOnBehalf(refund, found.processor).finally(() => this.reading.delete(refund.id));
+      this.reading.set(refund.id, read);
+    }
+    await read;
+    return this.get(caller, refundId);
   }
 
   list(caller: Caller, query: ListQuery): RefundPage {
@@ -337,6 +376,24 @@ export class RefundService {
     });
     if (moved === null) this.store.scheduleSync(current.id, this.nextSyncFor(current));
     return moved !== null;
+  }
+
+  private async readOnBehalf(refund: Refund, processor: RefundProcessor): Promise<void> {
+    if (this.readOnRequest.size >= MAX_REMEMBERED_READS) this.readOnRequest.clear();
+    this.readOnRequest.set(refund.id, this.clock.now().getTime());
+    try {
+      const remote = await processor.retrieve(refund, { timeoutMs: this.policy.refreshTimeoutMs });
+      // An unchanged status writes nothing: a read on request must stay a read.
+      if (remote.status !== refund.status) {
+        const detail = `status read from ${refund.processor} on request${remote.detail === undefined ? '' : `: ${remote.detail}`}`;
+        this.applyProcessorStatus(refund, remote.status, detail);
+      }
+    } catch (error) {
+      this.report('status read on request failed; answering with the stored status', {
+        refundId: refund.id,
+        error: asRefundKitError(error).message,
+      });
+    }
   }
 
   private async submitClaimed(claim: Claim): Promise<void> {

@@ -125,11 +125,14 @@ export class StripeProcessor implements RefundProcessor {
     }
   }
 
-  async retrieve(refund: Refund): Promise<ProcessorStatus> {
+  async retrieve(refund: Refund, options: { timeoutMs?: number } = {}): Promise<ProcessorStatus> {
     const stripe = await this.stripe();
     const externalId = this.externalId(refund);
     try {
-      const remote = await stripe.refunds.retrieve(externalId);
+      const remote =
+        options.timeoutMs === undefined
+          ? await stripe.refunds.retrieve(externalId)
+          : await stripe.refunds.retrieve(externalId, {}, { timeout: options.timeoutMs, maxNetworkRetries: 0 });
       return {
         status: mapStripeStatus(remote.status),
         detail: remote.failure_reason == null ? `stripe status ${String(remote.status)}` : `stripe status ${String(remote.status)}, failure_reason ${remote.failure_reason}`,

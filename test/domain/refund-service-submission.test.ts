@@ -11,7 +11,7 @@ import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
-import { cleanupAll, createOrg, createTestApp, rawEvents } from '../support/fixtures.js';
+import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents } from '../support/fixtures.js';
 
 class FakeClock implements Clock {
   constructor(private ms = Date.parse('2026-03-01T12:00:00.000Z')) {}
@@ -28,6 +28,7 @@ class ScriptedProcessor implements RefundProcessor {
   readonly name = 'stripe';
   submits: Array<{ id: string; attempt: number }> = [];
   cancels: string[] = [];
+  retrieves: Array<{ id: string; options: { timeoutMs?: number } | undefined }> = [];
   onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
     Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
   onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
@@ -39,7 +40,8 @@ class ScriptedProcessor implements RefundProcessor {
     this.submits.push({ id: refund.id, attempt });
     return this.onSubmit(refund, attempt);
   }
-  retrieve(refund: Refund): Promise<ProcessorStatus> {
+  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus> {
+    this.retrieves.push({ id: refund.id, options });
     return this.onRetrieve(refund);
   }
   cancel(refund: Refund): Promise<CancelOutcome> {
@@ -463,6 +465,85 @@ describe('a background pass drains a backlog several at a time', () => {
     expect(await service.syncDue()).toEqual({ synced: 8, changed: 8 });
     expect(read.peak()).toBe(4);
     expect(refunds.map((r) => service.get(caller, r.id).status).filter((s) => s === 'completed')).toHaveLength(8);
+  });
+});
+
+describe('getFresh (get_refund): a processing refund is read from its processor first', () => {
+  it('records what the processor says now, with a short one-try read, and answers with it', async () => {
+    const { app, service, caller, processor } = setup({ refreshAfterMs: 10_000, refreshTimeoutMs: 1_500 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed', detail: 'stripe status succeeded' });
+    const fresh = await service.getFresh(caller, refund.id);
+    expect(fresh.status).toBe('completed');
+    expect(processor.retrieves).toEqual([{ id: refund.id, options: { timeoutMs: 1_500 } }]);
+    expect(rawEvents(app, refund.id).at(-1)).toMatchObject({
+      from_status: 'processing',
+      to_status: 'completed',
+      initiated_by: 'system',
+      detail: 'status read from stripe on request: stripe status succeeded',
+    });
+  });
+
+  it('reads at most once per refreshAfterMs in this process, and an unchanged status writes nothing', async () => {
+    const { app, service, caller, processor, clock, column } = setup({ refreshAfterMs: 10_000 });
+    const refund = await service.create(caller, input);
+    const nextSync = column(refund.id, 'next_sync_at');
+    const events = rawEvents(app, refund.id).length;
+    expect((await service.getFresh(caller, refund.id)).status).toBe('processing');
+    clock.advance(9_999);
+    await service.getFresh(caller, refund.id);
+    expect(processor.retrieves).toHaveLength(1);
+    clock.advance(1);
+    await service.getFresh(caller, refund.id);
+    expect(processor.retrieves).toHaveLength(2);
+    expect(column(refund.id, 'next_sync_at')).toBe(nextSync);
+    expect(rawEvents(app, refund.id)).toHaveLength(events);
+  });
+
+  it('callers asking about one refund at once share one read', async () => {
+    const { service, caller, processor } = setup();
+    const refund = await service.create(caller, input);
+    const answer = deferred<ProcessorStatus>();
+    processor.onRetrieve = () => answer.promise;
+    const asking = Array.from({ length: 5 }, () => service.getFresh(caller, refund.id));
+    answer.resolve({ status: 'completed' });
+    expect((await Promise.all(asking)).map((r) => r.status)).toEqual(Array(5).fill('completed'));
+    expect(processor.retrieves).toHaveLength(1);
+  });
+
+  it('a failed read answers with the stored refund, never an error, and is reported', async () => {
+    const reported: string[] = [];
+    const { app, caller, processor, clock } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      onBackgroundError: (message) => reported.push(message),
+    });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.reject(errors.processorUnavailable('stripe'));
+    expect(await service.getFresh(caller, refund.id)).toEqual(service.get(caller, refund.id));
+    expect(reported).toEqual(['status read on request failed; answering with the stored status']);
+  });
+
+  it('reads nothing for a refund that is not processing, an unconfigured processor, or with refreshAfterMs 0', async () => {
+    const { app, service, caller, processor } = setup({ holdMs: 1_000 });
+    const pending = await service.create(caller, input);
+    expect((await service.getFresh(caller, pending.id)).status).toBe('pending');
+    const completed = insertRefund(app, caller.organizationId, { status: 'completed', processor: 'stripe' });
+    await service.getFresh(caller, completed.id);
+    const elsewhere = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'adyen' });
+    await service.getFresh(caller, elsewhere.id);
+    const off = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock: new FakeClock(),
+      policy: { refreshAfterMs: 0 },
+    });
+    const processing = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'stripe' });
+    await off.getFresh(caller, processing.id);
+    expect(processor.retrieves).toEqual([]);
+    await expect(service.getFresh(caller, 'ref_zzzzzzzzzzzz')).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 

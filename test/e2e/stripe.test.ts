@@ -232,10 +232,44 @@ describe('background work', () => {
     expect(count(home.dbPath, "SELECT count(*) AS n FROM refunds WHERE processor = 'stripe' AND status = 'completed' AND id IN (" + ids.map(() => '?').join(',') + ')', ...ids)).toBe(12);
   });
 
+  it('get_refund reads a processing refund from Stripe at once: no background loop, no webhook', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000, refundBehavior: 'pending' });
+    // Background loop off, sync interval an hour: only get_refund's own read can see the change.
+    const server = await connectServer(stripeEnv({ REFUNDKIT_SYNC_INTERVAL_SECONDS: '3600', REFUNDKIT_REFRESH_AFTER_SECONDS: '0.2' }));
+    const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'other' });
+    expect(created.status).toBe('processing');
+    const get = async (): Promise<RefundJson> =>
+      ((await callTool(server, 'get_refund', { refundId: created.id })).structuredContent as { refund: RefundJson }).refund;
+    expect((await get()).status).toBe('processing');
+    imitation.setRefundStatus(created.externalRefundId ?? '', 'succeeded');
+    await new Promise((r) => setTimeout(r, 250)); // past REFUNDKIT_REFRESH_AFTER_SECONDS
+    expect((await get()).status).toBe('completed');
+    const [event] = queryAll<{ detail: string; initiated_by: string }>(
+      home.dbPath,
+      "SELECT detail, initiated_by FROM refund_events WHERE refund_id = ? AND to_status = 'completed'",
+      created.id,
+    );
+    expect(event).toEqual({ detail: 'status read from stripe on request: stripe status succeeded', initiated_by: 'system' });
+    // Stripe not answering: the stored status is answered (after the 1 s read), not an error.
+    const second = await create(server, { transactionId: chargeId, amount: 500, reason: 'other' });
+    imitation.setRefundStatus(second.externalRefundId ?? '', 'succeeded');
+    imitation.failNext(1, { kind: 'hang' }, { method: 'GET', path: /^\/v1\/refunds\/re_/ });
+    const result = await callTool(server, 'get_refund', { refundId: second.id });
+    expect(result.isError ?? false).toBe(false);
+    expect((result.structuredContent as { refund: RefundJson }).refund.status).toBe('processing');
+    expect(imitation.pendingFaults()).toBe(0);
+  });
+
   it('the serving process submits due refunds and reads statuses back by itself', async () => {
     const { chargeId } = imitation.addCharge({ amount: 5000, refundBehavior: 'pending' });
     const server = await connectServer(
-      stripeEnv({ REFUNDKIT_HOLD_SECONDS: '0.3', REFUNDKIT_DISPATCH_INTERVAL_SECONDS: '0.2', REFUNDKIT_SYNC_INTERVAL_SECONDS: '1' }),
+      // get_refund's own read is off: the statuses seen here come from the background loop.
+      stripeEnv({
+        REFUNDKIT_HOLD_SECONDS: '0.3',
+        REFUNDKIT_DISPATCH_INTERVAL_SECONDS: '0.2',
+        REFUNDKIT_SYNC_INTERVAL_SECONDS: '1',
+        REFUNDKIT_REFRESH_AFTER_SECONDS: '0',
+      }),
     );
     const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'other' });
     expect(created.status).toBe('pending');

@@ -137,10 +137,10 @@ describe('tools/list', () => {
     }
   });
 
-  it('get_refund: read-only, closed world, refundId required with its pattern', async () => {
+  it('get_refund: read-only, open world (it may ask the processor), refundId required with its pattern', async () => {
     const tool = byName(await (await connect()).listTools(), 'get_refund');
     expect(tool.title).toBe('Get refund');
-    expect(tool.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    expect(tool.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
     expect(tool.inputSchema.required).toEqual(['refundId']);
     expect(tool.inputSchema.properties).toEqual({
       refundId: expect.objectContaining({ type: 'string', pattern: '^ref_[a-z0-9]{12}$' }),

@@ -225,6 +225,17 @@ describe('StripeProcessor.cancel and retrieve', () => {
     expect(failed.detail).toContain('lost_or_stolen_card');
   });
 
+  it('a read with timeoutMs is one short try: it gives up at that timeout, not the client\'s, and does not retry', async () => {
+    const refund = await submitted('pending');
+    const patient = processor({ timeoutMs: 10_000, retries: 2 });
+    imitation.failNext(3, { kind: 'hang' }, { method: 'GET', path: /^\/v1\/refunds\/re_/ });
+    const started = performance.now();
+    await expect(patient.retrieve(refund, { timeoutMs: 250 })).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(imitation.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/refunds/re_'))).toHaveLength(1);
+    expect(imitation.pendingFaults()).toBe(2);
+  });
+
   it('finds a submitted refund by our id, and nothing for one never sent', async () => {
     const refund = await submitted('pending');
     expect(await processor().findSubmitted({ ...refund, externalRefundId: null, status: 'pending' })).toMatchObject({

@@ -10,12 +10,14 @@ export const getRefundTool = defineTool({
     'Use it when a user quotes a refund id, or to check where a refund stands after creating or cancelling it.',
     'Amounts are integers in the smallest currency unit (2500 = $25.00 for usd).',
     'Status is pending (accepted, not yet sent to the processor), processing (sent, not settled), completed, failed or cancelled.',
+    'For a processing refund, the status is read from the processor (Stripe) first, unless this server read it in the last few seconds; if the processor cannot be reached quickly, the stored status is returned.',
     'Returns { refund }. An unknown id, or a refund of another organization, is not_found.',
     'To find refunds without an id use list_refunds; to stop a pending or processing refund use cancel_refund.',
   ].join(' '),
   inputSchema: z.strictObject({ refundId: refundIdSchema('refundId') }),
   outputSchema: z.object({ refund: refundSchema }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  // Open world: a processing refund's status is read from the payment processor.
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
-  handler: ({ refundId }, { service, caller }) => ({ refund: service.get(caller, refundId) }),
+  handler: async ({ refundId }, { service, caller }) => ({ refund: await service.getFresh(caller, refundId) }),
 });
