@@ -114,6 +114,17 @@ describe('init', () => {
     expect(queryAll<{ journal_mode: string }>(dbPath, 'PRAGMA journal_mode')[0]?.journal_mode).toBe('wal');
   });
 
+  it('six processes opening a database that does not exist yet, at once: each succeeds, each migration runs once', async () => {
+    const home = createTestHome();
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => runCli(['orgs', 'create', '--name', `Shop ${i}`], home.env())));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    expect(count(home.dbPath, 'SELECT count(*) AS n FROM organizations')).toBe(6);
+    const versions = queryAll<{ version: number }>(home.dbPath, 'SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version);
+    expect(versions).toEqual([...new Set(versions)]);
+    expect(versions.length).toBeGreaterThanOrEqual(4);
+    expect(queryAll<{ journal_mode: string }>(home.dbPath, 'PRAGMA journal_mode')[0]?.journal_mode).toBe('wal');
+  });
+
   it('--demo prints the demo key alone on the last line; a second run creates nothing twice', async () => {
     const home = createTestHome();
     const first = await runCli(['init', '--demo'], home.env());
