@@ -6,6 +6,7 @@
  * under test, not the load generator, sets the pace.
  */
 import { connect, type Socket } from 'node:net';
+import { quantile, sleep } from './common.js';
 
 export interface LoadOptions {
   port: number;
@@ -118,10 +119,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }),
   );
 
-  await new Promise((resolve) => setTimeout(resolve, options.warmupMs ?? 1_000));
+  await sleep(options.warmupMs ?? 1_000);
   counting = true;
   const started = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, options.durationMs));
+  await sleep(options.durationMs);
   counting = false;
   const seconds = (performance.now() - started) / 1000;
   stopped = true;
@@ -131,7 +132,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(connections);
   clearTimeout(closing);
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(q * latencies.length) - 1))] ?? Number.NaN;
+  const at = (q: number): number => quantile(latencies, q);
   return {
     requests: completed,
     seconds,

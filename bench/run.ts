@@ -26,7 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { BUILD_DIR, CLI_PATH, distModule, peakRssMb, quantile, ROOT, sortedCopy } from './common.js';
+import { BUILD_DIR, CLI_PATH, distModule, median, peakRssMb, quantile, ROOT, sortedCopy } from './common.js';
 import { DEFAULT_ROWS, generateDatabase, type GeneratedDatabase } from './generate.js';
 import { getOnce, runLoad, type LoadResult } from './http-load.js';
 import { figure, formatTable, shortfall, writeReport, type Figure } from './report.js';
@@ -402,7 +402,7 @@ async function measureStdio(db: GeneratedDatabase, samples: Samples): Promise<vo
           return { combo, calls: sorted.length, p50: round3(quantile(sorted, 0.5)), p99: round3(quantile(sorted, 0.99)) };
         });
         const worst = perCombo.reduce((a, b) => (b.p50 > a.p50 ? b : a));
-        listDetails.push({ limit, offset, perCombo, skipped, trivialP50: round3(quantile(sortedCopy(series.trivial), 0.5)) });
+        listDetails.push({ limit, offset, perCombo, skipped, trivialP50: round3(median(series.trivial)) });
         const label = `list_refunds limit ${limit} offset ${offset.toLocaleString('en-US')}`;
         const note = `worst filter combination: ${worst.combo} (p50 ${worst.p50} ms); per combination in details.list${skipped.length > 0 ? `; skipped (too few rows): ${skipped.join(', ')}` : ''}`;
         // The targets: the first page (limit 25) within 1.5× of the trivial tool for EVERY filter
@@ -450,8 +450,8 @@ async function measureStdio(db: GeneratedDatabase, samples: Samples): Promise<vo
           id: 'list_first_page_by_size',
           label: `list_refunds limit 25 p50, ${Math.round(db.largest.refunds / 1000)}k vs ${Math.round(smallest.refunds / 1000)}k refunds`,
           unit: 'ms',
-          ours: quantile(sortedCopy(sizes.large), 0.5),
-          baseline: quantile(sortedCopy(sizes.small), 0.5),
+          ours: median(sizes.large),
+          baseline: median(sizes.small),
           target: null,
           samples: sizes.large.length,
           note: `baseline here: the same call as the smallest organization (${smallest.refunds} refunds), in the same server build; a ratio near 1 means the first page does not grow with the table`,
@@ -571,8 +571,8 @@ function mergeLoads(slices: readonly LoadResult[]): LoadResult {
     statuses,
     errors: slices.reduce((sum, r) => sum + r.errors, 0),
     bodyBytes: slices[0]?.bodyBytes ?? -1,
-    latencyP50Ms: quantile(sortedCopy(slices.map((r) => r.latencyP50Ms)), 0.5),
-    latencyP99Ms: quantile(sortedCopy(slices.map((r) => r.latencyP99Ms)), 0.5),
+    latencyP50Ms: median(slices.map((r) => r.latencyP50Ms)),
+    latencyP99Ms: median(slices.map((r) => r.latencyP99Ms)),
   };
 }
 

@@ -7,6 +7,7 @@
 import { createApp } from '../app.js';
 import { startBackgroundWork } from '../background.js';
 import type { Config } from '../config.js';
+import { isWildcardHost } from '../http/host-check.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
@@ -89,7 +90,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   pruneWebhookEvents();
   const pruning = setInterval(pruneWebhookEvents, PRUNE_EVERY_MS);
   pruning.unref();
-  if (['0.0.0.0', '::', '[::]'].includes(host) && config.http.allowedHosts.length === 0) {
+  if (isWildcardHost(host) && config.http.allowedHosts.length === 0) {
     logger.warn('listening on every interface: /mcp answers only to localhost names until REFUNDKIT_HTTP_ALLOWED_HOSTS lists the others');
   }
   logger.info('serving HTTP', {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DISPATCH_HELP, runDispatch } from './dispatch.js';
-import { HTTP_HELP, runHttp } from './http.js';
+import { HTTP_HELP, runHttp, type HttpCommandOptions } from './http.js';
 import { INIT_HELP, runInit } from './init.js';
 import { KEYS_HELP, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { ORGS_HELP, runOrgsCreate, runOrgsList } from './orgs.js';
@@ -83,7 +83,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
     case 'http': {
       const values = flags(rest, { port: { type: 'string' }, host: { type: 'string' } });
       if (values.help === true) return io.out(HTTP_HELP);
-      const options: { port?: number; host?: string } = {};
+      const options: HttpCommandOptions = {};
       if (values.port !== undefined) options.port = portFlag(values.port);
       if (values.host !== undefined) options.host = required(values.host, '--host');
       return runHttp(config(), options, io);

@@ -188,7 +188,8 @@ export class RefundService {
    */
   async create(caller: Caller, input: CreateRefundInput): Promise<Refund> {
     const now = this.clock.now();
-    const fingerprint = fingerprintOf(input);
+    // Only a keyed create can be a replay, so only then do the arguments need a digest.
+    const fingerprint = input.idempotencyKey === undefined ? null : fingerprintOf(input);
     const result = this.store.create({
       id: newRefundId(),
       organizationId: caller.organizationId,
@@ -202,7 +203,7 @@ export class RefundService {
       createdAt: now.toISOString(),
       submitAt: new Date(now.getTime() + this.policy.holdMs).toISOString(),
       idempotencyKey: input.idempotencyKey ?? null,
-      requestFingerprint: input.idempotencyKey === undefined ? null : fingerprint,
+      requestFingerprint: fingerprint,
     });
     if (!result.created) {
       if (result.fingerprint !== fingerprint) throw errors.idempotencyConflict();

@@ -8,6 +8,8 @@ import { INITIATORS, REFUND_REASONS, REFUND_STATUSES } from './refund.js';
 
 export const REFUND_ID_PATTERN = /^ref_[a-z0-9]{12}$/;
 export const PROCESSOR_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+/** An idempotency key, as create_refund's argument and as the REST Idempotency-Key header. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
 export const LIST_LIMIT = { min: 1, max: 100, default: 25 } as const;
 
 export function refundIdSchema(field: string) {
@@ -44,10 +46,30 @@ export interface ListQuery {
   offset: number;
 }
 
+/** list_refunds' arguments, and GET /v1/refunds' query: both refuse the same input with the same message. */
+export const listRefundsInputSchema = z.strictObject({
+  status: statusSchema.optional().describe('Only refunds in this status'),
+  processor: processorSchema.optional().describe('Only refunds moved by this processor, e.g. stripe or sandbox'),
+  limit: limitSchema
+    .optional()
+    .describe(`How many refunds to return, ${LIST_LIMIT.min} to ${LIST_LIMIT.max} (default ${LIST_LIMIT.default})`),
+  offset: offsetSchema.optional().describe('How many refunds to skip, 0 or more (default 0)'),
+});
+
+/** The defaults applied to parsed list arguments. */
+export function toListQuery(input: z.output<typeof listRefundsInputSchema>): ListQuery {
+  const query: ListQuery = { limit: input.limit ?? LIST_LIMIT.default, offset: input.offset ?? 0 };
+  if (input.status !== undefined) query.status = input.status;
+  if (input.processor !== undefined) query.processor = input.processor;
+  return query;
+}
+
 export const metadataSchema = z.record(z.string(), z.string());
 
-/** Stripe's limits for metadata, applied to every refund so that any processor can carry it. */
-/** Stripe allows 50 keys; two are ours (refundkit_refund_id, refundkit_reason). */
+/**
+ * Stripe's limits for metadata, applied to every refund so that any processor can carry it.
+ * Stripe allows 50 keys; two are ours (refundkit_refund_id, refundkit_reason).
+ */
 export const METADATA_LIMITS = { keys: 48, keyLength: 40, valueLength: 500 } as const;
 export const AMOUNT_LIMITS = { min: 1, max: 99_999_999 } as const;
 
@@ -97,7 +119,7 @@ export const createRefundInputSchema = z.strictObject({
     .describe('Your own string key-value pairs, e.g. { "orderId": "order_123" } (Stripe limits apply)'),
   idempotencyKey: z
     .string({ error: idempotencyRule })
-    .regex(/^[A-Za-z0-9_.:-]{1,255}$/, { error: idempotencyRule })
+    .regex(IDEMPOTENCY_KEY_PATTERN, { error: idempotencyRule })
     .optional()
     .describe('Any unique string for this refund; repeating the call with the same key and arguments returns the first refund instead of creating another'),
 });

@@ -6,7 +6,7 @@ import { RefundKitError, errors } from '../domain/errors.js';
 
 export interface ApiKeyAuthenticator {
   /** The organization of a live key, or null for an unknown or revoked one. */
-  authenticate(key: string): { organizationId: string; keyId: string } | null;
+  authenticate(key: string): Identity | null;
 }
 
 export interface Identity {

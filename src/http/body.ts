@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { errors, RefundKitError } from '../domain/errors.js';
 import { clip } from '../domain/schemas.js';
 
-export function payloadTooLarge(limit: number): RefundKitError {
+function payloadTooLarge(limit: number): RefundKitError {
   return new RefundKitError('payload_too_large', `Request body is larger than ${limit} bytes`);
 }
 
@@ -37,7 +37,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** True for application/json and the +json types, whatever the parameters (charset). */
-export function isJsonContentType(header: string | undefined): boolean {
+function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
   const semicolon = header.indexOf(';');
   const type = (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();

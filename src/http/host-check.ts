@@ -15,6 +15,11 @@ export interface HostRule {
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
 
+/** A bind address that listens on every interface (0.0.0.0, ::). */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARDS.has(host.toLowerCase());
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
@@ -28,8 +33,7 @@ export function allowedHostRules(bindHost: string, port: number, extra: readonly
     // A wildcard bind serves other machines too, but under names only the operator knows: they
     // go in REFUNDKIT_HTTP_ALLOWED_HOSTS. Local clients keep working meanwhile.
     for (const name of LOOPBACK_NAMES) rules.push({ hostname: name, port: portText });
-  }
-  if (!isLoopback(host) && !WILDCARDS.has(host)) {
+  } else {
     rules.push({ hostname: host.includes(':') && !host.startsWith('[') ? `[${host}]` : host, port: portText });
   }
   for (const entry of extra) {

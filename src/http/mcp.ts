@@ -20,7 +20,7 @@ import { sendJson } from './respond.js';
 
 export const MCP_METHODS = 'GET, POST, DELETE';
 
-export interface McpRouteOptions {
+interface McpRouteOptions {
   service: RefundService;
   readOnly: boolean;
   logger: Logger;
@@ -76,10 +76,6 @@ export class McpRoute {
   constructor(private readonly options: McpRouteOptions) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(1_000, options.sessionIdleMs / 2)));
     this.sweeper.unref();
-  }
-
-  get sessionCount(): number {
-    return this.sessions.size;
   }
 
   /** Called once the request's Host, Origin and key were accepted. */

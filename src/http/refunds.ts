@@ -10,34 +10,24 @@ import type { Caller, RefundService } from '../domain/refund-service.js';
 import {
   clip,
   createRefundInputSchema,
-  LIST_LIMIT,
-  limitSchema,
-  offsetSchema,
+  IDEMPOTENCY_KEY_PATTERN,
+  listRefundsInputSchema,
   parseInput,
-  processorSchema,
   refundIdSchema,
-  statusSchema,
+  toListQuery,
   type ListQuery,
 } from '../domain/schemas.js';
 import { readJsonBody } from './body.js';
 import { sendData } from './respond.js';
 
 const idSchema = z.object({ id: refundIdSchema('id') });
-/** The list tool's rules, so that REST and MCP refuse the same input with the same message. */
-const listQuerySchema = z.object({
-  status: statusSchema.optional(),
-  processor: processorSchema.optional(),
-  limit: limitSchema.optional(),
-  offset: offsetSchema.optional(),
-});
 /** The MCP tool's fields; the idempotency key travels in a header here, as at Stripe. */
 const createBodySchema = createRefundInputSchema.omit({ idempotencyKey: true });
 const LIST_PARAMS = ['status', 'processor', 'limit', 'offset'] as const;
 type ListParam = (typeof LIST_PARAMS)[number];
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,255}$/;
 
 /** Query parameters as given, each at most once; anything not in `allowed` is refused. */
-export function parseQuery<K extends string>(query: string, allowed: readonly K[]): Partial<Record<K, string>> {
+function parseQuery<K extends string>(query: string, allowed: readonly K[]): Partial<Record<K, string>> {
   const values: Partial<Record<K, string>> = {};
   if (query === '') return values;
   const seen = new Set<string>();
@@ -65,21 +55,19 @@ function integerParam(raw: string): number | string {
   return /^-?\d{1,16}$/.test(raw) ? Number(raw) : raw;
 }
 
-export function parseListQuery(query: string): ListQuery {
+function parseListQuery(query: string): ListQuery {
   const params = parseQuery<ListParam>(query, LIST_PARAMS);
-  const parsed = parseInput(listQuerySchema, {
-    status: params.status,
-    processor: params.processor,
-    limit: params.limit === undefined ? undefined : integerParam(params.limit),
-    offset: params.offset === undefined ? undefined : integerParam(params.offset),
-  });
-  const out: ListQuery = { limit: parsed.limit ?? LIST_LIMIT.default, offset: parsed.offset ?? 0 };
-  if (parsed.status !== undefined) out.status = parsed.status;
-  if (parsed.processor !== undefined) out.processor = parsed.processor;
-  return out;
+  return toListQuery(
+    parseInput(listRefundsInputSchema, {
+      status: params.status,
+      processor: params.processor,
+      limit: params.limit === undefined ? undefined : integerParam(params.limit),
+      offset: params.offset === undefined ? undefined : integerParam(params.offset),
+    }),
+  );
 }
 
-export function parseRefundId(segment: string): string {
+function parseRefundId(segment: string): string {
   let id = segment;
   if (segment.includes('%')) {
     try {
@@ -91,7 +79,7 @@ export function parseRefundId(segment: string): string {
   return parseInput(idSchema, { id }).id;
 }
 
-export interface RefundRoutesDeps {
+interface RefundRoutesDeps {
   service: RefundService;
   maxBodyBytes: number;
 }
@@ -143,7 +131,7 @@ function idempotencyKeyOf(req: IncomingMessage): string | undefined {
   const raw = req.headers['idempotency-key'];
   if (raw === undefined) return undefined;
   const value = Array.isArray(raw) ? raw.join(',') : raw;
-  if (!IDEMPOTENCY_KEY.test(value)) {
+  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
     throw errors.validation("Idempotency-Key header must be 1 to 255 characters of letters, digits, '-', '_', ':' or '.'");
   }
   return value;

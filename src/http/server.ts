@@ -7,7 +7,7 @@
 import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { asRefundKitError, RefundKitError, toErrorBody } from '../domain/errors.js';
+import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { systemClock, type Clock } from '../domain/ports.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -18,7 +18,7 @@ import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from 
 import { HTTP_STATUS } from './errors.js';
 import { MCP_METHODS, McpRoute } from './mcp.js';
 import { RefundRoutes } from './refunds.js';
-import { sendError, sendJson, type Headers } from './respond.js';
+import { CONTENT_TYPE, errorJson, sendError, sendJson, type Headers } from './respond.js';
 import { StripeWebhookRoute } from './webhooks.js';
 
 export interface HttpServerOptions {
@@ -70,7 +70,7 @@ function methodNotAllowed(method: string, allow: string, why?: string): RefundKi
   return error;
 }
 
-export class HttpApp {
+class HttpApp {
   private readonly refunds: RefundRoutes;
   private readonly webhook: StripeWebhookRoute;
   readonly mcp: McpRoute;
@@ -147,9 +147,9 @@ export class HttpApp {
         ? new RefundKitError('payload_too_large', `Request line and headers are larger than ${maxHeaderSize} bytes`)
         : new RefundKitError('validation_error', 'Request is not valid HTTP/1.1: a malformed request line or header');
     const status = HTTP_STATUS[refusal.code];
-    const body = JSON.stringify(toErrorBody(refusal));
+    const body = errorJson(refusal);
     socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${CONTENT_TYPE}\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
       () => socket.destroy(),
     );

@@ -17,7 +17,7 @@ import { readBody } from './body.js';
 import { sendData } from './respond.js';
 
 /** The refund events whose object is a refund; every other type is acknowledged and ignored. */
-export const REFUND_EVENT_TYPES: ReadonlySet<string> = new Set([
+const REFUND_EVENT_TYPES: ReadonlySet<string> = new Set([
   'refund.created',
   'refund.updated',
   'refund.failed',
@@ -27,7 +27,7 @@ export const REFUND_EVENT_TYPES: ReadonlySet<string> = new Set([
 /** How old a signature may be, in seconds: Stripe's own default. Older ones are replays. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-export interface StripeWebhookDeps {
+interface StripeWebhookDeps {
   service: RefundService;
   events: SqliteWebhookEventStore;
   secret: string | undefined;
@@ -45,7 +45,7 @@ function loadWebhooks(): Promise<Webhooks> {
   return webhooks;
 }
 
-export interface WebhookAnswer {
+interface WebhookAnswer {
   eventId: string;
   type: string;
   outcome: WebhookOutcome | 'duplicate';
@@ -130,13 +130,9 @@ async function verify(raw: Buffer, header: string, secret: string): Promise<Stri
   } catch (error) {
     // A signature that does not verify, or a signed body that is not JSON, is the sender's fault;
     // anything else is ours and stays an internal error.
-    const refused =
-      error instanceof SyntaxError ||
-      (error instanceof Error && 'type' in error && error.type === 'StripeSignatureVerificationError') ||
-      // A thin event notification (v2) verifies, then the library refuses to build a webhook event of it.
-      (error instanceof Error && /thin event notification/i.test(error.message));
-    if (!refused) throw error;
-    throw new RefundKitError('validation_error', signatureMessage(error), { cause: error });
+    const message = signatureMessage(error);
+    if (message === null) throw error;
+    throw new RefundKitError('validation_error', message, { cause: error });
   }
   // Signed by Stripe, so well formed; checked all the same before it is used as a key (the JSON
   // null verifies too, and webhook_events keeps at most 255 characters of an id or a type).
@@ -158,12 +154,15 @@ function eventKeys(value: unknown): { id: string; type: string } | null {
 /** The longest event id or type webhook_events holds; Stripe's are far shorter. */
 const MAX_EVENT_FIELD = 255;
 
-function signatureMessage(error: unknown): string {
+/** What the sender is told when constructEvent refused its delivery; null for a fault of ours. */
+function signatureMessage(error: unknown): string | null {
   if (error instanceof SyntaxError) return 'Webhook body is not a JSON event';
+  // A thin event notification (v2) verifies, then the library refuses to build a webhook event of it.
   if (error instanceof Error && /thin event notification/i.test(error.message)) {
     return 'Webhook body is a thin event notification (v2): this endpoint takes snapshot events';
   }
-  const text = error instanceof Error ? error.message : '';
+  if (!(error instanceof Error && 'type' in error && error.type === 'StripeSignatureVerificationError')) return null;
+  const text = error.message;
   if (/tolerance/i.test(text)) {
     return `Stripe-Signature is older than ${SIGNATURE_TOLERANCE_SECONDS} seconds: a stale or replayed delivery`;
   }

@@ -129,10 +129,9 @@ export class StripeProcessor implements RefundProcessor {
     const stripe = await this.stripe();
     const externalId = this.externalId(refund);
     try {
-      const remote =
-        options.timeoutMs === undefined
-          ? await stripe.refunds.retrieve(externalId)
-          : await stripe.refunds.retrieve(externalId, {}, { timeout: options.timeoutMs, maxNetworkRetries: 0 });
+      // A caller waiting gets one short try; the background loop uses the client's own settings.
+      const once = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs, maxNetworkRetries: 0 };
+      const remote = await stripe.refunds.retrieve(externalId, {}, once);
       return {
         status: mapStripeStatus(remote.status),
         detail: remote.failure_reason == null ? `stripe status ${String(remote.status)}` : `stripe status ${String(remote.status)}, failure_reason ${remote.failure_reason}`,

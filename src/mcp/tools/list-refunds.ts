@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIST_LIMIT, limitSchema, offsetSchema, processorSchema, refundSchema, statusSchema } from '../../domain/schemas.js';
+import { LIST_LIMIT, listRefundsInputSchema, refundSchema, toListQuery } from '../../domain/schemas.js';
 import { defineTool } from '../tool.js';
 
 export const listRefundsTool = defineTool({
@@ -13,14 +13,7 @@ export const listRefundsTool = defineTool({
     'Returns { refunds, limit, offset, nextOffset }: pass nextOffset as offset for the next page; it is null on the last page.',
     'Call get_refund for one refund, or cancel_refund to stop a pending or processing one.',
   ].join(' '),
-  inputSchema: z.strictObject({
-    status: statusSchema.optional().describe('Only refunds in this status'),
-    processor: processorSchema.optional().describe('Only refunds moved by this processor, e.g. stripe or sandbox'),
-    limit: limitSchema
-      .optional()
-      .describe(`How many refunds to return, ${LIST_LIMIT.min} to ${LIST_LIMIT.max} (default ${LIST_LIMIT.default})`),
-    offset: offsetSchema.optional().describe('How many refunds to skip, 0 or more (default 0)'),
-  }),
+  inputSchema: listRefundsInputSchema,
   outputSchema: z.object({
     refunds: z.array(refundSchema),
     limit: z.number().int(),
@@ -29,11 +22,5 @@ export const listRefundsTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   writes: false,
-  handler: (input, { service, caller }) =>
-    service.list(caller, {
-      ...(input.status === undefined ? {} : { status: input.status }),
-      ...(input.processor === undefined ? {} : { processor: input.processor }),
-      limit: input.limit ?? LIST_LIMIT.default,
-      offset: input.offset ?? 0,
-    }),
+  handler: (input, { service, caller }) => service.list(caller, toListQuery(input)),
 });

@@ -39,8 +39,9 @@ export function hashApiKey(key: string): string {
 const MAX_VERIFIED_KEYS = 1_000;
 
 export class SqliteApiKeyStore {
-  /** Prepared once: authenticate runs on every REST request and every MCP tool call. */
+  /** Prepared once: authenticate runs on every REST request, isLive on every stdio tool call. */
   private byHash: Statement<[string], ApiKeyRow> | undefined;
+  private byId: Statement<[string], ApiKeyRow> | undefined;
   private dataVersion: Statement<[], number> | undefined;
   /**
    * Keys found live, by hash, as of `verifiedAt` (SQLite's data_version, which changes whenever
@@ -48,10 +49,7 @@ export class SqliteApiKeyStore {
    * a cached answer is never older than the database: the next call after it sees the revocation.
    */
   private readonly verified = new Map<string, { organizationId: string; keyId: string }>();
-  /** The ids of the keys in `verified`, for isLive. */
-  private readonly verifiedIds = new Set<string>();
   private verifiedAt = -1;
-  private revokedAtById: Statement<[string], { revoked_at: string | null }> | undefined;
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -86,16 +84,14 @@ export class SqliteApiKeyStore {
     this.forgetIfChanged();
     const known = this.verified.get(hash);
     if (known !== undefined) return known;
-    this.byHash ??= this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
-    const row = this.byHash.get(hash);
+    const row = this.rowByHash(hash);
     if (row === undefined || row.revoked_at !== null) return null;
     // The lookup is by hash, so timing reveals nothing about the key; compare anyway so that
     // correctness never rests on the index alone.
     if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
     const identity = { organizationId: row.organization_id, keyId: row.id };
-    if (this.verified.size >= MAX_VERIFIED_KEYS) this.forget();
+    if (this.verified.size >= MAX_VERIFIED_KEYS) this.verified.clear();
     this.verified.set(hash, identity);
-    this.verifiedIds.add(identity.keyId);
     return identity;
   }
 
@@ -105,9 +101,9 @@ export class SqliteApiKeyStore {
    */
   isLive(keyId: string): boolean {
     this.forgetIfChanged();
-    if (this.verifiedIds.has(keyId)) return true;
-    this.revokedAtById ??= this.db.prepare<[string], { revoked_at: string | null }>('SELECT revoked_at FROM api_keys WHERE id = ?');
-    const row = this.revokedAtById.get(keyId);
+    // A session holds one key, and this store a handful: a scan is all it takes.
+    for (const identity of this.verified.values()) if (identity.keyId === keyId) return true;
+    const row = this.rowById(keyId);
     return row !== undefined && row.revoked_at === null;
   }
 
@@ -115,24 +111,27 @@ export class SqliteApiKeyStore {
     this.dataVersion ??= this.db.prepare<[], number>('PRAGMA data_version').pluck();
     const version = this.dataVersion.get() ?? -1;
     if (version === this.verifiedAt) return;
-    this.forget();
+    this.verified.clear();
     this.verifiedAt = version;
   }
 
-  private forget(): void {
-    this.verified.clear();
-    this.verifiedIds.clear();
+  private rowByHash(hash: string): ApiKeyRow | undefined {
+    this.byHash ??= this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?');
+    return this.byHash.get(hash);
+  }
+
+  private rowById(id: string): ApiKeyRow | undefined {
+    this.byId ??= this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?');
+    return this.byId.get(id);
   }
 
   findByKey(key: string): ApiKeyRecord | null {
-    const row = this.db
-      .prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?')
-      .get(hashApiKey(key));
+    const row = this.rowByHash(hashApiKey(key));
     return row === undefined ? null : toRecord(row);
   }
 
   findById(id: string): ApiKeyRecord | null {
-    const row = this.db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?').get(id);
+    const row = this.rowById(id);
     return row === undefined ? null : toRecord(row);
   }
 
@@ -146,7 +145,7 @@ export class SqliteApiKeyStore {
   /** Revokes a key by id. Returns false when there is no such key or it was already revoked. */
   revoke(id: string, at: string = new Date().toISOString()): boolean {
     // data_version does not move for this connection's own commits: forget what was verified.
-    this.forget();
+    this.verified.clear();
     const result = this.db
       .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
       .run(at, id);

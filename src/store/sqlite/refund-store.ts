@@ -69,7 +69,6 @@ interface EventRow {
   detail: string | null;
 }
 
-
 const COLUMNS = `id, organization_id, external_refund_id, transaction_id, amount, currency, reason, status,
   processor, metadata, initiated_by, created_at, updated_at`;
 
