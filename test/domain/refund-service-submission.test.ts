@@ -4,24 +4,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { errors, RefundKitError } from '../../src/domain/errors.js';
-import type { CancelOutcome, Clock, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
+import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
 import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService, type Caller, type SubmissionPolicy } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
-import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents } from '../support/fixtures.js';
+import { cleanupAll, FakeClock, createOrg, createTestApp, insertRefund, rawEvents } from '../support/fixtures.js';
 
-class FakeClock implements Clock {
-  constructor(private ms = Date.parse('2026-03-01T12:00:00.000Z')) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
 
 /** A processor whose answers the test scripts, recording every call. */
 class ScriptedProcessor implements RefundProcessor {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { insertRefund } from '../support/fixtures.js';
 import {
   assertBuilt,
   callTool,
@@ -31,20 +32,13 @@ function insertPending(ids: string[]): void {
   try {
     ids.forEach((id, index) => {
       const at = new Date(Date.parse('2026-03-01T00:00:00.000Z') + index * 1000).toISOString();
-      app.refunds.insert({
+      insertRefund(app, DEMO_ORGANIZATION_ID, {
         id,
-        organizationId: DEMO_ORGANIZATION_ID,
-        externalRefundId: null,
         transactionId: `ch_${id.slice(4)}`,
         amount: 1000 + index,
-        currency: 'usd',
         reason: 'duplicate_charge',
-        status: 'pending',
         processor: index % 2 === 0 ? 'sandbox' : 'stripe',
-        metadata: null,
-        initiatedBy: 'api',
         createdAt: at,
-        updatedAt: at,
       });
     });
   } finally {

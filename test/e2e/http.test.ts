@@ -14,7 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_EVENT_RETENTION_MS } from '../../src/commands/http.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
-import { raw, type RawResponse } from '../http/helpers.js';
+import { raw, REFUND_FIELDS, type RawResponse } from '../http/helpers.js';
 import {
   assertBuilt,
   cleanupCli,
@@ -46,21 +46,6 @@ interface RefundJson {
   updatedAt: string;
 }
 
-const REFUND_FIELDS = [
-  'id',
-  'organizationId',
-  'externalRefundId',
-  'transactionId',
-  'amount',
-  'currency',
-  'reason',
-  'status',
-  'processor',
-  'metadata',
-  'initiatedBy',
-  'createdAt',
-  'updatedAt',
-];
 const NOT_FOUND = { error: { message: 'Refund not found', code: 'not_found' } };
 const UNAUTHORIZED = { error: { message: 'Invalid API key', code: 'invalid_api_key' } };
 const DEMO_COUNT = 20;
@@ -156,11 +141,22 @@ describe('the reference examples against `refundkit-mcp http` on the demo databa
     expect(generatedKey).toMatch(/^rk_live_/);
   });
 
-  // One server for the read-only examples of both keys; the cancel examples start their own.
+  // One server for the read-only examples of both keys, started by the first of them and kept
+  // past afterEach's stopAll; the cancel examples start their own.
+  let shared: HttpServer | undefined;
   async function serve(): Promise<HttpServer> {
-    server = await startHttp(home.env());
+    if (shared === undefined) {
+      shared = await startHttp(home.env());
+      started.splice(started.indexOf(shared), 1);
+    }
+    server = shared;
     return server;
   }
+  afterAll(async () => {
+    if (shared === undefined) return;
+    shared.child.kill('SIGKILL');
+    await shared.exited;
+  });
 
   it.each([
     ['the demo key', () => DEMO_API_KEY],

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Refund } from '../../src/domain/refund.js';
+import { insertRefund as insertSeed } from '../support/fixtures.js';
 import {
   assertBuilt,
   callTool,
@@ -40,21 +41,7 @@ async function cli(args: string[]): Promise<string> {
 function insertRefund(organizationId: string, id: string, amount: number, createdAt: string): Refund {
   const app = createApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
   try {
-    return app.refunds.insert({
-      id,
-      organizationId,
-      externalRefundId: null,
-      transactionId: `ch_${id.slice(4)}`,
-      amount,
-      currency: 'usd',
-      reason: 'requested_by_customer',
-      status: 'pending',
-      processor: 'sandbox',
-      metadata: { owner: organizationId },
-      initiatedBy: 'api',
-      createdAt,
-      updatedAt: createdAt,
-    });
+    return insertSeed(app, organizationId, { id, transactionId: `ch_${id.slice(4)}`, amount, metadata: { owner: organizationId }, createdAt });
   } finally {
     app.close();
   }

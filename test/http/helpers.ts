@@ -121,3 +121,20 @@ export function bearer(key: string, extra: Record<string, string> = {}): Record<
 }
 
 export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** A refund's fields, in the reference's order: what every `data` refund must have, exactly. */
+export const REFUND_FIELDS = [
+  'id',
+  'organizationId',
+  'externalRefundId',
+  'transactionId',
+  'amount',
+  'currency',
+  'reason',
+  'status',
+  'processor',
+  'metadata',
+  'initiatedBy',
+  'createdAt',
+  'updatedAt',
+];

@@ -7,25 +7,10 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
 import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
-import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, startTestServer, type TestServer } from './helpers.js';
+import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, REFUND_FIELDS, startTestServer, type TestServer } from './helpers.js';
 
 const NOT_FOUND = { error: { message: 'Refund not found', code: 'not_found' } };
 const INVALID_KEY = { error: { message: 'Invalid API key', code: 'invalid_api_key' } };
-const REFUND_KEYS = [
-  'id',
-  'organizationId',
-  'externalRefundId',
-  'transactionId',
-  'amount',
-  'currency',
-  'reason',
-  'status',
-  'processor',
-  'metadata',
-  'initiatedBy',
-  'createdAt',
-  'updatedAt',
-];
 
 function errorOf(body: unknown): { message: string; code: string } {
   expect(Object.keys(body as object)).toEqual(['error']);
@@ -59,7 +44,7 @@ describe('GET /v1/refunds/:id', () => {
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = res.json() as { data: Refund };
     expect(Object.keys(body)).toEqual(['data']);
-    expect(Object.keys(body.data)).toEqual(REFUND_KEYS);
+    expect(Object.keys(body.data)).toEqual(REFUND_FIELDS);
     expect(body.data).toEqual(refunds[2]);
   });
 
@@ -158,7 +143,7 @@ describe('POST /v1/refunds/:id/cancel', () => {
       });
       expect(res.status, JSON.stringify(variant)).toBe(200);
       const data = (res.json() as { data: Refund }).data;
-      expect(Object.keys(data)).toEqual(REFUND_KEYS);
+      expect(Object.keys(data)).toEqual(REFUND_FIELDS);
       expect(data.status).toBe('cancelled');
       const events = rawEvents(s.app, refund.id);
       expect(events.at(-1)).toMatchObject({ from_status: 'pending', to_status: 'cancelled', initiated_by: 'api' });
@@ -209,7 +194,7 @@ describe('POST /v1/refunds (create)', () => {
     const res = await raw(`${s.url}/v1/refunds`, { method: 'POST', headers: bearer(key, JSON_HEADERS), body: JSON.stringify(body) });
     expect(res.status).toBe(200);
     const data = (res.json() as { data: Refund }).data;
-    expect(Object.keys(data)).toEqual(REFUND_KEYS);
+    expect(Object.keys(data)).toEqual(REFUND_FIELDS);
     expect(data).toMatchObject({ organizationId: org, initiatedBy: 'api', amount: 2500, reason: 'product_defective', processor: 'sandbox' });
     expect(data.metadata).toEqual({ orderId: 'order_1' });
     expect(rawEvents(s.app, data.id)[0]).toMatchObject({ from_status: null, to_status: 'pending', initiated_by: 'api' });

@@ -4,7 +4,6 @@
  * store must agree after every fault.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/domain/ports.js';
 import type { Refund } from '../../src/domain/refund.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
@@ -16,7 +15,7 @@ import {
   stripeIdempotencyKey,
 } from '../../src/processors/stripe.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { cleanupAll, createOrg, createTestApp, rawEvents } from '../support/fixtures.js';
+import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents } from '../support/fixtures.js';
 
 let imitation: StripeImitation;
 
@@ -249,12 +248,6 @@ describe('StripeProcessor.cancel and retrieve', () => {
 });
 
 describe('RefundService with Stripe: what Stripe holds and what we store agree', () => {
-  class FakeClock implements Clock {
-    ms = Date.parse('2026-03-01T12:00:00.000Z');
-    now(): Date {
-      return new Date(this.ms);
-    }
-  }
 
   function setup(options: { holdMs?: number; timeoutMs?: number; retries?: number } = {}) {
     const app = createTestApp();

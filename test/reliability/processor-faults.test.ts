@@ -18,26 +18,19 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
-import type { Clock } from '../../src/domain/ports.js';
 import type { Refund } from '../../src/domain/refund.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { mapStripeStatus, StripeProcessor } from '../../src/processors/stripe.js';
 import { startStripeImitation, type Fault, type FaultMatch, type RefundBehavior, type StripeImitation } from '../support/stripe-imitation.js';
-import { cleanupAll, createOrg, createTestApp } from '../support/fixtures.js';
+import { cleanupAll, FakeClock, createOrg, createTestApp } from '../support/fixtures.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from './helpers.js';
 
 const TIMEOUT_MS = 300;
 /** As the app sets it: twice the client's timeout. */
 const IN_DOUBT_MS = TIMEOUT_MS * 2;
 
-class FakeClock implements Clock {
-  ms = Date.parse('2026-03-01T12:00:00.000Z');
-  now(): Date {
-    return new Date(this.ms);
-  }
-}
 
 interface World {
   imitation: StripeImitation;

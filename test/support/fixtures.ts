@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Env } from '../../src/config.js';
 import { newRefundId } from '../../src/domain/ids.js';
+import type { Clock } from '../../src/domain/ports.js';
 import type { Actor, Initiator, Refund, RefundMetadata, RefundStatus } from '../../src/domain/refund.js';
 import type { Organization } from '../../src/store/sqlite/organization-store.js';
 
@@ -65,6 +66,17 @@ export interface RefundSeed {
   id?: string;
   transactionId?: string;
   externalRefundId?: string | null;
+}
+
+/** A clock a test moves by hand: `clock.ms += …` or `clock.advance(…)`. */
+export class FakeClock implements Clock {
+  constructor(public ms = Date.parse('2026-03-01T12:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.ms);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
 }
 
 let clockTick = 0;
