@@ -1,0 +1,77 @@
+/**
+ * One operation of the refund domain, defined once: its name and text for a model, its input and
+ * output schemas, its annotations, where it sits in the REST API, and the use case it runs. The
+ * MCP tool list and the REST routes are both built from the table of these, so adding an
+ * operation is adding one file (plus its tests) and one line in the table.
+ *
+ * Nothing here knows MCP, HTTP or a framework: the adapters read these fields.
+ */
+import type { z } from 'zod';
+import type { Caller, RefundService } from '../domain/refund-service.js';
+
+/** The MCP tool annotations, all four stated: clients and read-only mode rely on them. */
+export interface OperationAnnotations {
+  /** True: changes nothing. Read-only mode offers exactly the operations with this set. */
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  /** True: reaches a system outside ours (the payment processor). */
+  openWorldHint: boolean;
+}
+
+/** What an operation's use case is given: the domain, and who is acting as the adapter decided. */
+export interface OperationContext {
+  service: RefundService;
+  caller: Caller;
+}
+
+/** The parts of a REST request an operation may read, already split by the HTTP adapter. */
+export interface RestRequestParts {
+  /** Path parameters by name, percent-decoded (`:refundId` in the path gives `params.refundId`). */
+  params: Readonly<Record<string, string>>;
+  /**
+   * Query parameters by name, each given at most once. The adapter refuses names the binding
+   * does not list in `query`, and repeated names, before `input` runs.
+   */
+  query: Readonly<Record<string, string>>;
+  /** The parsed JSON body, or undefined when the request had none. */
+  body: unknown;
+  /** Request headers, lower-cased names; a repeated header is joined with ', '. */
+  headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where an operation sits in the REST API and how a request maps onto its input. */
+export interface RestBinding<Out> {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path with `:name` parameters, e.g. `/v1/refunds/:refundId/cancel`. */
+  path: string;
+  /** The query parameters the route takes (none when omitted). */
+  query?: readonly string[];
+  /**
+   * Builds the operation's raw input from the request; the operation's input schema validates
+   * the result, so this only moves fields (and refuses what has no place, e.g. a body on a GET).
+   */
+  input(request: RestRequestParts): unknown;
+  /** The `data` of the response body (`{"data": …}`), from the operation's output. */
+  data(output: Out): unknown;
+}
+
+export interface Operation<In extends z.ZodObject = z.ZodObject, Out extends z.ZodObject = z.ZodObject> {
+  /** The MCP tool name (snake_case). */
+  name: string;
+  title: string;
+  /** Written for a model: what it does, when to use it, units, what comes back, what to call next. */
+  description: string;
+  input: In;
+  output: Out;
+  annotations: OperationAnnotations;
+  /** Null for an operation the REST API does not offer. */
+  rest: RestBinding<z.input<Out>> | null;
+  /** The use case: one call into the domain. Validation and error mapping are the adapters'. */
+  run(input: z.output<In>, context: OperationContext): Promise<z.input<Out>>;
+}
+
+/** Keeps each operation typed against its own schemas while the table holds them all. */
+export function defineOperation<In extends z.ZodObject, Out extends z.ZodObject>(operation: Operation<In, Out>): Operation {
+  return operation;
+}
