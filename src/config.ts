@@ -53,6 +53,8 @@ export interface Config {
   refreshAfterSeconds: number;
   /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
   retryBaseSeconds: number;
+  /** How long `http` lets requests in flight finish on SIGTERM before cutting their connections. */
+  httpShutdownGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +101,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     syncIntervalSeconds: parseNumber('REFUNDKIT_SYNC_INTERVAL_SECONDS', env.REFUNDKIT_SYNC_INTERVAL_SECONDS, 60, { min: 1, max: 86_400 }),
     refreshAfterSeconds: parseNumber('REFUNDKIT_REFRESH_AFTER_SECONDS', env.REFUNDKIT_REFRESH_AFTER_SECONDS, 10, { min: 0, max: 86_400 }),
     retryBaseSeconds: parseNumber('REFUNDKIT_RETRY_BASE_SECONDS', env.REFUNDKIT_RETRY_BASE_SECONDS, 5, { min: 0.01, max: 3_600 }),
+    httpShutdownGraceSeconds: parseNumber('REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS', env.REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS, 10, {
+      min: 0,
+      max: 3_600,
+    }),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');

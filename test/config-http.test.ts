@@ -55,6 +55,14 @@ describe('http settings', () => {
     expect(refusal(env)).toContain(message);
   });
 
+  it('give requests in flight 10 s on shutdown unless REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS says otherwise', () => {
+    expect(loadConfig({ HOME }).httpShutdownGraceSeconds).toBe(10);
+    expect(loadConfig({ HOME, REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS: '0' }).httpShutdownGraceSeconds).toBe(0);
+    expect(loadConfig({ HOME, REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS: '2.5' }).httpShutdownGraceSeconds).toBe(2.5);
+    expect(refusal({ REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS: 'soon' })).toContain('REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS must be a number from 0 to 3600');
+    expect(refusal({ REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS: '3601' })).toContain('REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS must be a number from 0 to 3600');
+  });
+
   it('refuses a webhook secret that is not one, without echoing it', () => {
     const message = refusal({ STRIPE_WEBHOOK_SECRET: 'sk_live_notTheRightSecret123' });
     expect(message).toContain('STRIPE_WEBHOOK_SECRET must be');

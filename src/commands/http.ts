@@ -68,6 +68,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       allowedHosts: config.http.allowedHosts,
       logger,
       logRequests: config.logLevel === 'debug',
+      shutdownGraceMs: config.httpShutdownGraceSeconds * 1000,
     });
   } catch (error) {
     app.close();
