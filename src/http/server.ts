@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../domain/ports.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
+import { Connections } from './connections.js';
 import { clip } from '../domain/schemas.js';
 import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
 import { HTTP_STATUS } from './errors.js';
@@ -78,8 +79,7 @@ class HttpApp {
   private hostRules: HostRule[] = [];
   /** Set once shutdown begins: answers then ask clients to close their connection. */
   closing = false;
-  /** Connections with a response under way: a parse error there must not write into it. */
-  private readonly answering = new WeakSet<object>();
+  readonly connections = new Connections();
 
   constructor(private readonly options: HttpServerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -109,9 +109,7 @@ class HttpApp {
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.closing) res.shouldKeepAlive = false;
-    const socket = req.socket;
-    this.answering.add(socket);
-    res.once('close', () => this.answering.delete(socket));
+    this.connections.onRequest(req, res);
     const logged = this.options.logRequests === true;
     const started = logged ? performance.now() : 0;
     const handled = this.route(req, res).catch((thrown: unknown) => this.fail(req, res, thrown));
@@ -132,7 +130,7 @@ class HttpApp {
    * node:http's own answer would be a bare status with no body. The connection closes after it.
    */
   readonly clientError = (error: Error & { code?: string }, socket: Duplex): void => {
-    if (error.code === 'ECONNRESET' || !socket.writable || this.answering.has(socket)) {
+    if (error.code === 'ECONNRESET' || !socket.writable || this.connections.answering.has(socket)) {
       socket.destroy();
       return;
     }
@@ -279,6 +277,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const app = new HttpApp(options);
   const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, app.handle);
   server.on('clientError', app.clientError);
+  app.connections.attach(server);
   // Longer than the usual load balancer idle timeout (60 s), so that it closes first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -308,15 +307,7 @@ async function closeServer(server: Server, app: HttpApp, graceMs: number): Promi
   app.closing = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   await app.mcp.close();
-  // Keep-alive connections go as soon as they are idle; those with a request in flight finish
-  // it first (its answer says Connection: close), up to the grace time.
-  server.closeIdleConnections();
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
-  const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
-  try {
-    await closed;
-  } finally {
-    clearInterval(sweep);
-    clearTimeout(deadline);
-  }
+  // Connections go as soon as they carry no request; those with a request in flight finish it
+  // first (its answer says Connection: close), up to the grace time.
+  await app.connections.drain(closed, graceMs);
 }
