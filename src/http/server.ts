@@ -11,13 +11,13 @@ import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { systemClock, type Clock } from '../domain/ports.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
 import { Connections } from './connections.js';
 import { clip } from '../domain/schemas.js';
 import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
 import { HTTP_STATUS } from './errors.js';
 import { MCP_METHODS, McpRoute } from './mcp.js';
+import type { WebhookEventLog } from './ports.js';
 import { RefundRoutes } from './refunds.js';
 import { CONTENT_TYPE, errorJson, sendError, sendJson, type Headers } from './respond.js';
 import { StripeWebhookRoute } from './webhooks.js';
@@ -25,7 +25,7 @@ import { StripeWebhookRoute } from './webhooks.js';
 export interface HttpServerOptions {
   service: RefundService;
   apiKeys: ApiKeyAuthenticator;
-  webhookEvents: SqliteWebhookEventStore;
+  webhookEvents: WebhookEventLog;
   /** Throws when the database does not answer (for /healthz). */
   checkHealth: () => void;
   host: string;
