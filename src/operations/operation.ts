@@ -41,7 +41,7 @@ export interface RestRequestParts {
 }
 
 /** Where an operation sits in the REST API and how a request maps onto its input. */
-export interface RestBinding<Out> {
+export interface RestBinding<Out, In = unknown> {
   method: 'GET' | 'POST' | 'DELETE';
   /** Path with `:name` parameters, e.g. `/v1/refunds/:refundId/cancel`. */
   path: string;
@@ -54,6 +54,12 @@ export interface RestBinding<Out> {
   input(request: RestRequestParts): unknown;
   /** The `data` of the response body (`{"data": …}`), from the operation's output. */
   data(output: Out): unknown;
+  /**
+   * The use case REST runs, when it is not the operation's `run` (GET /v1/refunds/:id answers
+   * from the database, as documented, while get_refund first reads a processing refund from its
+   * processor). The adapter runs `rest.run ?? run`.
+   */
+  run?(input: In, context: OperationContext): Promise<Out>;
 }
 
 export interface Operation<In extends z.ZodObject = z.ZodObject, Out extends z.ZodObject = z.ZodObject> {
@@ -66,7 +72,7 @@ export interface Operation<In extends z.ZodObject = z.ZodObject, Out extends z.Z
   output: Out;
   annotations: OperationAnnotations;
   /** Null for an operation the REST API does not offer. */
-  rest: RestBinding<z.input<Out>> | null;
+  rest: RestBinding<z.input<Out>, z.output<In>> | null;
   /** The use case: one call into the domain. Validation and error mapping are the adapters'. */
   run(input: z.output<In>, context: OperationContext): Promise<z.input<Out>>;
 }

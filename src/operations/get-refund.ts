@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { refundIdSchema, refundSchema } from '../domain/schemas.js';
+import { defineOperation } from './operation.js';
+import { pathRefundId } from './rest-input.js';
+
+export const getRefund = defineOperation({
+  name: 'get_refund',
+  title: 'Get refund',
+  description: [
+    'Look up one refund by its RefundKit id (ref_ followed by 12 lowercase letters or digits) and return it with its current status.',
+    'Use it when a user quotes a refund id, or to check where a refund stands after creating or cancelling it.',
+    'Amounts are integers in the smallest currency unit (2500 = $25.00 for usd).',
+    'Status is pending (accepted, not yet sent to the processor), processing (sent, not settled), completed, failed or cancelled.',
+    'For a processing refund, the status is read from the processor (Stripe) first, unless this server read it in the last few seconds; if the processor cannot be reached quickly, the stored status is returned.',
+    'Returns { refund }. An unknown id, or a refund of another organization, is not_found.',
+    'To find refunds without an id use list_refunds; to stop a pending or processing refund use cancel_refund.',
+  ].join(' '),
+  input: z.strictObject({ refundId: refundIdSchema('refundId') }),
+  output: z.object({ refund: refundSchema }),
+  // Open world: a processing refund's status is read from the payment processor.
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  rest: {
+    method: 'GET',
+    path: '/v1/refunds/:refundId',
+    input: (request) => ({ refundId: pathRefundId(request) }),
+    data: (output) => output.refund,
+    // The REST API answers from the database (README: REFUNDKIT_REFRESH_AFTER_SECONDS is get_refund's).
+    run: async ({ refundId }, { service, caller }) => ({ refund: await Promise.resolve(service.get(caller, refundId)) }),
+  },
+  run: async ({ refundId }, { service, caller }) => ({ refund: await service.getFresh(caller, refundId) }),
+});
