@@ -8,7 +8,7 @@ import { createApp } from '../app.js';
 import { startBackgroundWork } from '../background.js';
 import type { Config } from '../config.js';
 import { isWildcardHost } from '../http/host-check.js';
-import { startHttpServer, type RunningHttpServer } from '../http/server.js';
+import type { RunningHttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 import { CommandError, type Io } from './common.js';
@@ -53,6 +53,8 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   const webhookEvents = new SqliteWebhookEventStore(app.db);
   let running: RunningHttpServer;
   try {
+    // Loaded here, not at start: the stdio server, started for every conversation, never needs it.
+    const { startHttpServer } = await import('../http/server.js');
     running = await startHttpServer({
       service: app.service,
       apiKeys: app.apiKeys,

@@ -1,5 +1,7 @@
 /**
- * Request bodies: read with a size limit (declared or streamed), and JSON only.
+ * Request bodies: read as bytes with a size limit (declared or streamed), then taken as JSON by
+ * the routes that want JSON. The size is checked before the type, and an empty body is no body
+ * whatever its type, so Fastify's own content-type parsing is kept out of the way (server.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { errors, RefundKitError } from '../domain/errors.js';
@@ -13,7 +15,7 @@ function payloadTooLarge(limit: number): RefundKitError {
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    // Not read at all: the connection is closed after the answer (see sendError callers).
+    // Not read at all: the answer closes the connection (see the error handler).
     return Promise.reject(payloadTooLarge(limit));
   }
   return new Promise((resolve, reject) => {
@@ -45,17 +47,13 @@ function isJsonContentType(header: string | undefined): boolean {
 }
 
 /**
- * The body as JSON, or undefined when there is none. A body must come as JSON: another content
- * type is unsupported_media_type, text that does not parse is validation_error.
+ * A body read by readBody as JSON, or undefined when there is none. A body must come as JSON:
+ * another content type is unsupported_media_type, text that does not parse is validation_error.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const raw = await readBody(req, limit);
-  if (raw.length === 0) return undefined;
-  if (!isJsonContentType(req.headers['content-type'])) {
-    throw new RefundKitError(
-      'unsupported_media_type',
-      `Content-Type must be application/json, not '${clip(req.headers['content-type'] ?? 'none', 100)}'`,
-    );
+export function jsonBody(raw: Buffer | undefined, contentType: string | undefined): unknown {
+  if (raw === undefined || raw.length === 0) return undefined;
+  if (!isJsonContentType(contentType)) {
+    throw new RefundKitError('unsupported_media_type', `Content-Type must be application/json, not '${clip(contentType ?? 'none', 100)}'`);
   }
   const text = raw.toString('utf8');
   // JSON's own whitespace only: String#trim would also take a no-break space or a BOM for nothing.

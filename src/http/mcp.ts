@@ -10,15 +10,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { RefundService } from '../domain/refund-service.js';
+import { clip } from '../domain/schemas.js';
 import type { Logger } from '../logger.js';
 import type { invalidParams as InvalidParams } from '../mcp/params-check.js';
 import type { createMcpServer as CreateMcpServer } from '../mcp/server.js';
-import { sendJson } from './respond.js';
+import { authenticate } from './auth.js';
+import { isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
+import type { ApiKeyAuthenticator } from './ports.js';
+import { methodNotAllowed, sendError, sendJson } from './respond.js';
 
-export const MCP_METHODS = 'GET, POST, DELETE';
+export const MCP_PATH = '/mcp';
+export const MCP_METHODS = ['GET', 'POST', 'DELETE'];
 
 interface McpRouteOptions {
   service: RefundService;
@@ -202,4 +209,52 @@ export class McpRoute {
     clearInterval(this.sweeper);
     await Promise.all([...this.sessions.values()].map((session) => this.end(session, 'shutdown')));
   }
+}
+
+interface McpGuard {
+  apiKeys: ApiKeyAuthenticator;
+  /** The names this server answers to; known once it listens (port 0 picks the port). */
+  hostRules: () => readonly HostRule[];
+  logger: Logger;
+}
+
+/**
+ * /mcp on every method, so that a request is judged in today's order: Host and Origin first
+ * (DNS-rebinding protection: a page that rebound a name to us learns nothing), then the method,
+ * then the key. The SDK's transport reads the body and writes the answer itself, so the request
+ * leaves Fastify's lifecycle in onRequest, before Fastify would read the body.
+ */
+export function registerMcpRoute(app: FastifyInstance, route: McpRoute, guard: McpGuard): void {
+  app.all(MCP_PATH, {
+    onRequest: async (request, reply) => {
+      const { headers } = request.raw;
+      const rules = guard.hostRules();
+      if (!isAllowedHost(headers.host, rules)) {
+        throw new RefundKitError(
+          'host_not_allowed',
+          `Host '${clip(headers.host ?? '', 100)}' is not served here: add it to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+        );
+      }
+      if (!isAllowedOrigin(headers.origin, rules)) {
+        throw new RefundKitError(
+          'host_not_allowed',
+          `Origin '${clip(headers.origin ?? '', 100)}' is not served here: add its host to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+        );
+      }
+      if (!MCP_METHODS.includes(request.method)) throw methodNotAllowed(request.method, MCP_METHODS.join(', '));
+      const identity = await authenticate(headers, guard.apiKeys);
+      reply.hijack();
+      try {
+        await route.handle(request.raw, reply.raw, identity.organizationId);
+      } catch (thrown) {
+        const error = asRefundKitError(thrown);
+        if (error.code === 'internal_error') guard.logger.error('mcp request failed', { method: request.method, error: thrown });
+        // Too late for an error body once an answer (an SSE stream) is under way: end the connection.
+        if (reply.raw.headersSent) reply.raw.destroy();
+        else sendError(reply.raw, error, request.raw.complete ? {} : { connection: 'close' });
+      }
+    },
+    // Never reached: onRequest has answered.
+    handler: () => Promise.resolve(),
+  });
 }

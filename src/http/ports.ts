@@ -3,6 +3,16 @@
  * so will the asynchronous store ports. Every call is awaited, so either kind works.
  */
 
+export interface Identity {
+  organizationId: string;
+  keyId: string;
+}
+
+export interface ApiKeyAuthenticator {
+  /** The organization of a live key, or null for an unknown or revoked one. */
+  authenticate(key: string): Identity | null | Promise<Identity | null>;
+}
+
 export type WebhookOutcome = 'applied' | 'unchanged' | 'ignored';
 
 export interface WebhookEventRecord {

@@ -1,22 +1,22 @@
 /**
  * POST /webhooks/stripe. The delivery's raw bytes go to the Stripe processor's reader, which
- * checks the signature before anything is parsed or trusted. A delivery is at least once and may
- * come late or out of order, so each event id is handled once (a replay changes nothing) and the
- * refund's status is read again from Stripe rather than taken from the event (see
- * RefundService.applyProcessorReport).
+ * checks the signature before anything is trusted. A delivery is at least once and may come late
+ * or out of order, so each event id is handled once (a replay changes nothing) and the refund's
+ * status is read again from Stripe rather than taken from the event (applyProcessorReport).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../domain/errors.js';
-import type { RefundService } from '../domain/refund-service.js';
 import type { Clock } from '../domain/ports.js';
+import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
 import { STRIPE_PROCESSOR } from '../processors/stripe.js';
 import { readStripeWebhook, type StripeWebhookEvent } from '../processors/stripe-webhook.js';
 import { readBody } from './body.js';
 import type { WebhookEventLog, WebhookOutcome } from './ports.js';
-import { sendData } from './respond.js';
 
 export { SIGNATURE_TOLERANCE_SECONDS } from '../processors/stripe-webhook.js';
+
+export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
 interface StripeWebhookDeps {
   service: RefundService;
@@ -34,71 +34,72 @@ interface WebhookAnswer {
   refundId: string | null;
 }
 
-export class StripeWebhookRoute {
-  constructor(private readonly deps: StripeWebhookDeps) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { secret } = this.deps;
+export function registerStripeWebhook(app: FastifyInstance, deps: StripeWebhookDeps): void {
+  app.post(STRIPE_WEBHOOK_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+    const { secret } = deps;
+    // Refused before the body is read when there is no secret to check it with.
     if (secret === undefined) {
       throw errors.processorNotConfigured(
         STRIPE_PROCESSOR,
         "set STRIPE_WEBHOOK_SECRET to the webhook endpoint's signing secret (whsec_…) and restart the server",
       );
     }
-    const raw = await readBody(req, this.deps.maxBodyBytes);
-    const header = req.headers['stripe-signature'];
+    // The raw bytes: the signature is over them, any re-serialisation would break it.
+    const raw = await readBody(request.raw, deps.maxBodyBytes);
+    const header = request.raw.headers['stripe-signature'];
     if (typeof header !== 'string' || header === '') {
       throw errors.validation('Missing Stripe-Signature header: webhook deliveries must be signed by Stripe');
     }
     const event = await readStripeWebhook(raw, header, secret);
-    sendData(res, await this.apply(event));
-  }
+    return reply.header('cache-control', 'no-store').send({ data: await apply(deps, event) });
+  });
+}
 
-  private async apply(event: StripeWebhookEvent): Promise<WebhookAnswer> {
-    // Claimed before it is applied: two deliveries of one event at the same moment (to two
-    // processes, or twice to this one) each read the refund from Stripe, and the status may move
-    // in between, so both would change it. The first claim applies it; the others are duplicates.
-    // Should the process die between claim and apply, Stripe's retry is a duplicate, and the
-    // status sync reads the refund from Stripe all the same: the change is late, not lost.
-    const claimed = await this.deps.events.record({
-      source: STRIPE_PROCESSOR,
-      eventId: event.id,
-      type: event.type,
-      refundId: null,
-      outcome: 'ignored',
-      receivedAt: this.deps.clock.now().toISOString(),
-    });
-    if (!claimed) {
-      const seen = await this.deps.events.find(STRIPE_PROCESSOR, event.id);
-      this.deps.logger.debug('stripe webhook replayed', { eventId: event.id, type: event.type });
-      return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen?.refundId ?? null };
-    }
-    let outcome: WebhookOutcome = 'ignored';
-    let refundId: string | null = null;
-    const { refund } = event;
-    if (refund !== null) {
-      let applied: Awaited<ReturnType<RefundService['applyProcessorReport']>>;
-      try {
-        applied = await this.deps.service.applyProcessorReport({
-          processor: STRIPE_PROCESSOR,
-          externalRefundId: refund.externalRefundId,
-          status: refund.status,
-          source: `stripe webhook ${event.type} ${event.id}`,
-          ...(refund.refundId === null ? {} : { refundId: refund.refundId }),
-        });
-      } catch (error) {
-        // Not handled after all (refund_busy included: a refund of ours not linked yet), so that
-        // Stripe's retry, which the error answer asks for, finds it unclaimed.
-        await this.deps.events.release(STRIPE_PROCESSOR, event.id);
-        throw error;
-      }
-      if (applied !== null) {
-        refundId = applied.refund.id;
-        outcome = applied.changed ? 'applied' : 'unchanged';
-        await this.deps.events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
-      }
-    }
-    this.deps.logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });
-    return { eventId: event.id, type: event.type, outcome, refundId };
+async function apply(deps: StripeWebhookDeps, event: StripeWebhookEvent): Promise<WebhookAnswer> {
+  const { events, logger } = deps;
+  // Claimed before it is applied: two deliveries of one event at the same moment (to two
+  // processes, or twice to this one) each read the refund from Stripe, and the status may move
+  // in between, so both would change it. The first claim applies it; the others are duplicates.
+  // Should the process die between claim and apply, Stripe's retry is a duplicate, and the
+  // status sync reads the refund from Stripe all the same: the change is late, not lost.
+  const claimed = await events.record({
+    source: STRIPE_PROCESSOR,
+    eventId: event.id,
+    type: event.type,
+    refundId: null,
+    outcome: 'ignored',
+    receivedAt: deps.clock.now().toISOString(),
+  });
+  if (!claimed) {
+    const seen = await events.find(STRIPE_PROCESSOR, event.id);
+    logger.debug('stripe webhook replayed', { eventId: event.id, type: event.type });
+    return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen?.refundId ?? null };
   }
+  let outcome: WebhookOutcome = 'ignored';
+  let refundId: string | null = null;
+  const { refund } = event;
+  if (refund !== null) {
+    let applied: Awaited<ReturnType<RefundService['applyProcessorReport']>>;
+    try {
+      applied = await deps.service.applyProcessorReport({
+        processor: STRIPE_PROCESSOR,
+        externalRefundId: refund.externalRefundId,
+        status: refund.status,
+        source: `stripe webhook ${event.type} ${event.id}`,
+        ...(refund.refundId === null ? {} : { refundId: refund.refundId }),
+      });
+    } catch (error) {
+      // Not handled after all (refund_busy included: a refund of ours not linked yet), so that
+      // Stripe's retry, which the error answer asks for, finds it unclaimed.
+      await events.release(STRIPE_PROCESSOR, event.id);
+      throw error;
+    }
+    if (applied !== null) {
+      refundId = applied.refund.id;
+      outcome = applied.changed ? 'applied' : 'unchanged';
+      await events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
+    }
+  }
+  logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });
+  return { eventId: event.id, type: event.type, outcome, refundId };
 }
