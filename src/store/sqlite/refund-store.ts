@@ -1,6 +1,12 @@
 /**
  * Refunds and their audit events in SQLite. Every status change is one IMMEDIATE transaction:
  * a conditional UPDATE (`WHERE status = from`) that must change exactly one row, then the event.
+ *
+ * The texts we compose from what a processor or a caller said (event details, last errors) are
+ * masked on the way in, as log lines are: a processor error that quotes a key must not put it in
+ * the database file, its backups and copies. The caller's own data (metadata, transaction id,
+ * idempotency key) is kept as given: it is theirs, it is returned to them and sent to the
+ * processor as is, and changing it would break idempotency and their records.
  */
 import type {
   Claim,
@@ -24,6 +30,7 @@ import {
   type RefundStatus,
 } from '../../domain/refund.js';
 import type { Statement } from 'better-sqlite3';
+import { redact } from '../../redact.js';
 import type { SqliteDatabase } from './database.js';
 
 /**
@@ -270,7 +277,7 @@ export class SqliteRefundStore implements RefundStore {
       refundId,
       token,
       retryAt: release.retryAt ?? null,
-      error: release.error ?? null,
+      error: release.error === undefined ? null : redact(release.error),
       inDoubtUntil: release.inDoubtUntil ?? null,
     });
   }
@@ -350,7 +357,7 @@ export class SqliteRefundStore implements RefundStore {
       'appendEvent',
       `INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at, detail)
        VALUES (@refundId, @organizationId, @from, @to, @initiatedBy, @createdAt, @detail)`,
-    ).run(event);
+    ).run({ ...event, detail: event.detail === null ? null : redact(event.detail) });
   }
 
   private statement(key: string, sql: string, options: { raw?: boolean } = {}): Statement {

@@ -491,3 +491,49 @@ describe('claims, and the doubt an unanswered attempt leaves', () => {
     expect(app.refunds.claimForCancel(id, 'c', at(101), at(161), at(61))).not.toBeNull();
   });
 });
+
+describe('texts we compose are masked on the way in', () => {
+  // Made up here: what a processor error or a caller's text may quote.
+  const KEY = `sk_test_${'Q'.repeat(12)}storeMaskingOnly0000`;
+  const API_KEY = `rk_live_${'Z'.repeat(12)}storeMaskingOnly0000`;
+
+  function rawLastError(id: string): string | null {
+    return app.db.prepare<[string], { last_error: string | null }>('SELECT last_error FROM refunds WHERE id = ?').get(id)?.last_error ?? null;
+  }
+
+  it('an event detail and a last error that quote credentials (glued to other text, or percent-encoded) keep only the masked form', () => {
+    const T0 = '2026-05-05T05:00:00.000Z';
+    app.refunds.create({
+      id: 'ref_masked000001',
+      organizationId: org,
+      transactionId: 'ch_masked',
+      amount: 1000,
+      currency: 'usd',
+      reason: 'other',
+      processor: 'stripe',
+      metadata: { note: 'kept as the caller sent it' },
+      initiatedBy: 'api',
+      createdAt: T0,
+      submitAt: T0,
+      idempotencyKey: null,
+      requestFingerprint: null,
+    });
+    expect(app.refunds.claimForSubmission('ref_masked000001', 't', T0, '2026-05-05T05:01:00.000Z')).not.toBeNull();
+    app.refunds.releaseClaim('ref_masked000001', 't', { retryAt: T0, error: `upstream said: invalid key x${KEY} (key=${API_KEY.slice(0, 9)}%${API_KEY.charCodeAt(9).toString(16)}${API_KEY.slice(10)})` });
+    app.refunds.transition({
+      organizationId: org,
+      refundId: 'ref_masked000001',
+      from: 'pending',
+      to: 'failed',
+      actor: 'system',
+      at: '2026-05-05T05:00:01.000Z',
+      detail: `rejected by stripe: No such charge; request made with key_${KEY}`,
+    });
+    const stored = [rawLastError('ref_masked000001') ?? '', ...rawEvents(app, 'ref_masked000001').map((e) => e.detail ?? '')].join('\n');
+    for (const secret of [KEY, API_KEY]) expect(stored).not.toContain(secret.slice(-16));
+    expect(rawLastError('ref_masked000001')).toBe('upstream said: invalid key xsk_test_…[redacted] (key=rk_live_…[redacted])');
+    expect(rawEvents(app, 'ref_masked000001').at(-1)?.detail).toBe('rejected by stripe: No such charge; request made with key_sk_test_…[redacted]');
+    // The caller's own data is theirs, returned to them as they sent it.
+    expect(app.refunds.findById(org, 'ref_masked000001')?.metadata).toEqual({ note: 'kept as the caller sent it' });
+  });
+});
