@@ -39,7 +39,7 @@ export const VARIABLES = {
   REFUNDKIT_READ_ONLY: {
     group: 'general',
     shown: "`0`",
-    effect: "`1`, `true` or `yes` leaves every write tool (`create_refund`, `cancel_refund`) unregistered, so the agent can only read. `0`, `false`, `no` or empty means off. Any other value is an error.",
+    effect: "`1`, `true` or `yes` leaves every write tool (`create_refund`, `cancel_refund`) unregistered, so the agent can only read. The server then writes nothing to the database: it runs no background loop, `get_refund` answers the stored status without asking the processor, and `dispatch` refuses to run. SQLite enforces this, because the server reads through a read-only connection. The one exception is start-up: the server still migrates an older schema, since that is set-up, not data, and an upgrade must not depend on which process starts first. `0`, `false`, `no` or empty means off. Any other value is an error.",
   },
   REFUNDKIT_LOG_LEVEL: {
     group: 'general',
@@ -90,7 +90,7 @@ export const VARIABLES = {
   STRIPE_SECRET_KEY: {
     group: 'stripe',
     shown: "unset",
-    effect: "The Stripe secret or restricted key (`sk_test_…`, `sk_live_…`, `rk_…`). Turns on the `stripe` processor (and makes it the default). A malformed value is refused at start, and the error never echoes it. Without it, cancelling a processing `stripe` refund answers `processor_not_configured` and changes nothing, and pending `stripe` refunds wait. The `stripe` package is loaded on first use, not at start.",
+    effect: "The Stripe secret or restricted key (`sk_test_…`, `sk_live_…`, `rk_…`). Turns on the `stripe` processor (and makes it the default). A malformed value is refused at start, and the error never echoes it. Without it, cancelling a processing `stripe` refund answers `processor_not_configured` and changes nothing. Pending `stripe` refunds, and their status reads, are left untouched for a process that has the key. The `stripe` package is loaded on first use, not at start.",
   },
   STRIPE_API_BASE: {
     group: 'stripe',

@@ -223,7 +223,15 @@ class HttpApp {
       return;
     }
     if (path === '/webhooks/stripe') {
-      if (method !== 'POST') throw methodNotAllowed(method, 'POST');
+      if (method !== 'POST') throw methodNotAllowed(method, this.options.readOnly ? '' : 'POST');
+      // Recording a delivery writes. Refused, it is not lost: Stripe retries it for three days.
+      if (this.options.readOnly) {
+        throw methodNotAllowed(
+          'POST',
+          '',
+          'This server is read-only (REFUNDKIT_READ_ONLY=1): it records no webhook deliveries; send them to a server without it',
+        );
+      }
       await this.webhook.handle(req, res);
       return;
     }

@@ -256,14 +256,16 @@ export class SqliteRefundStore implements RefundStore {
     return row === undefined ? null : this.findById(row.organization_id, refundId);
   }
 
-  dueForSubmission(now: string, limit: number): Array<{ organizationId: string; id: string }> {
+  dueForSubmission(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }> {
+    if (processors.length === 0) return [];
     const rows = this.statement(
-      'dueForSubmission',
+      `dueForSubmission:${processors.length}`,
       `SELECT organization_id, id FROM refunds
        WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
          AND (claim_token IS NULL OR claim_expires_at < @now)
+         AND ${processorIn(processors.length)}
        ORDER BY next_attempt_at LIMIT @limit`,
-    ).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+    ).all({ now, limit, ...processorParams(processors) }) as Array<{ organization_id: string; id: string }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
 
@@ -271,7 +273,8 @@ export class SqliteRefundStore implements RefundStore {
     this.statement(
       'releaseClaim',
       `UPDATE refunds SET claim_token = NULL, claim_expires_at = NULL, next_attempt_at = coalesce(@retryAt, next_attempt_at),
-         last_error = @error, in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until)
+         last_error = coalesce(@error, last_error), in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until),
+         attempts = attempts - @sentNothing
        WHERE id = @refundId AND claim_token = @token`,
     ).run({
       refundId,
@@ -279,6 +282,7 @@ export class SqliteRefundStore implements RefundStore {
       retryAt: release.retryAt ?? null,
       error: release.error === undefined ? null : redact(release.error),
       inDoubtUntil: release.inDoubtUntil ?? null,
+      sentNothing: release.sentNothing === true ? 1 : 0,
     });
   }
 
@@ -300,13 +304,15 @@ export class SqliteRefundStore implements RefundStore {
     };
   }
 
-  dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }> {
+  dueForSync(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }> {
+    if (processors.length === 0) return [];
     const rows = this.statement(
-      'dueForSync',
+      `dueForSync:${processors.length}`,
       `SELECT organization_id, id FROM refunds
        WHERE next_sync_at IS NOT NULL AND next_sync_at <= @now AND external_refund_id IS NOT NULL
+         AND ${processorIn(processors.length)}
        ORDER BY next_sync_at LIMIT @limit`,
-    ).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+    ).all({ now, limit, ...processorParams(processors) }) as Array<{ organization_id: string; id: string }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
 
@@ -369,6 +375,20 @@ export class SqliteRefundStore implements RefundStore {
     }
     return statement;
   }
+}
+
+/**
+ * `processor IN (@p0, …)`, written `+processor` so that SQLite never serves it from
+ * refunds_by_external_id (processor, external_refund_id): without table statistics it prefers that
+ * equality to the due index's range, and would walk every refund the processor ever held, then
+ * sort them. The due indexes stay the plan; the processor is checked on each due row.
+ */
+function processorIn(count: number): string {
+  return `+processor IN (${Array.from({ length: count }, (_, i) => `@p${i}`).join(', ')})`;
+}
+
+function processorParams(processors: readonly string[]): Record<string, string> {
+  return Object.fromEntries(processors.map((name, i) => [`p${i}`, name]));
 }
 
 function toRefund(row: RefundRow): Refund {
