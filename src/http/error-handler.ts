@@ -8,7 +8,6 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { asRefundKitError, RefundKitError } from '../domain/errors.js';
-import { clip } from '../domain/schemas.js';
 import type { Logger } from '../logger.js';
 import { HTTP_STATUS } from './errors.js';
 import { CONTENT_TYPE, errorAnswer, errorJson, methodNotAllowed } from './respond.js';
@@ -32,19 +31,19 @@ function fromFastify(error: FastifyError): RefundKitError {
   }
 }
 
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, routes: RoutesDirectory) {
   return (thrown: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const req = request.raw;
     if (req.destroyed && !req.complete) {
       // The client went away mid-request (reading its body failed): nobody to answer.
-      logger.debug('http request aborted by the client', { method: req.method, path: clip(req.url ?? '', 200) });
+      logger.debug('http request aborted by the client', { method: req.method, ...routes.logFields(request.originalUrl) });
       reply.hijack();
       reply.raw.destroy();
       return;
     }
     const error = isFastifyError(thrown) ? fromFastify(thrown) : asRefundKitError(thrown);
     if (error.code === 'internal_error') {
-      logger.error('http request failed', { method: req.method, path: clip(req.url ?? '', 200), error: thrown });
+      logger.error('http request failed', { method: req.method, ...routes.logFields(request.originalUrl), error: thrown });
     }
     if (reply.raw.headersSent) {
       // Too late for an error body: end the connection.
@@ -64,7 +63,7 @@ export function notFoundHandler(routes: RoutesDirectory) {
   return (request: FastifyRequest): never => {
     const allow = routes.allowFor(request.url);
     if (allow !== null) throw methodNotAllowed(request.method, allow);
-    throw routes.notFound(request.method, request.originalUrl);
+    throw routes.notFound(request.method);
   };
 }
 

@@ -15,7 +15,6 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { RefundService } from '../domain/refund-service.js';
-import { clip } from '../domain/schemas.js';
 import type { Logger } from '../logger.js';
 import type { invalidParams as InvalidParams } from '../mcp/params-check.js';
 import type { createMcpServer as CreateMcpServer } from '../mcp/server.js';
@@ -229,16 +228,18 @@ export function registerMcpRoute(app: FastifyInstance, route: McpRoute, guard: M
     onRequest: async (request, reply) => {
       const { headers } = request.raw;
       const rules = guard.hostRules();
+      // The refusals do not repeat the header: the caller knows what it sent, and a credential
+      // pasted into it must not come back.
       if (!isAllowedHost(headers.host, rules)) {
         throw new RefundKitError(
           'host_not_allowed',
-          `Host '${clip(headers.host ?? '', 100)}' is not served here: add it to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+          'The Host header names a host this server does not serve: add the name to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it',
         );
       }
       if (!isAllowedOrigin(headers.origin, rules)) {
         throw new RefundKitError(
           'host_not_allowed',
-          `Origin '${clip(headers.origin ?? '', 100)}' is not served here: add its host to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+          'The Origin header names a host this server does not serve: add its host to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it',
         );
       }
       if (!MCP_METHODS.includes(request.method)) throw methodNotAllowed(request.method, MCP_METHODS.join(', '));

@@ -83,7 +83,7 @@ export function registerRestRoutes(app: FastifyInstance, operations: readonly Op
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const params = request.params as Record<string, string>;
         // The router matches an empty segment (/v1/refunds/); no route has one.
-        for (const name in params) if (params[name] === '') throw deps.routes.notFound(request.method, request.originalUrl);
+        for (const name in params) if (params[name] === '') throw deps.routes.notFound(request.method);
         if (refusal !== null) throw readOnlyRefusal(refusal);
         const req = request.raw;
         const identity = await authenticate(req.headers, deps.apiKeys);

@@ -1,5 +1,5 @@
 import { RefundKitError } from '../domain/errors.js';
-import { clip } from '../domain/schemas.js';
+import { clip, REFUND_ID_PATTERN } from '../domain/schemas.js';
 
 /**
  * Which methods each path serves, as the routes were registered: what a 405's Allow header says,
@@ -20,10 +20,12 @@ interface Entry {
 function patternOf(path: string): RegExp {
   const source = path
     .split('/')
-    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((segment) => (segment.startsWith(':') ? '([^/]+)' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
   return new RegExp(`^${source}$`);
 }
+
+const UNMATCHED = '(no route)';
 
 /** A route's path as the 404 message lists it: the API reference writes a refund's id `{id}`. */
 export function displayPath(path: string): string {
@@ -64,9 +66,29 @@ export class RoutesDirectory {
     return entry === undefined ? null : entry.methods.join(', ');
   }
 
-  /** route_not_found for a request target, naming every route. */
-  notFound(method: string, url: string): RefundKitError {
+  /**
+   * route_not_found, naming every route. The path is not repeated: the caller has it, and it may
+   * carry a credential pasted into it.
+   */
+  notFound(method: string): RefundKitError {
     const routes = this.entries.flatMap((e) => e.summary).join(', ');
-    return new RefundKitError('route_not_found', `No route for ${clip(method, 20)} ${clip(pathOf(url), 200)}; routes: ${routes}`);
+    return new RefundKitError('route_not_found', `No route for ${clip(method, 20)} at this path; routes: ${routes}`);
+  }
+
+  /**
+   * What a log line says of a request target: the route whose path it has (a template, never the
+   * path as sent, which may carry anything, a credential included), and the refund id when the
+   * path holds a well-formed one.
+   */
+  logFields(url: string): { route: string; refundId?: string } {
+    const path = pathOf(url);
+    for (const entry of this.entries) {
+      const match = entry.pattern.exec(path);
+      if (match === null) continue;
+      const id = match[1];
+      const route = displayPath(entry.path);
+      return id !== undefined && REFUND_ID_PATTERN.test(id) ? { route, refundId: id } : { route };
+    }
+    return { route: UNMATCHED };
   }
 }

@@ -15,7 +15,6 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/ports.js';
 import { systemClock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
-import { clip } from '../domain/schemas.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { allOperations } from '../operations/index.js';
 import { Connections } from './connections.js';
@@ -119,7 +118,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     routerOptions: { maxParamLength: maxHeaderSize },
     clientErrorHandler: clientErrorHandler(logger, connections.answering),
     // What the router itself refuses gets the reference's error body too.
-    frameworkErrors: errorHandler(logger),
+    frameworkErrors: errorHandler(logger, routes),
   });
   const mcp = new McpRoute({
     service: options.service,
@@ -129,7 +128,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     sessionIdleMs: options.mcpSessionIdleMs ?? 30 * 60_000,
     maxSessions: options.mcpMaxSessions ?? 1_000,
   });
-  app.setErrorHandler(errorHandler(logger));
+  app.setErrorHandler(errorHandler(logger, routes));
   app.setNotFoundHandler(notFoundHandler(routes));
   // A 404 or 405 never reads the body; its Content-Type must not turn it into a 415 either.
   app.removeAllContentTypeParsers();
@@ -138,7 +137,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     app.addHook('onResponse', (request, reply, done) => {
       logger.debug('http', {
         method: request.method,
-        path: clip(request.originalUrl, 200),
+        ...routes.logFields(request.originalUrl),
         status: reply.raw.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       });
@@ -155,11 +154,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       service: options.service,
       events: options.webhookEvents,
       secret: options.webhookSecret,
+      readOnly: options.readOnly,
       maxBodyBytes: options.maxBodyBytes,
       clock: options.clock ?? systemClock,
       logger,
     });
-    routes.add(STRIPE_WEBHOOK_PATH, ['POST'], `POST ${STRIPE_WEBHOOK_PATH}`);
+    routes.add(STRIPE_WEBHOOK_PATH, options.readOnly ? [] : ['POST'], `POST ${STRIPE_WEBHOOK_PATH}`);
     registerMcpRoute(api, mcp, { apiKeys: options.apiKeys, hostRules: () => hostRules, logger });
     routes.add(MCP_PATH, MCP_METHODS, `${MCP_METHODS.join('|')} ${MCP_PATH}`);
     api.get(HEALTH_PATH, async (_request, reply) => {

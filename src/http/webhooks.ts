@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { STRIPE_PROCESSOR } from '../processors/stripe.js';
 import { readStripeWebhook, type StripeWebhookEvent } from '../processors/stripe-webhook.js';
 import { readBody } from './body.js';
+import { methodNotAllowed } from './respond.js';
 import type { WebhookEventLog, WebhookOutcome } from './ports.js';
 
 export { SIGNATURE_TOLERANCE_SECONDS } from '../processors/stripe-webhook.js';
@@ -22,6 +23,8 @@ interface StripeWebhookDeps {
   service: RefundService;
   events: WebhookEventLog;
   secret: string | undefined;
+  /** A read-only server records no delivery: refused, it is not lost (Stripe retries for three days). */
+  readOnly: boolean;
   maxBodyBytes: number;
   clock: Clock;
   logger: Logger;
@@ -36,6 +39,13 @@ interface WebhookAnswer {
 
 export function registerStripeWebhook(app: FastifyInstance, deps: StripeWebhookDeps): void {
   app.post(STRIPE_WEBHOOK_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (deps.readOnly) {
+      throw methodNotAllowed(
+        'POST',
+        '',
+        'This server is read-only (REFUNDKIT_READ_ONLY=1): it records no webhook deliveries; send them to a server without it',
+      );
+    }
     const { secret } = deps;
     // Refused before the body is read when there is no secret to check it with.
     if (secret === undefined) {

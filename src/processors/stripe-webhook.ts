@@ -61,6 +61,10 @@ export async function readStripeWebhook(raw: Buffer, signature: string, secret: 
     if (message === null) throw error;
     throw new RefundKitError('validation_error', message, { cause: error });
   }
+  // Stripe's library verifies and parses the body decoded with a loss (U+FFFD for bytes that are
+  // not UTF-8). Stripe sends UTF-8 only, so such bytes are refused rather than applied changed;
+  // after the signature check, so that an unsigned sender learns nothing but that.
+  if (!isUtf8(raw)) throw errors.validation('Webhook body is not valid UTF-8');
   // Signed by Stripe, so well formed; checked all the same before it is used as a key (the JSON
   // null verifies too, and webhook_events keeps at most 255 characters of an id or a type).
   const keys = eventKeys(event);
@@ -69,6 +73,17 @@ export async function readStripeWebhook(raw: Buffer, signature: string, secret: 
     throw errors.validation(`Webhook event id and type must be at most ${MAX_EVENT_FIELD} characters`);
   }
   return { ...keys, refund: refundOf(keys.type, event) };
+}
+
+/** Fatal: a byte sequence that is not UTF-8 throws rather than becoming U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(raw: Uint8Array): boolean {
+  try {
+    return typeof UTF8.decode(raw) === 'string';
+  } catch {
+    return false;
+  }
 }
 
 function eventKeys(value: unknown): { id: string; type: string } | null {
