@@ -8,6 +8,17 @@ import { join, resolve } from 'node:path';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * Largest line the stdio server reads as one message. A refund call is a few hundred bytes; a
+ * message costs around a hundred times its size in memory while it is parsed and checked.
+ */
+export const DEFAULT_STDIO_MAX_MESSAGE_BYTES = 1_048_576;
+/** /mcp sessions: about 75 KB of memory each, so the global ceiling bounds them to ~75 MB. */
+export const DEFAULT_MCP_MAX_SESSIONS = 1_000;
+export const DEFAULT_MCP_MAX_SESSIONS_PER_ORG = 200;
+export const DEFAULT_MCP_MAX_SESSIONS_PER_KEY = 100;
+export const DEFAULT_MCP_SESSION_IDLE_SECONDS = 1_800;
+
 export interface Config {
   /** SQLite file; created with its folders on first use. */
   dbPath: string;
@@ -15,6 +26,8 @@ export interface Config {
   apiKey: string | undefined;
   /** Leaves every tool that changes something unregistered. */
   readOnly: boolean;
+  /** Largest stdin line the stdio server reads; a longer one is discarded unread and refused. */
+  stdioMaxMessageBytes: number;
   logLevel: LogLevel;
   /** The processor new refunds go to: stripe when a Stripe key is set, else the sandbox. */
   processor: 'stripe' | 'sandbox';
@@ -40,6 +53,14 @@ export interface Config {
      * `name:port`. The bound host and port are always allowed.
      */
     allowedHosts: readonly string[];
+    /** Ceiling on /mcp sessions in this process: past it a new session is refused (503). */
+    mcpMaxSessions: number;
+    /** Sessions one organization may hold; past it its own key's oldest idle one makes room, or 429. */
+    mcpMaxSessionsPerOrg: number;
+    /** Sessions opened with one key; past it that key's oldest idle one makes room, or 429. */
+    mcpMaxSessionsPerKey: number;
+    /** A session with no request for this long is ended, an open GET stream included. */
+    mcpSessionIdleSeconds: number;
   };
   /** Review window between creation and submission, in seconds (0: submit inside the create call). */
   holdSeconds: number;
@@ -74,6 +95,12 @@ export function loadConfig(env: Env): Readonly<Config> {
     dbPath: resolve(nonEmpty(env.REFUNDKIT_DB_PATH) ?? defaultDbPath(env)),
     apiKey: nonEmpty(env.REFUNDKIT_API_KEY),
     readOnly: parseBoolean('REFUNDKIT_READ_ONLY', env.REFUNDKIT_READ_ONLY),
+    stdioMaxMessageBytes: parseNumber(
+      'REFUNDKIT_STDIO_MAX_MESSAGE_BYTES',
+      env.REFUNDKIT_STDIO_MAX_MESSAGE_BYTES,
+      DEFAULT_STDIO_MAX_MESSAGE_BYTES,
+      { min: 1_024, max: 10_485_760, integer: true },
+    ),
     logLevel: parseLogLevel(env.REFUNDKIT_LOG_LEVEL),
     processor: parseProcessor(env.REFUNDKIT_PROCESSOR, secretKey !== undefined),
     stripe: {
@@ -92,6 +119,29 @@ export function loadConfig(env: Env): Readonly<Config> {
         integer: true,
       }),
       allowedHosts: parseAllowedHosts(env.REFUNDKIT_HTTP_ALLOWED_HOSTS),
+      mcpMaxSessions: parseNumber('REFUNDKIT_MCP_MAX_SESSIONS', env.REFUNDKIT_MCP_MAX_SESSIONS, DEFAULT_MCP_MAX_SESSIONS, {
+        min: 1,
+        max: 100_000,
+        integer: true,
+      }),
+      mcpMaxSessionsPerOrg: parseNumber(
+        'REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG',
+        env.REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG,
+        DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+        { min: 1, max: 100_000, integer: true },
+      ),
+      mcpMaxSessionsPerKey: parseNumber(
+        'REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY',
+        env.REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY,
+        DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+        { min: 1, max: 100_000, integer: true },
+      ),
+      mcpSessionIdleSeconds: parseNumber(
+        'REFUNDKIT_MCP_SESSION_IDLE_SECONDS',
+        env.REFUNDKIT_MCP_SESSION_IDLE_SECONDS,
+        DEFAULT_MCP_SESSION_IDLE_SECONDS,
+        { min: 1, max: 86_400, integer: true },
+      ),
     },
     holdSeconds: parseNumber('REFUNDKIT_HOLD_SECONDS', env.REFUNDKIT_HOLD_SECONDS, 0, { min: 0, max: 30 * 86_400 }),
     dispatchIntervalSeconds: parseNumber('REFUNDKIT_DISPATCH_INTERVAL_SECONDS', env.REFUNDKIT_DISPATCH_INTERVAL_SECONDS, 5, { min: 0, max: 3_600 }),

@@ -7,6 +7,12 @@
 import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import {
+  DEFAULT_MCP_MAX_SESSIONS,
+  DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+  DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+  DEFAULT_MCP_SESSION_IDLE_SECONDS,
+} from '../config.js';
 import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { systemClock, type Clock } from '../domain/ports.js';
@@ -38,8 +44,11 @@ export interface HttpServerOptions {
   /** One debug line per request (method, path, status, ms); off unless the log level is debug. */
   logRequests?: boolean;
   clock?: Clock;
+  /** /mcp session limits (REFUNDKIT_MCP_*); the defaults are config.ts's. */
   mcpSessionIdleMs?: number;
   mcpMaxSessions?: number;
+  mcpMaxSessionsPerOrg?: number;
+  mcpMaxSessionsPerKey?: number;
   /** How long close() lets requests in flight finish before cutting their connections. */
   shutdownGraceMs?: number;
 }
@@ -97,8 +106,11 @@ class HttpApp {
       readOnly: options.readOnly,
       logger: this.logger,
       maxBodyBytes: options.maxBodyBytes,
-      sessionIdleMs: options.mcpSessionIdleMs ?? 30 * 60_000,
-      maxSessions: options.mcpMaxSessions ?? 1_000,
+      sessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_SECONDS * 1000,
+      maxSessions: options.mcpMaxSessions ?? DEFAULT_MCP_MAX_SESSIONS,
+      maxSessionsPerOrg: options.mcpMaxSessionsPerOrg ?? DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+      maxSessionsPerKey: options.mcpMaxSessionsPerKey ?? DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+      clock: options.clock ?? systemClock,
     });
   }
 
@@ -215,8 +227,7 @@ class HttpApp {
         );
       }
       if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') throw methodNotAllowed(method, MCP_METHODS);
-      const identity = authenticate(req, this.options.apiKeys);
-      await this.mcp.handle(req, res, identity.organizationId);
+      await this.mcp.handle(req, res, authenticate(req, this.options.apiKeys));
       return;
     }
     throw this.notFound(method, path);
