@@ -333,14 +333,12 @@ describe('sessions over time', () => {
     const clock = new FakeClock();
     const short = await startTestServer({}, { mcpSessionIdleMs: 200, clock, logger: logWatcher.logger });
     const who = orgWithKey(short.app);
-    const { transport } = await connect(short, who.key);
-    const sessionId = transport.sessionId!;
-    // The SDK client keeps a GET stream open: close the client so that the session is idle.
-    await transport.close();
+    // A bare initialize: the SDK client would open a GET stream at a moment of its own choosing.
+    const { sessionId } = await initialize(short, who.key);
     const ended = logWatcher.next('mcp session ended');
     clock.advance(201);
     expect(await ended).toContain('"why":"idle"');
-    expect(await ping(short, who.key, sessionId)).toBe(404);
+    expect(await ping(short, who.key, sessionId!)).toBe(404);
   });
 
   it('a session whose only activity is an open GET stream is ended after the idle time, and the stream with it', async () => {
