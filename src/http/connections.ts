@@ -12,8 +12,8 @@ import type { Socket } from 'node:net';
 export class Connections {
   private readonly sockets = new Set<Socket>();
   private readonly servers: Server[] = [];
-  /** Connections with a response under way: a parse error there must not write into it. */
-  readonly answering = new WeakSet<object>();
+  /** Connections with a response under way, and its request: a parse error there is answered through it, or not at all. */
+  readonly answering = new WeakMap<object, { req: IncomingMessage; res: ServerResponse }>();
 
   attach(server: Server): void {
     this.servers.push(server);
@@ -26,8 +26,10 @@ export class Connections {
   /** Called for every request before Fastify sees it. */
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
-    this.answering.add(socket);
-    res.once('close', () => this.answering.delete(socket));
+    this.answering.set(socket, { req, res });
+    res.once('close', () => {
+      if (this.answering.get(socket)?.res === res) this.answering.delete(socket);
+    });
   };
 
   /** Ends the connections that carry no request: idle keep-alive ones, and those never used. */

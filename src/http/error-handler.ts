@@ -1,16 +1,13 @@
 /**
  * The one place errors become answers: whatever a route, a hook or Fastify itself throws is
  * written as the reference's error body, with the status from errors.ts. Also the not-found
- * handler (404 route_not_found, or 405 with Allow for a known path), and the answer to what
- * node:http's parser refuses, written on the raw socket.
+ * handler (404 route_not_found, or 405 with Allow for a known path). What never reaches routing
+ * is answered in below-routing.ts.
  */
-import { maxHeaderSize, STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
-import { HTTP_STATUS } from './errors.js';
-import { CONTENT_TYPE, errorAnswer, errorJson, methodNotAllowed } from './respond.js';
+import { errorAnswer, methodNotAllowed } from './respond.js';
 import type { RoutesDirectory } from './routes-directory.js';
 
 function isFastifyError(error: unknown): error is FastifyError {
@@ -38,7 +35,8 @@ export function errorHandler(logger: Logger, routes: RoutesDirectory) {
       // The client went away mid-request (reading its body failed): nobody to answer.
       logger.debug('http request aborted by the client', { method: req.method, ...routes.logFields(request.originalUrl) });
       reply.hijack();
-      reply.raw.destroy();
+      // Already answered when the HTTP parser refused the rest of the body: let that answer go out.
+      if (!reply.raw.writableEnded) reply.raw.destroy();
       return;
     }
     const error = isFastifyError(thrown) ? fromFastify(thrown) : asRefundKitError(thrown);
@@ -64,36 +62,5 @@ export function notFoundHandler(routes: RoutesDirectory) {
     const allow = routes.allowFor(request.url);
     if (allow !== null) throw methodNotAllowed(request.method, allow);
     throw routes.notFound(request.method);
-  };
-}
-
-/**
- * A request node:http could not parse (a control character in a header, a request line that is
- * not HTTP, headers past the size limit) gets the same error body as every other refusal, where
- * the parser's own answer would be a bare status with no body. The connection closes after it.
- */
-export function clientErrorHandler(logger: Logger, answering: WeakSet<object>) {
-  return (error: Error & { code?: string }, socket: Duplex): void => {
-    if (error.code === 'ECONNRESET' || !socket.writable || answering.has(socket)) {
-      socket.destroy();
-      return;
-    }
-    logger.debug('http request refused by the HTTP parser', { code: error.code });
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      // The client was too slow to send its request: node:http's own answer, nobody reads a body.
-      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n', () => socket.destroy());
-      return;
-    }
-    const refusal =
-      error.code === 'HPE_HEADER_OVERFLOW'
-        ? new RefundKitError('payload_too_large', `Request line and headers are larger than ${maxHeaderSize} bytes`)
-        : new RefundKitError('validation_error', 'Request is not valid HTTP/1.1: a malformed request line or header');
-    const status = HTTP_STATUS[refusal.code];
-    const body = errorJson(refusal);
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${CONTENT_TYPE}\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
-      () => socket.destroy(),
-    );
   };
 }

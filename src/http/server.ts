@@ -12,15 +12,23 @@
 import { createServer, maxHeaderSize, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  DEFAULT_MCP_MAX_SESSIONS,
+  DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+  DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+  DEFAULT_MCP_SESSION_IDLE_SECONDS,
+} from '../config.js';
 import type { Clock } from '../domain/ports.js';
 import { systemClock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { allOperations } from '../operations/index.js';
 import { Connections } from './connections.js';
-import { clientErrorHandler, errorHandler, notFoundHandler } from './error-handler.js';
+import { checkExpectation, clientErrorHandler, refuseConnect, refuseWithoutHost } from './below-routing.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
 import { allowedHostRules, type HostRule } from './host-check.js';
-import { MCP_METHODS, MCP_PATH, McpRoute, registerMcpRoute } from './mcp.js';
+import { McpRoute } from './mcp.js';
+import { MCP_METHOD_LIST, MCP_PATH, registerMcpRoute } from './mcp-route.js';
 import type { ApiKeyAuthenticator, WebhookEventLog } from './ports.js';
 import { registerRestRoutes } from './rest.js';
 import { RoutesDirectory } from './routes-directory.js';
@@ -43,8 +51,11 @@ export interface HttpServerOptions {
   /** One debug line per request (method, path, status, ms); off unless the log level is debug. */
   logRequests?: boolean;
   clock?: Clock;
+  /** /mcp session limits (REFUNDKIT_MCP_*); the defaults are config.ts's. */
   mcpSessionIdleMs?: number;
   mcpMaxSessions?: number;
+  mcpMaxSessionsPerOrg?: number;
+  mcpMaxSessionsPerKey?: number;
   /** How long close() lets requests in flight finish before cutting their connections. */
   shutdownGraceMs?: number;
 }
@@ -101,10 +112,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   let hostRules: readonly HostRule[] = [];
   const app = Fastify({
     serverFactory: (handler) => {
-      const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => {
+      // No Host header is refused by refuseWithoutHost, with the error body node:http's own check leaves out.
+      const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000, requireHostHeader: false }, (req, res) => {
         connections.onRequest(req, res);
-        handler(req, res);
+        if (!refuseWithoutHost(req, res)) handler(req, res);
       });
+      server.on('checkExpectation', checkExpectation);
+      server.on('connect', refuseConnect);
       // Longer than the usual load balancer idle timeout (60 s), so that it closes first.
       server.keepAliveTimeout = 65_000;
       connections.attach(server);
@@ -125,8 +139,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     readOnly: options.readOnly,
     logger,
     maxBodyBytes: options.maxBodyBytes,
-    sessionIdleMs: options.mcpSessionIdleMs ?? 30 * 60_000,
-    maxSessions: options.mcpMaxSessions ?? 1_000,
+    sessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_SECONDS * 1000,
+    maxSessions: options.mcpMaxSessions ?? DEFAULT_MCP_MAX_SESSIONS,
+    maxSessionsPerOrg: options.mcpMaxSessionsPerOrg ?? DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+    maxSessionsPerKey: options.mcpMaxSessionsPerKey ?? DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+    clock: options.clock ?? systemClock,
   });
   app.setErrorHandler(errorHandler(logger, routes));
   app.setNotFoundHandler(notFoundHandler(routes));
@@ -161,7 +178,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
     routes.add(STRIPE_WEBHOOK_PATH, options.readOnly ? [] : ['POST'], `POST ${STRIPE_WEBHOOK_PATH}`);
     registerMcpRoute(api, mcp, { apiKeys: options.apiKeys, hostRules: () => hostRules, logger });
-    routes.add(MCP_PATH, MCP_METHODS, `${MCP_METHODS.join('|')} ${MCP_PATH}`);
+    routes.add(MCP_PATH, MCP_METHOD_LIST, `${MCP_METHOD_LIST.join('|')} ${MCP_PATH}`);
     api.get(HEALTH_PATH, async (_request, reply) => {
       try {
         await options.checkHealth();

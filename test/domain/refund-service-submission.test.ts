@@ -4,53 +4,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { errors, RefundKitError } from '../../src/domain/errors.js';
-import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
-import type { Refund, RefundStatus } from '../../src/domain/refund.js';
+import type { ProcessorStatus, SubmitOutcome } from '../../src/domain/ports.js';
 import { RefundService, type Caller, type SubmissionPolicy } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
-import { cleanupAll, FakeClock, createOrg, createTestApp, insertRefund, rawEvents } from '../support/fixtures.js';
-
-
-/** A processor whose answers the test scripts, recording every call. */
-class ScriptedProcessor implements RefundProcessor {
-  readonly name = 'stripe';
-  submits: Array<{ id: string; attempt: number }> = [];
-  cancels: string[] = [];
-  retrieves: Array<{ id: string; options: { timeoutMs?: number } | undefined }> = [];
-  onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
-    Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
-  onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
-  onCancel: (refund: Refund) => Promise<CancelOutcome> = () => Promise.resolve({ accepted: true });
-  onFind: (refund: Refund) => Promise<{ externalRefundId: string; status: RefundStatus } | null> = () =>
-    Promise.resolve(null);
-
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
-    this.submits.push({ id: refund.id, attempt });
-    return this.onSubmit(refund, attempt);
-  }
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus> {
-    this.retrieves.push({ id: refund.id, options });
-    return this.onRetrieve(refund);
-  }
-  cancel(refund: Refund): Promise<CancelOutcome> {
-    this.cancels.push(refund.id);
-    return this.onCancel(refund);
-  }
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
-    return this.onFind(refund);
-  }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { cleanupAll, countRows, FakeClock, createOrg, createTestApp, insertRefund, rawEvents } from '../support/fixtures.js';
+import { deferred, HeldCalls, ObservedStore, ScriptedProcessor } from '../support/scripted.js';
 
 const input: CreateRefundInput = {
   transactionId: 'ch_3PqTestCharge',
@@ -65,8 +26,10 @@ function setup(policy: Partial<SubmissionPolicy> = {}) {
   const org = createOrg(app);
   const clock = new FakeClock();
   const processor = new ScriptedProcessor();
+  // What the service asks of the store, so that a test can wait for a step instead of sleeping.
+  const observed = new ObservedStore(app.refunds);
   const service = new RefundService({
-    store: app.refunds,
+    store: observed.store,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
     policy: { retryBaseMs: 1_000, cancelWaitMs: 300, ...policy },
@@ -74,7 +37,7 @@ function setup(policy: Partial<SubmissionPolicy> = {}) {
   const caller: Caller = { organizationId: org.id, actor: 'mcp' };
   const column = (id: string, name: string): unknown =>
     (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
-  return { app, org, clock, processor, service, caller, column };
+  return { app, org, clock, processor, service, caller, column, observed };
 }
 
 afterEach(() => cleanupAll());
@@ -116,6 +79,40 @@ describe('create', () => {
     await expect(service.create(caller, { ...input, amount: 2600, idempotencyKey: 'ticket-43' })).rejects.toMatchObject({
       code: 'idempotency_conflict',
     });
+    expect(processor.submits).toHaveLength(1);
+  });
+
+  // The key stands for one set of arguments: any one of them different is a different refund,
+  // never the first one replayed (the same key for another charge would refund the wrong one).
+  it.each<[string, Partial<CreateRefundInput>]>([
+    ['another charge', { transactionId: 'ch_3PqOtherCharge' }],
+    ['another amount', { amount: 2501 }],
+    ['another currency', { currency: 'eur' }],
+    ['another reason', { reason: 'duplicate_charge' }],
+    ['a metadata value changed', { metadata: { orderId: 'order_2', ticketId: 'SUP-1' } }],
+    ['a metadata key added', { metadata: { orderId: 'order_1', ticketId: 'SUP-1', note: 'x' } }],
+    ['metadata left out', { metadata: undefined }],
+  ])('refuses the same key with %s: idempotency_conflict, nothing created or sent', async (_label, change) => {
+    const { app, service, caller, processor } = setup();
+    const first = await service.create(caller, { ...input, idempotencyKey: 'ticket-44' });
+    const again: CreateRefundInput = { ...input, ...change, idempotencyKey: 'ticket-44' };
+    if (again.metadata === undefined) delete again.metadata;
+    await expect(service.create(caller, again)).rejects.toMatchObject({
+      code: 'idempotency_conflict',
+      message: 'idempotencyKey was already used for a refund with different arguments; use a new key for a new refund',
+    });
+    expect(processor.submits).toEqual([{ id: first.id, attempt: 1 }]);
+    expect(countRows(app, 'refunds')).toBe(1);
+    expect(rawEvents(app, first.id)).toHaveLength(2);
+  });
+
+  it('replays for the same key when only the default currency was spelt out', async () => {
+    const { service, caller, processor } = setup();
+    const withoutCurrency: CreateRefundInput = { ...input };
+    delete withoutCurrency.currency;
+    const first = await service.create(caller, { ...withoutCurrency, idempotencyKey: 'ticket-45' });
+    const again = await service.create(caller, { ...input, currency: 'usd', idempotencyKey: 'ticket-45' });
+    expect(again).toEqual(first);
     expect(processor.submits).toHaveLength(1);
   });
 
@@ -223,15 +220,19 @@ describe('claims across connections', () => {
 
 describe('cancel around submissions', () => {
   it('waits for a submission in flight and then cancels at the processor', async () => {
-    const { app, service, caller, processor } = setup({ cancelWaitMs: 5_000 });
+    const { app, service, caller, processor, observed } = setup({ cancelWaitMs: 60_000 });
+    const reached = deferred<string>();
     const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = () => answer.promise;
+    processor.onSubmit = (refund) => {
+      reached.resolve(refund.id);
+      return answer.promise;
+    };
     const creating = service.create(caller, input);
-    // Let the create reach the processor.
-    await new Promise((r) => setTimeout(r, 20));
-    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    const id = await reached.promise;
     const cancelling = service.cancel(caller, id);
-    await new Promise((r) => setTimeout(r, 150));
+    // The cancel has looked twice and found the submission still holding the refund: it waits.
+    await observed.whenCalled('submissionState', 2);
+    expect(observed.of('submissionState').map((call) => (call.result as { claimed: boolean }).claimed)).toEqual([true, true]);
     expect(processor.cancels).toHaveLength(0);
     answer.resolve({ kind: 'submitted', externalRefundId: 're_inflight', status: 'processing' });
     await creating;
@@ -242,16 +243,20 @@ describe('cancel around submissions', () => {
   });
 
   it('answers refund_busy when the submission outlasts the wait, and changes nothing', async () => {
-    const { app, service, caller, processor } = setup({ cancelWaitMs: 200 });
+    const { service, caller, processor } = setup({ cancelWaitMs: 200 });
+    const reached = deferred<string>();
     const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = () => answer.promise;
+    processor.onSubmit = (refund) => {
+      reached.resolve(refund.id);
+      return answer.promise;
+    };
     const creating = service.create(caller, input);
-    await new Promise((r) => setTimeout(r, 20));
-    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    const id = await reached.promise;
     const error = await service.cancel(caller, id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RefundKitError);
     expect((error as RefundKitError).code).toBe('refund_busy');
     expect(service.get(caller, id).status).toBe('pending');
+    expect(processor.cancels).toHaveLength(0);
     answer.resolve({ kind: 'submitted', externalRefundId: 're_late', status: 'processing' });
     expect((await creating).status).toBe('processing');
   });
@@ -309,17 +314,20 @@ describe('cancel around submissions', () => {
   });
 
   it('waits out a doubt that ends within the cancel wait, then looks the refund up', async () => {
-    const { service, caller, processor, clock } = setup({ inDoubtMs: 30_000, cancelWaitMs: 2_000 });
+    const { service, caller, processor, clock, observed } = setup({ inDoubtMs: 30_000, cancelWaitMs: 60_000 });
     processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
     const refund = await service.create(caller, input);
+    const doubtEnds = clock.ms + 30_000;
     clock.advance(29_000);
-    // The fake clock moves on while the cancel waits.
-    const tick = setInterval(() => clock.advance(250), 50);
-    try {
-      expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
-    } finally {
-      clearInterval(tick);
-    }
+    // The fake clock moves on while the cancel waits: a quarter second each time it looks again.
+    observed.after((call) => {
+      if (call.method === 'submissionState') clock.advance(250);
+    });
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    // It looked the refund up once, and not before the doubt had ended.
+    expect(processor.finds).toEqual([refund.id]);
+    expect(observed.of('submissionState').length).toBeGreaterThan(1);
+    expect(clock.ms).toBeGreaterThanOrEqual(doubtEnds);
   });
 
   it('a claim whose process died stays in doubt for the window after its lease ran out', async () => {
@@ -413,30 +421,24 @@ describe('cancel around submissions', () => {
 });
 
 describe('a background pass drains a backlog several at a time', () => {
-  /** Processor answers that take a while, counting how many are in flight at once. */
-  function slowly<T>(answer: () => T): { run: () => Promise<T>; peak: () => number } {
-    let inFlight = 0;
-    let peak = 0;
-    return {
-      run: async () => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await new Promise((r) => setTimeout(r, 15));
-        inFlight -= 1;
-        return answer();
-      },
-      peak: () => peak,
-    };
+  /** Releases the held calls round by round until `total` have answered. */
+  async function drain(calls: HeldCalls<unknown>, total: number, concurrency: number): Promise<void> {
+    for (let left = total; left > 0; ) {
+      await calls.held(Math.min(concurrency, left));
+      left -= calls.releaseAll();
+    }
   }
 
   it.each([1, 3])('with concurrency %i submits that many refunds at once, each exactly once', async (concurrency) => {
     const { service, caller, processor, clock } = setup({ holdMs: 1_000, concurrency });
     for (let i = 0; i < 10; i += 1) await service.create(caller, { ...input, amount: 100 + i });
     clock.advance(1_000);
-    const submit = slowly(() => ({ kind: 'submitted' as const, externalRefundId: `re_${processor.submits.length}`, status: 'processing' as const }));
+    const submit = new HeldCalls(() => ({ kind: 'submitted' as const, externalRefundId: `re_${processor.submits.length}`, status: 'processing' as const }));
     processor.onSubmit = submit.run;
-    expect(await service.submitDue()).toBe(10);
-    expect(submit.peak()).toBe(concurrency);
+    const pass = service.submitDue();
+    await drain(submit, 10, concurrency);
+    expect(await pass).toBe(10);
+    expect(submit.peak).toBe(concurrency);
     expect(new Set(processor.submits.map((s) => s.id)).size).toBe(10);
     expect(processor.submits).toHaveLength(10);
   });
@@ -446,15 +448,17 @@ describe('a background pass drains a backlog several at a time', () => {
     const refunds = [];
     for (let i = 0; i < 9; i += 1) refunds.push(await service.create(caller, { ...input, amount: 100 + i }));
     const failing = refunds[4]?.id;
-    const read = slowly(() => ({ status: 'completed' as const }));
+    const read = new HeldCalls(() => ({ status: 'completed' as const }));
     processor.onRetrieve = async (refund) => {
       const answer = await read.run();
       if (refund.id === failing) throw errors.processorUnavailable('stripe');
       return answer;
     };
     clock.advance(10_000);
-    expect(await service.syncDue()).toEqual({ synced: 8, changed: 8 });
-    expect(read.peak()).toBe(4);
+    const pass = service.syncDue();
+    await drain(read, 9, 4);
+    expect(await pass).toEqual({ synced: 8, changed: 8 });
+    expect(read.peak).toBe(4);
     expect(refunds.map((r) => service.get(caller, r.id).status).filter((s) => s === 'completed')).toHaveLength(8);
   });
 });
@@ -559,6 +563,38 @@ describe('status sync', () => {
     // Failed is final: nothing more to read.
     clock.advance(10 * 60_000);
     expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+  });
+
+  it('re-reads a completed refund every completedRecheckMs until completedWatchMs after it completed, then never again', async () => {
+    const { service, caller, processor, clock, column } = setup({ syncIntervalMs: 10_000, completedRecheckMs: 60_000, completedWatchMs: 150_000 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed' });
+    clock.advance(10_000);
+    const completedAt = clock.ms;
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 1 });
+    expect(column(refund.id, 'next_sync_at')).toBe(new Date(completedAt + 60_000).toISOString());
+    clock.advance(60_000);
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 0 });
+    expect(column(refund.id, 'next_sync_at')).toBe(new Date(completedAt + 120_000).toISOString());
+    // The next read would fall at +180 s, past the watch (+150 s): this read is the last.
+    clock.advance(60_000);
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 0 });
+    expect(column(refund.id, 'next_sync_at')).toBeNull();
+    clock.advance(7 * 24 * 3_600_000);
+    expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+    expect(processor.retrieves).toHaveLength(3);
+  });
+
+  it('a read that falls exactly at the end of the watch is still made', async () => {
+    const { service, caller, processor, clock, column } = setup({ syncIntervalMs: 10_000, completedRecheckMs: 60_000, completedWatchMs: 120_000 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed' });
+    clock.advance(10_000);
+    const completedAt = clock.ms;
+    await service.syncDue();
+    clock.advance(60_000);
+    await service.syncDue();
+    expect(column(refund.id, 'next_sync_at')).toBe(new Date(completedAt + 120_000).toISOString());
   });
 
   it('keeps the status and tries again later when the read fails', async () => {
