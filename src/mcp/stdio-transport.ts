@@ -13,9 +13,8 @@
  */
 import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { invalidParams } from './params-check.js';
+import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId, type Transport } from './sdk.js';
 
 /** The SDK's own limit; a refund call is a few hundred bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
