@@ -29,6 +29,11 @@ export interface App {
 export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Serve from a read-only connection, opened once the schema is migrated: a REFUNDKIT_READ_ONLY
+   * server then cannot change the database even through a path that forgot to check.
+   */
+  readOnlyDatabase?: boolean;
 }
 
 /** What to tell an operator when a refund's processor has no configuration here. */
@@ -38,13 +43,19 @@ const MISSING_PROCESSOR_HINTS: Readonly<Record<string, string>> = {
 
 export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
   const logger = options.logger ?? silentLogger;
-  const db = openDatabase(config.dbPath);
+  let db = openDatabase(config.dbPath);
   try {
+    // Even for a read-only server: bringing the schema up to this build is set-up, not data (it
+    // changes no refund, key or event), and without it this build's queries could not run.
     const applied = migrate(db);
     if (applied.length > 0) logger.info('database migrated', { path: config.dbPath, applied });
   } catch (error) {
     db.close();
     throw error;
+  }
+  if (options.readOnlyDatabase === true) {
+    db.close();
+    db = openDatabase(config.dbPath, { readonly: true });
   }
   const refunds = new SqliteRefundStore(db);
   const processorList: RefundProcessor[] = [new SandboxProcessor()];
@@ -67,7 +78,8 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       holdMs: config.holdSeconds * 1000,
       syncIntervalMs: config.syncIntervalSeconds * 1000,
       concurrency: config.dispatchConcurrency,
-      refreshAfterMs: config.refreshAfterSeconds * 1000,
+      // A read-only server answers the stored status: a read that found a change would record it.
+      refreshAfterMs: config.readOnly ? 0 : config.refreshAfterSeconds * 1000,
       // A caller is waiting: a short read, never longer than the configured Stripe timeout.
       refreshTimeoutMs: Math.min(2_000, config.stripe.timeoutMs),
       retryBaseMs: config.retryBaseSeconds * 1000,

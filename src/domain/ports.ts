@@ -67,8 +67,10 @@ export interface Claim {
 export interface ClaimRelease {
   /** When the dispatcher may try again (absent: keep the schedule it had). */
   retryAt?: string;
-  /** Why the attempt did not finish, kept for operators. */
+  /** Why the attempt did not finish, kept for operators (absent: keep the one recorded). */
   error?: string;
+  /** Nothing was sent: the attempt the claim counted is taken back (attempts - 1). */
+  sentNothing?: boolean;
   /**
    * Set when the attempt went unanswered: until then the processor may still act on it, so its
    * "no such refund" proves nothing.
@@ -113,8 +115,11 @@ export interface RefundStore {
   create(refund: RefundDraft): CreateResult;
   /** Atomically claims one pending refund for submission, if it is due and nobody holds it. */
   claimForSubmission(refundId: string, token: string, now: string, leaseUntil: string): Claim | null;
-  /** Pending refunds due for submission (any organization), oldest first. */
-  dueForSubmission(now: string, limit: number): Array<{ organizationId: string; id: string }>;
+  /**
+   * Pending refunds due for submission (any organization), oldest first, of these processors only:
+   * a process never takes work it cannot do, and another processor's backlog never hides its own.
+   */
+  dueForSubmission(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }>;
   /**
    * Claims a pending refund so that no dispatcher submits it while a cancellation checks it; null
    * when someone holds it, an unanswered attempt is still in doubt, or a lapsed claim ran out at
@@ -125,8 +130,8 @@ export interface RefundStore {
   releaseClaim(refundId: string, token: string, release: ClaimRelease): void;
   /** What is known of a pending refund's submission: attempts, a claim in flight, doubt. */
   submissionState(refundId: string, now: string): SubmissionState | null;
-  /** Refunds whose status should be read back from their processor now (any organization). */
-  dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }>;
+  /** Refunds of these processors whose status should be read back now (any organization). */
+  dueForSync(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }>;
   /** Records that a refund's status was read and when to read it next (null: stop). */
   scheduleSync(refundId: string, nextSyncAt: string | null): void;
 }
@@ -178,6 +183,8 @@ export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: f
 export interface ProcessorRegistry {
   /** Unknown or unconfigured processors come back with a hint saying what to configure. */
   lookup(name: string): ProcessorLookup;
+  /** The processors configured here: the only ones whose refunds this process may work on. */
+  names(): readonly string[];
   /** The processor new refunds go to. */
   readonly defaultProcessor: string;
 }

@@ -263,10 +263,15 @@ export class RefundService {
     }
   }
 
-  /** Submits every pending refund that is due, in this process. Safe to run in many processes. */
+  /**
+   * Submits every pending refund that is due, in this process. Safe to run in many processes.
+   * Only refunds of the processors configured here are taken: another process (one with that
+   * processor's credentials) submits the others, and this one leaves them exactly as they are.
+   */
   async submitDue(limit = 50): Promise<number> {
     let submitted = 0;
-    await eachConcurrently(this.store.dueForSubmission(this.nowIso(), limit), this.policy.concurrency, async (due) => {
+    const batch = this.store.dueForSubmission(this.nowIso(), limit, this.processors.names());
+    await eachConcurrently(batch, this.policy.concurrency, async (due) => {
       const claim = this.store.claimForSubmission(due.id, newClaimToken(), this.nowIso(), this.leaseUntil());
       if (claim === null) return; // another process took it
       await this.submitClaimed(claim);
@@ -275,18 +280,20 @@ export class RefundService {
     return submitted;
   }
 
-  /** Reads back the status of refunds whose sync is due and records any change. */
+  /**
+   * Reads back the status of refunds whose sync is due and records any change; like submitDue,
+   * only for the processors configured here, leaving the others' schedule to their processes.
+   */
   async syncDue(limit = 50): Promise<{ synced: number; changed: number }> {
     let synced = 0;
     let changed = 0;
-    await eachConcurrently(this.store.dueForSync(this.nowIso(), limit), this.policy.concurrency, async (due) => {
+    const batch = this.store.dueForSync(this.nowIso(), limit, this.processors.names());
+    await eachConcurrently(batch, this.policy.concurrency, async (due) => {
       const refund = this.store.findById(due.organizationId, due.id);
       if (refund === null) return;
       const found = this.processors.lookup(refund.processor);
-      if (!found.ok) {
-        this.store.scheduleSync(refund.id, this.after(this.policy.completedRecheckMs));
-        return;
-      }
+      // Not selected unless its processor is here; were one to slip through, it is left untouched.
+      if (!found.ok) return;
       try {
         const remote = await found.processor.retrieve(refund);
         synced += 1;
@@ -401,9 +408,14 @@ export class RefundService {
     const { refund, token, attempt } = claim;
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) {
-      const message = `processor '${refund.processor}' is not configured: ${found.hint}`;
-      this.store.releaseClaim(refund.id, token, { retryAt: this.after(this.policy.maxRetryMs), error: message });
-      this.report('submission postponed', { refundId: refund.id, reason: message });
+      // Only create() can get here (submitDue selects nothing it cannot submit). Nothing was
+      // sent, so the refund goes back exactly as it was: due now, with no attempt, no error and
+      // no later retry, for a process that has the processor to submit; and a cancel stays local.
+      this.store.releaseClaim(refund.id, token, { sentNothing: true });
+      this.report('submission left to a process with the processor', {
+        refundId: refund.id,
+        reason: `processor '${refund.processor}' is not configured here: ${found.hint}`,
+      });
       return;
     }
     let outcome;

@@ -1,6 +1,12 @@
 /**
  * Refunds and their audit events in SQLite. Every status change is one IMMEDIATE transaction:
  * a conditional UPDATE (`WHERE status = from`) that must change exactly one row, then the event.
+ *
+ * The texts we compose from what a processor or a caller said (event details, last errors) are
+ * masked on the way in, as log lines are: a processor error that quotes a key must not put it in
+ * the database file, its backups and copies. The caller's own data (metadata, transaction id,
+ * idempotency key) is kept as given: it is theirs, it is returned to them and sent to the
+ * processor as is, and changing it would break idempotency and their records.
  */
 import type {
   Claim,
@@ -24,6 +30,7 @@ import {
   type RefundStatus,
 } from '../../domain/refund.js';
 import type { Statement } from 'better-sqlite3';
+import { redact } from '../../redact.js';
 import type { SqliteDatabase } from './database.js';
 
 /**
@@ -249,14 +256,16 @@ export class SqliteRefundStore implements RefundStore {
     return row === undefined ? null : this.findById(row.organization_id, refundId);
   }
 
-  dueForSubmission(now: string, limit: number): Array<{ organizationId: string; id: string }> {
+  dueForSubmission(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }> {
+    if (processors.length === 0) return [];
     const rows = this.statement(
-      'dueForSubmission',
+      `dueForSubmission:${processors.length}`,
       `SELECT organization_id, id FROM refunds
        WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
          AND (claim_token IS NULL OR claim_expires_at < @now)
+         AND ${processorIn(processors.length)}
        ORDER BY next_attempt_at LIMIT @limit`,
-    ).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+    ).all({ now, limit, ...processorParams(processors) }) as Array<{ organization_id: string; id: string }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
 
@@ -264,14 +273,16 @@ export class SqliteRefundStore implements RefundStore {
     this.statement(
       'releaseClaim',
       `UPDATE refunds SET claim_token = NULL, claim_expires_at = NULL, next_attempt_at = coalesce(@retryAt, next_attempt_at),
-         last_error = @error, in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until)
+         last_error = coalesce(@error, last_error), in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until),
+         attempts = attempts - @sentNothing
        WHERE id = @refundId AND claim_token = @token`,
     ).run({
       refundId,
       token,
       retryAt: release.retryAt ?? null,
-      error: release.error ?? null,
+      error: release.error === undefined ? null : redact(release.error),
       inDoubtUntil: release.inDoubtUntil ?? null,
+      sentNothing: release.sentNothing === true ? 1 : 0,
     });
   }
 
@@ -293,13 +304,15 @@ export class SqliteRefundStore implements RefundStore {
     };
   }
 
-  dueForSync(now: string, limit: number): Array<{ organizationId: string; id: string }> {
+  dueForSync(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }> {
+    if (processors.length === 0) return [];
     const rows = this.statement(
-      'dueForSync',
+      `dueForSync:${processors.length}`,
       `SELECT organization_id, id FROM refunds
        WHERE next_sync_at IS NOT NULL AND next_sync_at <= @now AND external_refund_id IS NOT NULL
+         AND ${processorIn(processors.length)}
        ORDER BY next_sync_at LIMIT @limit`,
-    ).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+    ).all({ now, limit, ...processorParams(processors) }) as Array<{ organization_id: string; id: string }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
 
@@ -350,7 +363,7 @@ export class SqliteRefundStore implements RefundStore {
       'appendEvent',
       `INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at, detail)
        VALUES (@refundId, @organizationId, @from, @to, @initiatedBy, @createdAt, @detail)`,
-    ).run(event);
+    ).run({ ...event, detail: event.detail === null ? null : redact(event.detail) });
   }
 
   private statement(key: string, sql: string, options: { raw?: boolean } = {}): Statement {
@@ -362,6 +375,20 @@ export class SqliteRefundStore implements RefundStore {
     }
     return statement;
   }
+}
+
+/**
+ * `processor IN (@p0, …)`, written `+processor` so that SQLite never serves it from
+ * refunds_by_external_id (processor, external_refund_id): without table statistics it prefers that
+ * equality to the due index's range, and would walk every refund the processor ever held, then
+ * sort them. The due indexes stay the plan; the processor is checked on each due row.
+ */
+function processorIn(count: number): string {
+  return `+processor IN (${Array.from({ length: count }, (_, i) => `@p${i}`).join(', ')})`;
+}
+
+function processorParams(processors: readonly string[]): Record<string, string> {
+  return Object.fromEntries(processors.map((name, i) => [`p${i}`, name]));
 }
 
 function toRefund(row: RefundRow): Refund {
