@@ -93,6 +93,18 @@ describe('values', () => {
   });
 });
 
+describe('REFUNDKIT_STDIO_MAX_MESSAGE_BYTES', () => {
+  it('defaults to 1 MiB and takes a whole number of bytes from 1024 to 10 MiB', () => {
+    expect(loadConfig({ HOME }).stdioMaxMessageBytes).toBe(1_048_576);
+    expect(loadConfig({ HOME, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: '65536' }).stdioMaxMessageBytes).toBe(65_536);
+    expect(loadConfig({ HOME, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: '10485760' }).stdioMaxMessageBytes).toBe(10_485_760);
+  });
+
+  it.each(['1023', '10485761', '1.5', 'big'])('refuses %j, naming the variable', (raw) => {
+    expect(configError({ HOME, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: raw }).message).toContain('REFUNDKIT_STDIO_MAX_MESSAGE_BYTES');
+  });
+});
+
 describe('REFUNDKIT_DISPATCH_CONCURRENCY', () => {
   it('defaults to 4 and takes a whole number from 1 to 32', () => {
     expect(loadConfig({ HOME }).dispatchConcurrency).toBe(4);
