@@ -25,6 +25,32 @@ export default tseslint.config(
     },
   },
   {
+    // The MCP SDK behind one seam: a move to another SDK line changes src/mcp/sdk.ts alone.
+    files: ['src/**/*.ts'],
+    ignores: ['src/mcp/sdk.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@modelcontextprotocol/sdk(/|$)',
+              message: 'Import the MCP SDK through src/mcp/sdk.ts, the one module that may import it.',
+            },
+          ],
+        },
+      ],
+      // import() too, which no-restricted-imports does not see.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^@modelcontextprotocol\\/sdk(\\/|$)/]',
+          message: 'Import the MCP SDK through src/mcp/sdk.ts, the one module that may import it.',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -6,7 +6,7 @@
 import { shownDefault, VARIABLES, type VariableGroup, type VariableSpec } from '../src/config-variables.js';
 import { ERROR_CODES, type ErrorCode } from '../src/domain/errors.js';
 import { HTTP_STATUS, RETRY_AFTER_SECONDS } from '../src/http/errors.js';
-import { allTools } from '../src/mcp/tools/index.js';
+import { allOperations } from '../src/operations/index.js';
 
 /** Which generated blocks each file holds. */
 export const GENERATED_FILES: Readonly<Record<string, readonly string[]>> = {
@@ -26,16 +26,16 @@ const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 export function toolsTable(): string {
   return table(
     ['Tool', 'Title', 'readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint', 'Offered in read-only mode'],
-    allTools.map((tool) => {
-      const hints = tool.annotations;
+    allOperations.map((operation) => {
+      const hints = operation.annotations;
       return [
-        `\`${tool.name}\``,
-        tool.title,
-        String(hints.readOnlyHint ?? false),
-        String(hints.destructiveHint ?? true),
-        String(hints.idempotentHint ?? false),
-        String(hints.openWorldHint ?? true),
-        yesNo(hints.readOnlyHint === true),
+        `\`${operation.name}\``,
+        operation.title,
+        String(hints.readOnlyHint),
+        String(hints.destructiveHint),
+        String(hints.idempotentHint),
+        String(hints.openWorldHint),
+        yesNo(hints.readOnlyHint),
       ];
     }),
   );

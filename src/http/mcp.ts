@@ -10,12 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Clock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
 import type { invalidParams as InvalidParams } from '../mcp/params-check.js';
+import type { Server as McpServer, StreamableHTTPServerTransport } from '../mcp/sdk.js';
 import type { createMcpServer as CreateMcpServer } from '../mcp/server.js';
 import type { Identity } from './ports.js';
 import { sendJson, type Headers } from './respond.js';
@@ -84,11 +83,11 @@ let modules: Promise<Modules> | undefined;
 /** The MCP SDK's HTTP transport and our tools are loaded on the first /mcp request. */
 function loadModules(): Promise<Modules> {
   modules ??= Promise.all([
-    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('../mcp/sdk.js').then((sdk) => sdk.loadStreamableHttpTransport()),
     import('../mcp/server.js'),
     import('../mcp/params-check.js'),
-  ]).then(([transport, server, params]) => ({
-    Transport: transport.StreamableHTTPServerTransport,
+  ]).then(([Transport, server, params]) => ({
+    Transport,
     createMcpServer: server.createMcpServer,
     invalidParams: params.invalidParams,
   }));

@@ -3,13 +3,35 @@
  * handlers, and a mismatch there reaches the caller as Internal error (-32603) with the
  * validator's dump for a message, as if the fault were ours. Every transport checks first and
  * answers Invalid params (-32602), naming the param.
+ *
+ * Only the methods this server serves are checked; any other gets Method not found from the
+ * server, whatever its params.
  */
-import { ClientRequestSchema, isJSONRPCRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import {
+  CallToolRequestSchema,
+  InitializeRequestSchema,
+  isJSONRPCRequest,
+  ListToolsRequestSchema,
+  PingRequestSchema,
+  type JSONRPCMessage,
+  type RequestId,
+} from './sdk.js';
 
-/** The protocol's requests by method. */
-const REQUEST_SCHEMAS = new Map<string, z.ZodType>();
-for (const schema of ClientRequestSchema.options) REQUEST_SCHEMAS.set(schema.shape.method.value, schema);
+/** The requests we serve, by method, each with the protocol's schema of the whole request. */
+const REQUEST_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
+  ['initialize', InitializeRequestSchema],
+  ['ping', PingRequestSchema],
+  ['tools/list', ListToolsRequestSchema],
+  ['tools/call', CallToolRequestSchema],
+]);
+
+/** The message, naming the param, for a request to a method we serve whose params do not fit it. */
+export function paramsProblem(method: string, request: unknown): string | null {
+  const check = REQUEST_SCHEMAS.get(method)?.safeParse(request);
+  if (check === undefined || check.success) return null;
+  return `Invalid params for ${method}: ${describeIssue(check.error)}`;
+}
 
 /**
  * A known request whose params do not fit: its id and the Invalid params message that names the
@@ -17,9 +39,8 @@ for (const schema of ClientRequestSchema.options) REQUEST_SCHEMAS.set(schema.sha
  */
 export function invalidParams(message: JSONRPCMessage): { id: RequestId; message: string } | null {
   if (!isJSONRPCRequest(message)) return null;
-  const check = REQUEST_SCHEMAS.get(message.method)?.safeParse(message);
-  if (check === undefined || check.success) return null;
-  return { id: message.id, message: `Invalid params for ${message.method}: ${describeIssue(check.error)}` };
+  const problem = paramsProblem(message.method, message);
+  return problem === null ? null : { id: message.id, message: problem };
 }
 
 function describeIssue(error: z.ZodError): string {

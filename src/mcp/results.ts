@@ -3,7 +3,7 @@
  * same JSON in a text block for those that do not. Errors carry the REST API's error body, so an
  * agent sees the same code and message whichever way it reaches us.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from './sdk.js';
 import { toErrorBody, type RefundKitError } from '../domain/errors.js';
 import { redact } from '../logger.js';
 

@@ -1,19 +1,23 @@
 /**
  * Builds the MCP server for one caller (one organization). No side effects: the transport is
  * connected by the entry point, so the same factory serves stdio, HTTP and in-memory tests.
+ *
+ * The SDK's low-level Server does the protocol (initialize, ping, transports); we answer
+ * tools/list and tools/call ourselves from the operation table, so that a bad call gets our
+ * validation_error body naming the field, and the schemas are converted once, not per list.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { CallToolRequestSchema, ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { asRefundKitError, ERROR_CODES } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { clip, parseInput } from '../domain/schemas.js';
 import { redact, silentLogger, type Logger } from '../logger.js';
+import type { Operation, OperationContext } from '../operations/operation.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { InFlightCalls } from './in-flight.js';
+import { paramsProblem } from './params-check.js';
 import { errorResult, successResult } from './results.js';
-import type { ToolContext, ToolDefinition } from './tool.js';
-import { allTools } from './tools/index.js';
+import { ErrorCode, McpError, Server, type CallToolResult } from './sdk.js';
+import { toolsFor } from './tools.js';
 
 export interface McpServerOptions {
   service: RefundService;
@@ -28,6 +32,15 @@ export interface McpServerOptions {
    */
   checkAccess?: () => void;
 }
+
+/**
+ * The two requests we answer, with params left open: the SDK parses a request with the schema it
+ * is registered with, and a mismatch there would reach the caller as Internal error (-32603).
+ * Params are checked in the handler instead (Invalid params, naming the param), and the
+ * arguments reach the tool as sent: a parse would drop a '__proto__' key our schemas must refuse.
+ */
+const ListToolsRequest = z.object({ method: z.literal('tools/list'), params: z.unknown().optional() });
+const CallToolRequest = z.object({ method: z.literal('tools/call'), params: z.unknown().optional() });
 
 function instructions(readOnly: boolean): string {
   return [
@@ -46,55 +59,40 @@ function retryableCodes(): string[] {
     .map(([code]) => code);
 }
 
-export function createMcpServer(options: McpServerOptions): McpServer {
+export function createMcpServer(options: McpServerOptions): Server {
   const logger = options.logger ?? silentLogger;
-  const context: ToolContext = { service: options.service, caller: options.caller };
-  const tools = allTools.filter((tool) => !(options.readOnly && tool.writes));
-  const server = new McpServer(
+  const context: OperationContext = { service: options.service, caller: options.caller };
+  const tools = toolsFor(options.readOnly);
+  const listed = { tools: tools.map((tool) => tool.definition) };
+  const byName = new Map(tools.map((tool) => [tool.operation.name, tool.operation]));
+  const server = new Server(
     { name: SERVER_NAME, title: 'RefundKit', version: VERSION },
-    { capabilities: { tools: {} }, instructions: instructions(options.readOnly) },
+    // listChanged as the SDK's McpServer declared it: the list never changes, so no notification is ever due.
+    { capabilities: { tools: { listChanged: true } }, instructions: instructions(options.readOnly) },
   );
 
-  for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
-        annotations: { title: tool.title, ...tool.annotations },
-      },
-      (args: unknown) => invokeTool(tool, args, context, logger, options.checkAccess),
-    );
-  }
+  server.setRequestHandler(ListToolsRequest, (request) => {
+    checkParams('tools/list', request);
+    return listed;
+  });
 
-  // McpServer lists the tools (JSON Schema from our zod schemas) but we answer tools/call
-  // ourselves: its built-in validation answers bad input with generic SDK text, while an agent
-  // needs our validation_error body naming the field and the rule.
-  const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  // Registered with params left open: the SDK then checks a tools/call itself and answers a
-  // malformed one (arguments that are not an object, a name that is not a string) with Invalid
-  // params (-32602). Registered with the strict schema, that check throws first and the caller
-  // is told Internal error (-32603), as if the fault were ours.
-  // The SDK's tools/call wrapper has validated the request against CallToolRequestSchema before
-  // this runs (a malformed one never gets here), so the name is read, not parsed a second time.
-  server.server.setRequestHandler(CallToolRequestSchema.extend({ params: z.unknown() }), async (raw) => {
-    const name = toolNameOf(raw.params);
-    const tool = byName.get(name);
-    if (tool === undefined) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Unknown tool '${redact(clip(name))}'; available: ${[...byName.keys()].join(', ')}`,
-      );
+  server.setRequestHandler(CallToolRequest, (request) => {
+    checkParams('tools/call', request);
+    const name = toolNameOf(request.params);
+    const operation = byName.get(name);
+    if (operation === undefined) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${redact(clip(name))}'; available: ${[...byName.keys()].join(', ')}`);
     }
-    // The arguments as sent: the parse above silently drops a '__proto__' key, which our schemas
-    // must see (and refuse as an unknown field).
-    const call = invokeTool(tool, argumentsAsSent(raw.params) ?? {}, context, logger, options.checkAccess);
+    const call = invokeTool(operation, argumentsAsSent(request.params) ?? {}, context, logger, options.checkAccess);
     return options.inFlight === undefined ? call : options.inFlight.track(call);
   });
 
   return server;
+}
+
+function checkParams(method: string, request: unknown): void {
+  const problem = paramsProblem(method, request);
+  if (problem !== null) throw new McpError(ErrorCode.InvalidParams, problem);
 }
 
 function toolNameOf(params: unknown): string {
@@ -108,25 +106,25 @@ function argumentsAsSent(params: unknown): unknown {
 }
 
 async function invokeTool(
-  tool: ToolDefinition,
+  operation: Operation,
   args: unknown,
-  context: ToolContext,
+  context: OperationContext,
   logger: Logger,
   checkAccess?: () => void,
 ): Promise<CallToolResult> {
   const started = performance.now();
   try {
     checkAccess?.();
-    const input = parseInput(tool.inputSchema, args);
-    const output = (await tool.handler(input, context));
-    logger.debug('tool call', { tool: tool.name, ms: Math.round(performance.now() - started) });
+    const input = parseInput(operation.input, args);
+    const output = await operation.run(input, context);
+    logger.debug('tool call', { tool: operation.name, ms: Math.round(performance.now() - started) });
     return successResult(output);
   } catch (thrown) {
     const error = asRefundKitError(thrown);
     if (error.code === 'internal_error') {
-      logger.error('tool call failed', { tool: tool.name, error: thrown });
+      logger.error('tool call failed', { tool: operation.name, error: thrown });
     } else {
-      logger.debug('tool call refused', { tool: tool.name, code: error.code });
+      logger.debug('tool call refused', { tool: operation.name, code: error.code });
     }
     return errorResult(error);
   }

@@ -13,10 +13,9 @@
  */
 import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_STDIO_MAX_MESSAGE_BYTES } from '../config.js';
 import { invalidParams } from './params-check.js';
+import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId, type Transport } from './sdk.js';
 
 
 const NEWLINE = 0x0a;
