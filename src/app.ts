@@ -70,6 +70,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       refreshAfterMs: config.refreshAfterSeconds * 1000,
       // A caller is waiting: a short read, never longer than the configured Stripe timeout.
       refreshTimeoutMs: Math.min(2_000, config.stripe.timeoutMs),
+      callDeadlineMs: config.callDeadlineSeconds * 1000,
       retryBaseMs: config.retryBaseSeconds * 1000,
       // A claim must outlast every try the Stripe client makes, with room to spare.
       leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),

@@ -53,6 +53,11 @@ export interface Config {
   refreshAfterSeconds: number;
   /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
   retryBaseSeconds: number;
+  /**
+   * The longest any tool call or REST call waits on the processor; past it the refund is answered
+   * as it stands (a create's refund pending and queued). Well inside the 60 s MCP clients wait.
+   */
+  callDeadlineSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +104,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     syncIntervalSeconds: parseNumber('REFUNDKIT_SYNC_INTERVAL_SECONDS', env.REFUNDKIT_SYNC_INTERVAL_SECONDS, 60, { min: 1, max: 86_400 }),
     refreshAfterSeconds: parseNumber('REFUNDKIT_REFRESH_AFTER_SECONDS', env.REFUNDKIT_REFRESH_AFTER_SECONDS, 10, { min: 0, max: 86_400 }),
     retryBaseSeconds: parseNumber('REFUNDKIT_RETRY_BASE_SECONDS', env.REFUNDKIT_RETRY_BASE_SECONDS, 5, { min: 0.01, max: 3_600 }),
+    callDeadlineSeconds: parseNumber('REFUNDKIT_CALL_DEADLINE_SECONDS', env.REFUNDKIT_CALL_DEADLINE_SECONDS, 15, {
+      min: 1,
+      max: 50,
+      why: 'MCP clients give up on a call after 60 s by default, and a call must answer well before',
+    }),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
@@ -119,14 +129,15 @@ function parseNumber(
   name: string,
   raw: string | undefined,
   fallback: number,
-  rule: { min: number; max: number; integer?: boolean },
+  rule: { min: number; max: number; integer?: boolean; why?: string },
 ): number {
   const text = nonEmpty(raw);
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer === true && !Number.isInteger(value))) {
     const kind = rule.integer === true ? 'an integer' : 'a number';
-    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'`);
+    const why = rule.why === undefined ? '' : ` (${rule.why})`;
+    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'${why}`);
   }
   return value;
 }

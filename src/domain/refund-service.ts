@@ -9,9 +9,18 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asRefundKitError, errors } from './errors.js';
+import { asRefundKitError, errors, type RefundKitError } from './errors.js';
 import { newRefundId, randomString } from './ids.js';
-import type { Claim, Clock, ListFilter, ProcessorRegistry, RefundProcessor, RefundStore, SubmissionState } from './ports.js';
+import type {
+  CallOptions,
+  Claim,
+  Clock,
+  ListFilter,
+  ProcessorRegistry,
+  RefundProcessor,
+  RefundStore,
+  SubmissionState,
+} from './ports.js';
 import { canTransition, type Initiator, type Refund, type RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
 
@@ -62,6 +71,12 @@ export interface SubmissionPolicy {
    * act on it. Until then its "no such refund" proves nothing, so a cancel waits or is refused.
    */
   inDoubtMs: number;
+  /**
+   * The longest a caller waits for any call (create's submission, cancel, get's status read),
+   * whatever the processor does: MCP clients give up at 60 s by default, and an agent that sees a
+   * timeout may retry without its idempotency key. Past it the refund is answered as it stands.
+   */
+  callDeadlineMs: number;
 }
 
 export const DEFAULT_POLICY: SubmissionPolicy = {
@@ -77,6 +92,7 @@ export const DEFAULT_POLICY: SubmissionPolicy = {
   inDoubtMs: 40_000,
   refreshAfterMs: 10_000,
   refreshTimeoutMs: 2_000,
+  callDeadlineMs: 15_000,
 };
 
 /** Bounds the memory of refunds read on request; past it, the oldest are simply read again. */
@@ -124,6 +140,8 @@ export class RefundService {
   private readonly clock: Clock;
   private readonly policy: SubmissionPolicy;
   private readonly report: (message: string, detail: Record<string, unknown>) => void;
+  /** Submissions that outlived their caller's deadline and go on under their claim. */
+  private readonly detached = new Set<Promise<void>>();
   /** When this process last read a processing refund's status on a caller's behalf (epoch ms). */
   private readonly readOnRequest = new Map<string, number>();
   /** Reads in progress, so that callers asking about one refund at once share one read. */
@@ -211,55 +229,66 @@ export class RefundService {
     }
     if (this.policy.holdMs > 0) return result.refund;
     const claim = this.store.claimForSubmission(result.refund.id, newClaimToken(), this.nowIso(), this.leaseUntil());
-    if (claim !== null) await this.submitClaimed(claim);
+    if (claim !== null) await this.submitWhileCallerWaits(claim);
     return this.get(caller, result.refund.id);
   }
 
   /**
    * Cancels a pending refund locally, or asks the processor to cancel a processing one. When two
    * callers race, exactly one wins and the other is told the status the winner left.
+   *
+   * Every path is bounded: waits (for a submission in flight, for a doubt to end, after a lost
+   * race) end at a deadline read from the injected clock, and their real pauses add up to at most
+   * cancelWaitMs whatever that clock does; processor calls end at the call deadline.
    */
   async cancel(caller: Caller, refundId: string): Promise<Refund> {
-    const deadline = Date.now() + this.policy.cancelWaitMs;
+    const started = this.clock.now().getTime();
+    const callEnds = started + this.policy.callDeadlineMs;
+    // Waiting leaves at least half the call's time to the processor call that may follow it.
+    const waitEnds = started + Math.min(this.policy.cancelWaitMs, this.policy.callDeadlineMs / 2);
+    let paused = 0;
     for (;;) {
       const refund = this.get(caller, refundId);
-      if (refund.status === 'processing') return this.cancelAtProcessor(caller, refund);
+      if (refund.status === 'processing') return this.cancelAtProcessor(caller, refund, callEnds);
       if (refund.status !== 'pending') throw errors.notCancellable(refund.status);
       const state = this.store.submissionState(refundId, this.nowIso());
+      let pauseMs: number;
+      let busy: () => RefundKitError = errors.refundBusy;
       if (state?.claimed === true) {
         // A submission is in flight; its outcome decides how to cancel. It is usually quick.
-        if (Date.now() >= deadline) throw errors.refundBusy();
-        await sleep(100);
-        continue;
-      }
-      if (state !== null && state.attempts > 0) {
+        pauseMs = 100;
+      } else if (state !== null && state.attempts > 0) {
         // An unanswered attempt may still land at the processor: a lookup now could miss a refund
         // that exists a moment later, and we would record a cancel the customer's bank never sees.
         const doubtMs = this.doubtRemainingMs(state);
         if (doubtMs > 0) {
-          if (Date.now() + doubtMs > deadline) throw errors.refundInDoubt(Math.ceil(doubtMs / 1000));
-          await sleep(Math.min(doubtMs, 100));
-          continue;
+          busy = () => errors.refundInDoubt(Math.ceil(doubtMs / 1000));
+          if (this.clock.now().getTime() + doubtMs > waitEnds) throw busy();
+          pauseMs = Math.max(10, Math.min(doubtMs, 100));
+        } else {
+          const result = await this.cancelAfterAttempt(caller, refund, callEnds);
+          if (result !== null) return result;
+          // Taken meanwhile (a dispatcher's retry, another cancel): look again.
+          pauseMs = 50;
         }
-        const result = await this.cancelAfterAttempt(caller, refund);
-        if (result !== null) return result;
-        // Taken meanwhile (a dispatcher's retry, another cancel): look again.
-        if (Date.now() >= deadline) throw errors.refundBusy();
-        await sleep(50);
-        continue;
+      } else {
+        const cancelled = this.store.transition({
+          organizationId: caller.organizationId,
+          refundId,
+          from: 'pending',
+          to: 'cancelled',
+          actor: caller.actor,
+          at: this.nowIso(),
+          detail: 'cancelled before submission; the processor never saw it',
+          neverSubmitted: true,
+        });
+        if (cancelled !== null) return cancelled;
+        // Lost a race (cancelled, or claimed for submission meanwhile): look again after a pause.
+        pauseMs = 50;
       }
-      const cancelled = this.store.transition({
-        organizationId: caller.organizationId,
-        refundId,
-        from: 'pending',
-        to: 'cancelled',
-        actor: caller.actor,
-        at: this.nowIso(),
-        detail: 'cancelled before submission; the processor never saw it',
-        neverSubmitted: true,
-      });
-      if (cancelled !== null) return cancelled;
-      // Lost a race (cancelled, or claimed for submission meanwhile): look again.
+      if (this.clock.now().getTime() >= waitEnds || paused + pauseMs > this.policy.cancelWaitMs) throw busy();
+      paused += pauseMs;
+      await sleep(pauseMs);
     }
   }
 
@@ -350,6 +379,15 @@ export class RefundService {
   }
 
   /**
+   * Waits (up to `timeoutMs`) for submissions that outlived their caller's deadline to record
+   * their outcome: a shutdown calls it before closing the store.
+   */
+  async settleDetached(timeoutMs = this.policy.leaseMs): Promise<void> {
+    if (this.detached.size === 0) return;
+    await within(Promise.allSettled([...this.detached]), timeoutMs);
+  }
+
+  /**
    * Records a status the processor reports (a status read, a webhook). Illegal or stale moves
    * are ignored; returns whether the refund changed.
    */
@@ -382,8 +420,12 @@ export class RefundService {
   private async readOnBehalf(refund: Refund, processor: RefundProcessor): Promise<void> {
     if (this.readOnRequest.size >= MAX_REMEMBERED_READS) this.readOnRequest.clear();
     this.readOnRequest.set(refund.id, this.clock.now().getTime());
+    const timeoutMs = Math.min(this.policy.refreshTimeoutMs, processorShare(this.policy.callDeadlineMs));
     try {
-      const remote = await processor.retrieve(refund, { timeoutMs: this.policy.refreshTimeoutMs });
+      // The processor bounds its own request; the race bounds one that does not answer at all.
+      const read = await within(processor.retrieve(refund, { timeoutMs }), Math.min(timeoutMs + graceFor(timeoutMs), this.policy.callDeadlineMs));
+      if (!read.done) throw errors.processorUnavailable(refund.processor);
+      const remote = read.value;
       // An unchanged status writes nothing: a read on request must stay a read.
       if (remote.status !== refund.status) {
         const detail = `status read from ${refund.processor} on request${remote.detail === undefined ? '' : `: ${remote.detail}`}`;
@@ -397,7 +439,28 @@ export class RefundService {
     }
   }
 
-  private async submitClaimed(claim: Claim): Promise<void> {
+  /**
+   * Submits inside the caller's call, for at most callDeadlineMs: past it the caller is answered
+   * with the refund still pending while the submission goes on under its claim and records its
+   * outcome. Should this process die first, its claim lapses into doubt and another retries it.
+   */
+  private async submitWhileCallerWaits(claim: Claim): Promise<void> {
+    const submission = this.submitClaimed(claim, { timeoutMs: processorShare(this.policy.callDeadlineMs) });
+    if ((await within(submission, this.policy.callDeadlineMs)).done) return;
+    this.report('submission outlived the call deadline; it goes on under its claim', {
+      refundId: claim.refund.id,
+      attempt: claim.attempt,
+      deadlineMs: this.policy.callDeadlineMs,
+    });
+    const tracked: Promise<void> = submission
+      .catch((error: unknown) => {
+        this.report('submission after the call deadline failed', { refundId: claim.refund.id, error: asRefundKitError(error).message });
+      })
+      .finally(() => this.detached.delete(tracked));
+    this.detached.add(tracked);
+  }
+
+  private async submitClaimed(claim: Claim, options: CallOptions = {}): Promise<void> {
     const { refund, token, attempt } = claim;
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) {
@@ -408,7 +471,7 @@ export class RefundService {
     }
     let outcome;
     try {
-      outcome = await found.processor.submit(refund, attempt);
+      outcome = await found.processor.submit(refund, attempt, options);
     } catch (error) {
       const failure = asRefundKitError(error);
       const delay = Math.min(this.policy.maxRetryMs, this.policy.retryBaseMs * 3 ** (attempt - 1));
@@ -448,14 +511,23 @@ export class RefundService {
     }
   }
 
-  private async cancelAtProcessor(caller: Caller, refund: Refund, processor?: RefundProcessor): Promise<Refund> {
+  private async cancelAtProcessor(caller: Caller, refund: Refund, callEnds: number, processor?: RefundProcessor): Promise<Refund> {
     let target = processor;
     if (target === undefined) {
       const found = this.processors.lookup(refund.processor);
       if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
       target = found.processor;
     }
-    const outcome = await target.cancel(refund);
+    const timeoutMs = callEnds - this.clock.now().getTime();
+    if (timeoutMs <= 0) throw errors.processorUnavailable(refund.processor);
+    const answer = await within(target.cancel(refund, { timeoutMs: processorShare(timeoutMs) }), timeoutMs);
+    if (!answer.done) {
+      // Unanswered in time: nothing is recorded here, and whatever the processor makes of the
+      // request, the status read (or a webhook) brings it; a retry of the cancel finds it.
+      this.report('cancel at the processor outlived the call deadline', { refundId: refund.id, deadlineMs: this.policy.callDeadlineMs });
+      throw errors.processorUnavailable(refund.processor);
+    }
+    const outcome = answer.value;
     if (outcome.accepted || outcome.status === 'cancelled') {
       const cancelled = this.store.transition({
         organizationId: caller.organizationId,
@@ -480,15 +552,20 @@ export class RefundService {
    * exist at the processor. Once no attempt can still land there, hold it against the dispatcher,
    * ask the processor, and cancel whatever is really there. Null when it could not be held.
    */
-  private async cancelAfterAttempt(caller: Caller, refund: Refund): Promise<Refund | null> {
+  private async cancelAfterAttempt(caller: Caller, refund: Refund, callEnds: number): Promise<Refund | null> {
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
+    const timeoutMs = callEnds - this.clock.now().getTime();
+    if (timeoutMs <= 0) throw errors.processorUnavailable(refund.processor);
     const token = newClaimToken();
     const held = this.store.claimForCancel(refund.id, token, this.nowIso(), this.leaseUntil(), this.after(-this.policy.inDoubtMs));
     if (held === null) return null;
     let remote;
     try {
-      remote = await found.processor.findSubmitted(held);
+      const lookup = await within(found.processor.findSubmitted(held, { timeoutMs: processorShare(timeoutMs) }), timeoutMs);
+      // A lookup that does not answer in time proves nothing; its late answer is not used.
+      if (!lookup.done) throw errors.processorUnavailable(refund.processor);
+      remote = lookup.value;
     } catch (error) {
       // A lookup creates nothing, so its failure leaves no doubt behind.
       this.store.releaseClaim(refund.id, token, { error: asRefundKitError(error).message });
@@ -515,7 +592,7 @@ export class RefundService {
       `found at ${refund.processor} as ${remote.externalRefundId} after an interrupted submission`,
     );
     if (adopted === null) throw errors.refundBusy();
-    if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, found.processor);
+    if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, callEnds, found.processor);
     throw errors.notCancellable(adopted.status);
   }
 
@@ -578,6 +655,36 @@ export class RefundService {
 
   private leaseUntil(): string {
     return this.after(this.policy.leaseMs);
+  }
+}
+
+/**
+ * How much sooner than the caller's own timer a processor call is told to end: the processor
+ * then ends by itself and its outcome is recorded inside the call; the timer only catches a call
+ * that ignores its timeout.
+ */
+function graceFor(ms: number): number {
+  return Math.min(500, ms / 10);
+}
+
+/** Of `ms` a caller waits, what the processor call gets (see graceFor). */
+function processorShare(ms: number): number {
+  return Math.max(1, ms - graceFor(ms));
+}
+
+/**
+ * `promise`'s value, or done: false once `ms` have passed first (real time). A rejection before
+ * then is thrown; one after is handled here and goes nowhere (the caller chose not to wait).
+ */
+async function within<T>(promise: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ done: true as const, value })), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -355,3 +355,58 @@ describe.concurrent('faults during reconcile (status sync)', () => {
   }
 });
 
+/** The product's own wiring (createApp on an environment) against the imitation, on a fake clock. */
+async function appWorld(env: Record<string, string>): Promise<World> {
+  const imitation = await startStripeImitation();
+  const clock = new FakeClock();
+  const app = createTestApp(
+    { STRIPE_SECRET_KEY: imitation.apiKey, STRIPE_API_BASE: imitation.url, STRIPE_MAX_NETWORK_RETRIES: '0', REFUNDKIT_RETRY_BASE_SECONDS: '1', ...env },
+    { clock },
+  );
+  const org = createOrg(app);
+  return { imitation, app, service: app.service, caller: { organizationId: org.id, actor: 'mcp' }, clock, close: () => imitation.close() };
+}
+
+describe.concurrent('the call deadline (issue 9): Stripe not answering never holds a call past it', () => {
+  // Stripe's client waits 30 s a try, with two retries: without the deadline a call waited minutes.
+  const slowClient = { STRIPE_TIMEOUT_MS: '30000', STRIPE_MAX_NETWORK_RETRIES: '2', REFUNDKIT_CALL_DEADLINE_SECONDS: '1' };
+  const cases: Array<{ label: string; fault: Fault; match: FaultMatch }> = [
+    { label: 'the charge read never answered', fault: { kind: 'hang' }, match: { method: 'GET', path: '/v1/charges/' } },
+    { label: 'the create never answered (and never executed)', fault: { kind: 'hang' }, match: CREATE },
+    { label: 'the create executed at once, answered after the deadline', fault: { kind: 'late', ms: 3_000 }, match: CREATE },
+  ];
+  for (const c of cases) {
+    it(`create: ${c.label}: answered pending, then submitted exactly once`, { timeout: 20_000 }, async () => {
+      const w = await appWorld(slowClient);
+      try {
+        const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+        w.imitation.failNext(1, c.fault, c.match);
+        const created = await w.service.create(w.caller, input(chargeId));
+        expect(created.status).toBe('pending');
+        expectHonest(w, created);
+        // The call answered while Stripe held the request; the processor comes back (faults spent).
+        const settled = await settle(w, heldFor({ label: c.label, fault: c.fault, times: 1 }));
+        expect(settled).toMatchObject({ id: created.id, status: 'completed' });
+        expect(w.imitation.refundCount()).toBe(1);
+        expect(settled.externalRefundId).toBe(w.imitation.refunds()[0]?.id);
+      } finally {
+        await w.close();
+      }
+    });
+  }
+
+  it('cancel: the cancel at Stripe never answered: processor_unavailable, nothing changed', { timeout: 20_000 }, async () => {
+    const w = await appWorld(slowClient);
+    try {
+      const refund = await submittedRefund(w, 'requires_action');
+      w.imitation.failNext(1, { kind: 'hang' }, CANCEL);
+      await expect(w.service.cancel(w.caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+      expect(w.service.get(w.caller, refund.id).status).toBe('processing');
+      // Once Stripe answers again, the cancel goes through.
+      expect((await w.service.cancel(w.caller, refund.id)).status).toBe('cancelled');
+      expect(w.imitation.refunds()[0]?.status).toBe('canceled');
+    } finally {
+      await w.close();
+    }
+  });
+});
