@@ -8,7 +8,7 @@ import { systemClock, type Clock, type RefundProcessor } from './domain/ports.js
 import { silentLogger, type Logger } from './logger.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
-import { StripeProcessor } from './processors/stripe.js';
+import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/stripe.js';
 import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
 import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
@@ -75,10 +75,12 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       // A claim must outlast every try the Stripe client makes, with room to spare.
       leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),
       // A request Stripe received may still execute after the client gave up on it. How long is
-      // not documented; twice the client's own timeout is the margin we take.
-      inDoubtMs: config.stripe.timeoutMs * 2,
+      // not documented; twice the client's own timeout, and never less than a floor that does not
+      // depend on it (a short client timeout does not make Stripe quicker).
+      inDoubtMs: Math.max(STRIPE_LATE_EXECUTION_FLOOR_MS, config.stripe.timeoutMs * 2),
     },
     onBackgroundError: (message, detail) => logger.warn(message, detail),
+    onDiscrepancy: (message, detail) => logger.error(message, detail),
   });
   return {
     config,

@@ -3,6 +3,7 @@
  * was misused (unknown command or flag, missing value).
  */
 import { parseArgs } from 'node:util';
+import { DISCREPANCIES_HELP, runDiscrepancies } from './discrepancies.js';
 import { DISPATCH_HELP, runDispatch } from './dispatch.js';
 import { HTTP_HELP, runHttp, type HttpCommandOptions } from './http.js';
 import { INIT_HELP, runInit } from './init.js';
@@ -24,6 +25,8 @@ Commands:
                          serve the REST API, Stripe webhooks and MCP over Streamable HTTP
   init [--demo]          create or migrate the database; --demo adds a demo organization
   dispatch               submit due refunds and read back due statuses once, then exit
+  discrepancies [--org ID]
+                         refunds a processor holds as paid that we hold as cancelled or failed
   orgs create --name N   create an organization
   orgs list              list organizations
   keys create --org ID   create an API key  (--mode live|test, default live)
@@ -91,6 +94,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
     case 'dispatch': {
       if (flags(rest, {}).help === true) return io.out(DISPATCH_HELP);
       return runDispatch(config(), io);
+    }
+    case 'discrepancies': {
+      const values = flags(rest, { org: { type: 'string' } });
+      if (values.help === true) return io.out(DISCREPANCIES_HELP);
+      return runDiscrepancies(config(), values.org === undefined ? undefined : required(values.org, '--org'), io);
     }
     case 'orgs': {
       const [sub, ...subArgs] = rest;

@@ -77,6 +77,12 @@ export interface SubmissionPolicy {
    * timeout may retry without its idempotency key. Past it the refund is answered as it stands.
    */
   callDeadlineMs: number;
+  /**
+   * A refund cancelled after an unanswered attempt is looked for at its processor every
+   * lateLandingRecheckMs for lateLandingWatchMs, in case the attempt landed after all.
+   */
+  lateLandingRecheckMs: number;
+  lateLandingWatchMs: number;
 }
 
 export const DEFAULT_POLICY: SubmissionPolicy = {
@@ -93,6 +99,8 @@ export const DEFAULT_POLICY: SubmissionPolicy = {
   refreshAfterMs: 10_000,
   refreshTimeoutMs: 2_000,
   callDeadlineMs: 15_000,
+  lateLandingRecheckMs: 10 * 60_000,
+  lateLandingWatchMs: 24 * 3_600_000,
 };
 
 /** Bounds the memory of refunds read on request; past it, the oldest are simply read again. */
@@ -105,6 +113,8 @@ export interface RefundServiceDeps {
   policy?: Partial<SubmissionPolicy>;
   /** Told about faults that do not reach a caller (a background submission that failed). */
   onBackgroundError?: (message: string, detail: Record<string, unknown>) => void;
+  /** Told when a processor holds money moving for a refund we hold as cancelled or failed. */
+  onDiscrepancy?: (message: string, detail: Record<string, unknown>) => void;
 }
 
 export interface PassResult {
@@ -132,6 +142,8 @@ export interface ProcessorReportOutcome {
   changed: boolean;
   /** Where the status applied came from: a fresh read from the processor, or the report itself. */
   statusFrom: 'processor' | 'report';
+  /** The processor holds money moving for a refund we hold as cancelled or failed (recorded). */
+  discrepancy: boolean;
 }
 
 export class RefundService {
@@ -140,6 +152,7 @@ export class RefundService {
   private readonly clock: Clock;
   private readonly policy: SubmissionPolicy;
   private readonly report: (message: string, detail: Record<string, unknown>) => void;
+  private readonly alarm: (message: string, detail: Record<string, unknown>) => void;
   /** Submissions that outlived their caller's deadline and go on under their claim. */
   private readonly detached = new Set<Promise<void>>();
   /** When this process last read a processing refund's status on a caller's behalf (epoch ms). */
@@ -153,6 +166,7 @@ export class RefundService {
     this.clock = deps.clock;
     this.policy = { ...DEFAULT_POLICY, ...deps.policy };
     this.report = deps.onBackgroundError ?? (() => undefined);
+    this.alarm = deps.onDiscrepancy ?? this.report;
   }
 
   get(caller: Caller, refundId: string): Refund {
@@ -334,6 +348,7 @@ export class RefundService {
   async runPass(limit = 50): Promise<PassResult> {
     const submitted = await this.submitDue(limit);
     const { synced, changed } = await this.syncDue(limit);
+    await this.watchLateLandings(limit);
     return { submitted, synced, changed };
   }
 
@@ -347,13 +362,13 @@ export class RefundService {
   async applyProcessorReport(report: ProcessorReport): Promise<ProcessorReportOutcome | null> {
     const refund = this.store.findByExternalId(report.processor, report.externalRefundId);
     if (refund === null) {
+      const ours = report.refundId === undefined ? null : this.store.findForProcessor(report.processor, report.refundId);
+      if (ours === null) return null;
       // A refund of ours the processor holds but we have not linked yet: the answer to its
       // submission is being recorded right now (or was lost, and the next attempt finds it).
       // Taken as news about nothing, the report would be lost; refund_busy has it sent again.
-      if (report.refundId !== undefined && this.store.submissionState(report.refundId, this.nowIso()) !== null) {
-        throw errors.refundBusy();
-      }
-      return null;
+      if (ours.status === 'pending') throw errors.refundBusy();
+      return this.applyUnlinkedReport(ours, report);
     }
     let status = report.status;
     let statusFrom: ProcessorReportOutcome['statusFrom'] = 'report';
@@ -375,7 +390,40 @@ export class RefundService {
     }
     const changed = this.applyProcessorStatus(refund, status, detail);
     const now = this.store.findById(refund.organizationId, refund.id) ?? refund;
-    return { refund: now, changed, statusFrom };
+    // Only a fresh read proves money moving now: an event's own status may be stale news, and
+    // the status machine is right to refuse it.
+    const remote = { externalRefundId: report.externalRefundId, status };
+    const discrepancy = statusFrom === 'processor' && isDiscrepancy(now, remote);
+    if (discrepancy) this.noteDiscrepancy(now, remote, report.source);
+    return { refund: now, changed, statusFrom, discrepancy };
+  }
+
+  /**
+   * Looks again, at their processor, for refunds cancelled after an unanswered attempt: such an
+   * attempt can still land after the in-doubt window (nothing documents how late a processor may
+   * execute a request it received). A refund found there is recorded as a discrepancy. Returns how
+   * many were found this pass.
+   */
+  async watchLateLandings(limit = 50): Promise<number> {
+    let found = 0;
+    await eachConcurrently(this.store.dueForLateLandingWatch(this.nowIso(), limit), this.policy.concurrency, async (due) => {
+      const next = this.after(this.policy.lateLandingRecheckMs);
+      const nextAt = next <= due.watchUntil ? next : null;
+      const refund = this.store.findById(due.organizationId, due.id);
+      const lookup = refund === null ? null : this.processors.lookup(refund.processor);
+      if (refund === null || lookup === null || !lookup.ok) {
+        this.store.scheduleLateLandingWatch(due.id, refund === null ? null : nextAt);
+        return;
+      }
+      try {
+        const remote = await lookup.processor.findSubmitted(refund);
+        if (remote !== null && isDiscrepancy(refund, remote) && this.noteDiscrepancy(refund, remote, 'late-landing watch')) found += 1;
+      } catch (error) {
+        this.report('late-landing lookup failed; will look again', { refundId: refund.id, error: asRefundKitError(error).message });
+      }
+      this.store.scheduleLateLandingWatch(refund.id, nextAt);
+    });
+    return found;
   }
 
   /**
@@ -581,6 +629,8 @@ export class RefundService {
         at: this.nowIso(),
         detail: `cancelled; ${refund.processor} confirmed it never received the refund`,
         claimToken: token,
+        // Confirmed as far as anyone can tell; should the attempt land after all, the watch sees it.
+        lateLandingWatch: { nextAt: this.after(this.policy.lateLandingRecheckMs), until: this.after(this.policy.lateLandingWatchMs) },
       });
       if (cancelled !== null) return cancelled;
       throw errors.notCancellable(this.get(caller, refund.id).status);
@@ -594,6 +644,69 @@ export class RefundService {
     if (adopted === null) throw errors.refundBusy();
     if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, callEnds, found.processor);
     throw errors.notCancellable(adopted.status);
+  }
+
+  /**
+   * A report naming one of our refunds (by our id) under a processor id we do not hold: the
+   * refund was cancelled or failed here (or holds another processor id) while the processor made
+   * it. Acknowledged, never refund_busy: waiting would not change it, and a processor retrying
+   * for days would hide it. The processor's own copy is read when it can be; a report signed by
+   * the processor proves the refund exists there all the same.
+   */
+  private async applyUnlinkedReport(ours: Refund, report: ProcessorReport): Promise<ProcessorReportOutcome> {
+    let remote = { externalRefundId: report.externalRefundId, status: report.status };
+    let statusFrom: ProcessorReportOutcome['statusFrom'] = 'report';
+    const found = this.processors.lookup(ours.processor);
+    if (found.ok) {
+      try {
+        const read = await found.processor.retrieve({ ...ours, externalRefundId: report.externalRefundId });
+        remote = { externalRefundId: report.externalRefundId, status: read.status };
+        statusFrom = 'processor';
+      } catch (error) {
+        this.report('status read after a processor report failed; using the report', { refundId: ours.id, error: asRefundKitError(error).message });
+      }
+    }
+    const discrepancy = isDiscrepancy(ours, remote);
+    if (discrepancy) this.noteDiscrepancy(ours, remote, report.source);
+    return { refund: this.store.findById(ours.organizationId, ours.id) ?? ours, changed: false, statusFrom, discrepancy };
+  }
+
+  /**
+   * Records that the processor holds money moving for a refund we hold otherwise, without moving
+   * the refund (the status machine forbids leaving cancelled or failed, and a silent flip would
+   * hide the mismatch): an audit event, a row in the discrepancy list, an error-level alarm.
+   * Returns whether it was news (the same processor refund in the same status is recorded once).
+   */
+  private noteDiscrepancy(refund: Refund, remote: { externalRefundId: string; status: RefundStatus }, source: string): boolean {
+    const second = refund.externalRefundId !== null && refund.externalRefundId !== remote.externalRefundId;
+    const what = second
+      ? `${refund.processor} holds a second refund ${remote.externalRefundId} (${remote.status}) for this refund, recorded as ${refund.externalRefundId ?? ''}`
+      : `${refund.processor} holds ${remote.externalRefundId} as ${remote.status} while this refund is ${refund.status}`;
+    const news = this.store.recordDiscrepancy(
+      {
+        organizationId: refund.organizationId,
+        refundId: refund.id,
+        processor: refund.processor,
+        externalRefundId: remote.externalRefundId,
+        ourStatus: refund.status,
+        processorStatus: remote.status,
+        source,
+        detectedAt: this.nowIso(),
+      },
+      `discrepancy: ${what}; found by ${source}. The status is left as recorded: money may have moved, an operator must reconcile it`,
+    );
+    if (news) {
+      this.alarm('discrepancy: the processor holds money moving for a refund we hold otherwise', {
+        refundId: refund.id,
+        organizationId: refund.organizationId,
+        status: refund.status,
+        processor: refund.processor,
+        externalRefundId: remote.externalRefundId,
+        processorStatus: remote.status,
+        source,
+      });
+    }
+    return news;
   }
 
   /**
@@ -670,6 +783,21 @@ function graceFor(ms: number): number {
 /** Of `ms` a caller waits, what the processor call gets (see graceFor). */
 function processorShare(ms: number): number {
   return Math.max(1, ms - graceFor(ms));
+}
+
+/** The processor statuses in which money moves, or is about to. */
+function movesMoney(status: RefundStatus): boolean {
+  return status === 'processing' || status === 'completed';
+}
+
+/**
+ * The processor holds money moving for a refund we hold as cancelled or failed, or holds a
+ * second refund for one of ours.
+ */
+function isDiscrepancy(refund: Refund, remote: { externalRefundId: string; status: RefundStatus }): boolean {
+  if (!movesMoney(remote.status)) return false;
+  if (refund.externalRefundId !== null && refund.externalRefundId !== remote.externalRefundId) return true;
+  return refund.status === 'cancelled' || refund.status === 'failed';
 }
 
 /**

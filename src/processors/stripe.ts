@@ -46,6 +46,16 @@ export function mapStripeStatus(status: string | null | undefined): RefundStatus
   }
 }
 
+/**
+ * The least time after an unanswered request during which Stripe may still execute it, whatever
+ * our client's timeout. Nothing documents how late Stripe may act on a request it received; its
+ * own libraries wait 80 s for an answer (stripe-node's default timeout), so Stripe answers within
+ * that in the worst case it designs for, and twice that is the margin we take. The window must
+ * not shrink with a short client timeout (STRIPE_TIMEOUT_MS=300 once let a cancel at 1 s record
+ * "never received" for a refund Stripe executed at 2.5 s): it is the server's lateness, not ours.
+ */
+export const STRIPE_LATE_EXECUTION_FLOOR_MS = 160_000;
+
 /** Allowed for the SDK's own pause before each retry (0.5 s, then 1 s, with jitter). */
 const RETRY_PAUSE_ALLOWANCE_MS = 1_000;
 
