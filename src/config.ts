@@ -71,6 +71,11 @@ export interface Config {
   refreshAfterSeconds: number;
   /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
   retryBaseSeconds: number;
+  /**
+   * The longest any tool call or REST call waits on the processor; past it the refund is answered
+   * as it stands (a create's refund pending and queued). Well inside the 60 s MCP clients wait.
+   */
+  callDeadlineSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +123,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     syncIntervalSeconds: parseNumber(env, 'REFUNDKIT_SYNC_INTERVAL_SECONDS'),
     refreshAfterSeconds: parseNumber(env, 'REFUNDKIT_REFRESH_AFTER_SECONDS'),
     retryBaseSeconds: parseNumber(env, 'REFUNDKIT_RETRY_BASE_SECONDS'),
+    callDeadlineSeconds: parseNumber(env, 'REFUNDKIT_CALL_DEADLINE_SECONDS'),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
@@ -142,7 +148,8 @@ function parseNumber(env: Env, name: NumericVariable): number {
   const integer = 'integer' in rule && rule.integer;
   if (!Number.isFinite(value) || value < rule.min || value > rule.max || (integer && !Number.isInteger(value))) {
     const kind = integer ? 'an integer' : 'a number';
-    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'`);
+    const why = 'why' in rule ? ` (${rule.why})` : '';
+    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'${why}`);
   }
   return value;
 }
