@@ -161,7 +161,7 @@ export interface RefundStore {
    */
   findForProcessor(processor: string, refundId: string): Refund | null;
   /** Refunds whose late-landing watch is due (any organization), with when the watch ends. */
-  dueForLateLandingWatch(now: string, limit: number): Array<{ organizationId: string; id: string; watchUntil: string }>;
+  dueForLateLandingWatch(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string; watchUntil: string }>;
   /** When to look for a late landing next; null ends the watch. */
   scheduleLateLandingWatch(refundId: string, nextAt: string | null): void;
   /**

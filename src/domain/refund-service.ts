@@ -413,7 +413,7 @@ export class RefundService {
    */
   async watchLateLandings(limit = 50): Promise<number> {
     let found = 0;
-    await eachConcurrently(this.store.dueForLateLandingWatch(this.nowIso(), limit), this.policy.concurrency, async (due) => {
+    await eachConcurrently(this.store.dueForLateLandingWatch(this.nowIso(), limit, this.processors.names()), this.policy.concurrency, async (due) => {
       const next = this.after(this.policy.lateLandingRecheckMs);
       const nextAt = next <= due.watchUntil ? next : null;
       const refund = this.store.findById(due.organizationId, due.id);

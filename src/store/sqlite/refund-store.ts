@@ -335,13 +335,19 @@ export class SqliteRefundStore implements RefundStore {
     return row === undefined ? null : toRefund(row);
   }
 
-  dueForLateLandingWatch(now: string, limit: number): Array<{ organizationId: string; id: string; watchUntil: string }> {
+  dueForLateLandingWatch(
+    now: string,
+    limit: number,
+    processors: readonly string[],
+  ): Array<{ organizationId: string; id: string; watchUntil: string }> {
+    if (processors.length === 0) return [];
     const rows = this.statement(
-      'dueForLateLandingWatch',
+      `dueForLateLandingWatch:${processors.length}`,
       `SELECT organization_id, id, late_watch_until FROM refunds
        WHERE late_watch_next_at IS NOT NULL AND late_watch_next_at <= @now
+         AND ${processorIn(processors.length)}
        ORDER BY late_watch_next_at LIMIT @limit`,
-    ).all({ now, limit }) as Array<{ organization_id: string; id: string; late_watch_until: string | null }>;
+    ).all({ now, limit, ...processorParams(processors) }) as Array<{ organization_id: string; id: string; late_watch_until: string | null }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id, watchUntil: row.late_watch_until ?? now }));
   }
 

@@ -765,14 +765,17 @@ describe('late-landing watch and discrepancies', () => {
       lateLandingWatch: { nextAt: '2026-03-01T12:10:00.000Z', until: '2026-03-02T12:00:00.000Z' },
     });
     expect(moved?.status).toBe('cancelled');
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:09:59.999Z', 10)).toEqual([]);
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10)).toEqual([
+    // A process without this refund's processor never sees it due, so never reschedules it.
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['sandbox'])).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, [])).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:09:59.999Z', 10, ['stripe'])).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([
       { organizationId: org, id: refund.id, watchUntil: '2026-03-02T12:00:00.000Z' },
     ]);
     app.refunds.scheduleLateLandingWatch(refund.id, '2026-03-01T12:20:00.000Z');
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10)).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([]);
     app.refunds.scheduleLateLandingWatch(refund.id, null);
-    expect(app.refunds.dueForLateLandingWatch('2026-03-09T00:00:00.000Z', 10)).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-09T00:00:00.000Z', 10, ['stripe'])).toEqual([]);
   });
 
   it('records a discrepancy once per processor refund and status, with an event that leaves the status, and links the processor id', () => {
