@@ -8,7 +8,7 @@ import { systemClock, type Clock, type RefundProcessor } from './domain/ports.js
 import { silentLogger, type Logger } from './logger.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
-import { StripeProcessor } from './processors/stripe.js';
+import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/stripe.js';
 import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
 import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
@@ -82,14 +82,17 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       refreshAfterMs: config.readOnly ? 0 : config.refreshAfterSeconds * 1000,
       // A caller is waiting: a short read, never longer than the configured Stripe timeout.
       refreshTimeoutMs: Math.min(2_000, config.stripe.timeoutMs),
+      callDeadlineMs: config.callDeadlineSeconds * 1000,
       retryBaseMs: config.retryBaseSeconds * 1000,
       // A claim must outlast every try the Stripe client makes, with room to spare.
       leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),
       // A request Stripe received may still execute after the client gave up on it. How long is
-      // not documented; twice the client's own timeout is the margin we take.
-      inDoubtMs: config.stripe.timeoutMs * 2,
+      // not documented; twice the client's own timeout, and never less than a floor that does not
+      // depend on it (a short client timeout does not make Stripe quicker).
+      inDoubtMs: Math.max(STRIPE_LATE_EXECUTION_FLOOR_MS, config.stripe.timeoutMs * 2),
     },
     onBackgroundError: (message, detail) => logger.warn(message, detail),
+    onDiscrepancy: (message, detail) => logger.error(message, detail),
   });
   return {
     config,

@@ -9,6 +9,8 @@ export interface NumberRule {
   min: number;
   max: number;
   integer?: boolean;
+  /** Why the range is what it is, added to the refusal. */
+  why?: string;
 }
 
 export type VariableGroup = 'general' | 'stripe' | 'http';
@@ -94,6 +96,12 @@ export const VARIABLES = {
     shown: '`1048576` (1 MiB)',
     effect: 'Longest line the stdio server reads as one message (a refund call is a few hundred bytes). A longer line is dropped as it streams in, never held whole, and answered with a JSON-RPC `Invalid Request` (`-32600`, no id); the session goes on. A message costs up to about 35 times its size in memory while it is parsed and checked. 1024 to 10 MiB.',
   },
+  REFUNDKIT_CALL_DEADLINE_SECONDS: {
+    group: 'general',
+    default: 15,
+    rule: { min: 1, max: 50, why: 'MCP clients give up on a call after 60 s by default, and a call must answer well before' },
+    effect: 'The longest any tool call or REST call waits on the processor (create\'s submission, cancel, get\'s status read), from 1 to 50. MCP clients give up on a call after 60 s by default, and an agent that sees a timeout may create the refund again without its idempotency key; so the call answers in time whatever Stripe does: a create returns the refund `pending` and queued (the submission goes on and is recorded, or retried), a cancel answers `processor_unavailable` or `refund_busy` and changes nothing. Each Stripe request of the call gets what is left of it as its timeout, with only the SDK retries that fit.',
+  },
   STRIPE_SECRET_KEY: {
     group: 'stripe',
     shown: "unset",
@@ -108,7 +116,7 @@ export const VARIABLES = {
     group: 'stripe',
     default: 20_000,
     rule: { min: 100, max: 600_000, integer: true },
-    effect: "Timeout of one Stripe request. Twice this is how long a refund stays in doubt after an unanswered submission (a cancel waits it out).",
+    effect: "Timeout of one Stripe request (shortened to what is left of `REFUNDKIT_CALL_DEADLINE_SECONDS` when a caller waits). Twice this, and at least 160 s, is how long a refund stays in doubt after an unanswered submission (a cancel is refused meanwhile).",
   },
   STRIPE_MAX_NETWORK_RETRIES: {
     group: 'stripe',

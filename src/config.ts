@@ -73,6 +73,11 @@ export interface Config {
   retryBaseSeconds: number;
   /** How long `http` lets requests in flight finish on SIGTERM before cutting their connections. */
   httpShutdownGraceSeconds: number;
+  /**
+   * The longest any tool call or REST call waits on the processor; past it the refund is answered
+   * as it stands (a create's refund pending and queued). Well inside the 60 s MCP clients wait.
+   */
+  callDeadlineSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -121,6 +126,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     refreshAfterSeconds: parseNumber(env, 'REFUNDKIT_REFRESH_AFTER_SECONDS'),
     retryBaseSeconds: parseNumber(env, 'REFUNDKIT_RETRY_BASE_SECONDS'),
     httpShutdownGraceSeconds: parseNumber(env, 'REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS'),
+    callDeadlineSeconds: parseNumber(env, 'REFUNDKIT_CALL_DEADLINE_SECONDS'),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
@@ -145,7 +151,8 @@ function parseNumber(env: Env, name: NumericVariable): number {
   const integer = 'integer' in rule && rule.integer;
   if (!Number.isFinite(value) || value < rule.min || value > rule.max || (integer && !Number.isInteger(value))) {
     const kind = integer ? 'an integer' : 'a number';
-    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'`);
+    const why = 'why' in rule ? ` (${rule.why})` : '';
+    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'${why}`);
   }
   return value;
 }

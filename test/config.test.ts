@@ -128,6 +128,22 @@ describe('REFUNDKIT_REFRESH_AFTER_SECONDS', () => {
   });
 });
 
+describe('REFUNDKIT_CALL_DEADLINE_SECONDS', () => {
+  it('defaults to 15 and takes 1 to 50 seconds, decimals allowed', () => {
+    expect(loadConfig({ HOME }).callDeadlineSeconds).toBe(15);
+    expect(loadConfig({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: '1' }).callDeadlineSeconds).toBe(1);
+    expect(loadConfig({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: '7.5' }).callDeadlineSeconds).toBe(7.5);
+    expect(loadConfig({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: '50' }).callDeadlineSeconds).toBe(50);
+  });
+
+  it.each(['0', '0.5', '51', '60', '-1', 'soon'])('refuses %j, saying the range and why', (raw) => {
+    const message = configError({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: raw }).message;
+    expect(message).toBe(
+      `REFUNDKIT_CALL_DEADLINE_SECONDS must be a number from 1 to 50, not '${raw}' (MCP clients give up on a call after 60 s by default, and a call must answer well before)`,
+    );
+  });
+});
+
 describe('STRIPE_SECRET_KEY', () => {
   it.each(['sk_test_' + 'a'.repeat(24), 'sk_live_' + 'B1'.repeat(12), 'rk_test_' + 'c'.repeat(24)])('accepts %s', (key) => {
     expect(loadConfig({ HOME, STRIPE_SECRET_KEY: key }).stripe.secretKey).toBe(key);

@@ -34,6 +34,11 @@ export interface StatusChange {
   neverSubmitted?: boolean;
   /** When the processor should next be asked for this refund's status; null stops asking. */
   nextSyncAt?: string | null;
+  /**
+   * Keep looking for the refund at its processor until `until`, first at `nextAt`: set when a
+   * refund is cancelled after an unanswered attempt, which could still land there (a late landing).
+   */
+  lateLandingWatch?: { nextAt: string; until: string };
 }
 
 /** A refund as it is first written. */
@@ -93,6 +98,22 @@ export interface SubmissionState {
   lapsedClaimExpiredAt: string | null;
 }
 
+/** A processor holds money moving (or moved) for a refund we hold as cancelled or failed. */
+export interface Discrepancy {
+  organizationId: string;
+  refundId: string;
+  processor: string;
+  /** The processor's id of the refund it holds. */
+  externalRefundId: string;
+  /** Our status when it was found (cancelled or failed; or any, for a second refund of one of ours). */
+  ourStatus: RefundStatus;
+  /** The processor's status, mapped to ours. */
+  processorStatus: RefundStatus;
+  /** How it was found, e.g. `stripe webhook refund.created evt_…` or `late-landing watch`. */
+  source: string;
+  detectedAt: string;
+}
+
 export type CreateResult = { created: true; refund: Refund } | { created: false; refund: Refund; fingerprint: string | null };
 
 export interface RefundStore {
@@ -134,6 +155,21 @@ export interface RefundStore {
   dueForSync(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string }>;
   /** Records that a refund's status was read and when to read it next (null: stop). */
   scheduleSync(refundId: string, nextSyncAt: string | null): void;
+  /**
+   * The refund with this id whatever its organization, if its processor is `processor`: for a
+   * processor's own report naming one of our refunds (Stripe metadata refundkit_refund_id).
+   */
+  findForProcessor(processor: string, refundId: string): Refund | null;
+  /** Refunds whose late-landing watch is due (any organization), with when the watch ends. */
+  dueForLateLandingWatch(now: string, limit: number, processors: readonly string[]): Array<{ organizationId: string; id: string; watchUntil: string }>;
+  /** When to look for a late landing next; null ends the watch. */
+  scheduleLateLandingWatch(refundId: string, nextAt: string | null): void;
+  /**
+   * Records a discrepancy once (again the same processor refund in the same status is no news):
+   * the row in the discrepancy list, an audit event that leaves the status as it is, and the
+   * processor's id on the refund if it has none. Returns whether it was news.
+   */
+  recordDiscrepancy(discrepancy: Discrepancy, auditDetail: string): boolean;
 }
 
 /** What a processor said when asked to cancel a refund it holds. */
@@ -153,6 +189,15 @@ export interface ProcessorStatus {
   detail?: string;
 }
 
+/**
+ * How long a processor call may take, from when it is made, when a caller is waiting for it. The
+ * processor fits its requests (and its own retries) into that time and throws processor_unavailable
+ * once it has run out; absent, its own timeouts apply (the background loop).
+ */
+export interface CallOptions {
+  timeoutMs?: number;
+}
+
 export interface RefundProcessor {
   readonly name: string;
   /**
@@ -160,22 +205,22 @@ export interface RefundProcessor {
    * the processor must then find that refund rather than create a second one. Throws a
    * `processor_unavailable` RefundKitError on an outage (the refund stays pending).
    */
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome>;
+  submit(refund: Refund, attempt: number, options?: CallOptions): Promise<SubmitOutcome>;
   /**
    * The refund as the processor holds it now. Throws processor_unavailable on an outage, or when
-   * `options.timeoutMs` passes first (a caller is waiting: one try, no retries).
+   * `options.timeoutMs` passes first.
    */
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus>;
+  retrieve(refund: Refund, options?: CallOptions): Promise<ProcessorStatus>;
   /**
    * Asks the processor to cancel a refund it holds. Throws a `processor_unavailable`
    * RefundKitError when the processor cannot be reached, so the caller changes nothing.
    */
-  cancel(refund: Refund): Promise<CancelOutcome>;
+  cancel(refund: Refund, options?: CallOptions): Promise<CancelOutcome>;
   /**
    * For a pending refund whose earlier submission may have reached the processor: the processor's
    * record of it, or null when it never arrived.
    */
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null>;
+  findSubmitted(refund: Refund, options?: CallOptions): Promise<{ externalRefundId: string; status: RefundStatus } | null>;
 }
 
 export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: false; hint: string };

@@ -9,9 +9,18 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asRefundKitError, errors } from './errors.js';
+import { asRefundKitError, errors, type RefundKitError } from './errors.js';
 import { newRefundId, randomString } from './ids.js';
-import type { Claim, Clock, ListFilter, ProcessorRegistry, RefundProcessor, RefundStore, SubmissionState } from './ports.js';
+import type {
+  CallOptions,
+  Claim,
+  Clock,
+  ListFilter,
+  ProcessorRegistry,
+  RefundProcessor,
+  RefundStore,
+  SubmissionState,
+} from './ports.js';
 import { canTransition, type Initiator, type Refund, type RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
 
@@ -62,6 +71,18 @@ export interface SubmissionPolicy {
    * act on it. Until then its "no such refund" proves nothing, so a cancel waits or is refused.
    */
   inDoubtMs: number;
+  /**
+   * The longest a caller waits for any call (create's submission, cancel, get's status read),
+   * whatever the processor does: MCP clients give up at 60 s by default, and an agent that sees a
+   * timeout may retry without its idempotency key. Past it the refund is answered as it stands.
+   */
+  callDeadlineMs: number;
+  /**
+   * A refund cancelled after an unanswered attempt is looked for at its processor every
+   * lateLandingRecheckMs for lateLandingWatchMs, in case the attempt landed after all.
+   */
+  lateLandingRecheckMs: number;
+  lateLandingWatchMs: number;
 }
 
 export const DEFAULT_POLICY: SubmissionPolicy = {
@@ -77,6 +98,9 @@ export const DEFAULT_POLICY: SubmissionPolicy = {
   inDoubtMs: 40_000,
   refreshAfterMs: 10_000,
   refreshTimeoutMs: 2_000,
+  callDeadlineMs: 15_000,
+  lateLandingRecheckMs: 10 * 60_000,
+  lateLandingWatchMs: 24 * 3_600_000,
 };
 
 /** Bounds the memory of refunds read on request; past it, the oldest are simply read again. */
@@ -89,6 +113,8 @@ export interface RefundServiceDeps {
   policy?: Partial<SubmissionPolicy>;
   /** Told about faults that do not reach a caller (a background submission that failed). */
   onBackgroundError?: (message: string, detail: Record<string, unknown>) => void;
+  /** Told when a processor holds money moving for a refund we hold as cancelled or failed. */
+  onDiscrepancy?: (message: string, detail: Record<string, unknown>) => void;
 }
 
 export interface PassResult {
@@ -116,6 +142,8 @@ export interface ProcessorReportOutcome {
   changed: boolean;
   /** Where the status applied came from: a fresh read from the processor, or the report itself. */
   statusFrom: 'processor' | 'report';
+  /** The processor holds money moving for a refund we hold as cancelled or failed (recorded). */
+  discrepancy: boolean;
 }
 
 export class RefundService {
@@ -124,6 +152,9 @@ export class RefundService {
   private readonly clock: Clock;
   private readonly policy: SubmissionPolicy;
   private readonly report: (message: string, detail: Record<string, unknown>) => void;
+  private readonly alarm: (message: string, detail: Record<string, unknown>) => void;
+  /** Submissions that outlived their caller's deadline and go on under their claim. */
+  private readonly detached = new Set<Promise<void>>();
   /** When this process last read a processing refund's status on a caller's behalf (epoch ms). */
   private readonly readOnRequest = new Map<string, number>();
   /** Reads in progress, so that callers asking about one refund at once share one read. */
@@ -135,6 +166,7 @@ export class RefundService {
     this.clock = deps.clock;
     this.policy = { ...DEFAULT_POLICY, ...deps.policy };
     this.report = deps.onBackgroundError ?? (() => undefined);
+    this.alarm = deps.onDiscrepancy ?? this.report;
   }
 
   get(caller: Caller, refundId: string): Refund {
@@ -211,55 +243,66 @@ export class RefundService {
     }
     if (this.policy.holdMs > 0) return result.refund;
     const claim = this.store.claimForSubmission(result.refund.id, newClaimToken(), this.nowIso(), this.leaseUntil());
-    if (claim !== null) await this.submitClaimed(claim);
+    if (claim !== null) await this.submitWhileCallerWaits(claim);
     return this.get(caller, result.refund.id);
   }
 
   /**
    * Cancels a pending refund locally, or asks the processor to cancel a processing one. When two
    * callers race, exactly one wins and the other is told the status the winner left.
+   *
+   * Every path is bounded: waits (for a submission in flight, for a doubt to end, after a lost
+   * race) end at a deadline read from the injected clock, and their real pauses add up to at most
+   * cancelWaitMs whatever that clock does; processor calls end at the call deadline.
    */
   async cancel(caller: Caller, refundId: string): Promise<Refund> {
-    const deadline = Date.now() + this.policy.cancelWaitMs;
+    const started = this.clock.now().getTime();
+    const callEnds = started + this.policy.callDeadlineMs;
+    // Waiting leaves at least half the call's time to the processor call that may follow it.
+    const waitEnds = started + Math.min(this.policy.cancelWaitMs, this.policy.callDeadlineMs / 2);
+    let paused = 0;
     for (;;) {
       const refund = this.get(caller, refundId);
-      if (refund.status === 'processing') return this.cancelAtProcessor(caller, refund);
+      if (refund.status === 'processing') return this.cancelAtProcessor(caller, refund, callEnds);
       if (refund.status !== 'pending') throw errors.notCancellable(refund.status);
       const state = this.store.submissionState(refundId, this.nowIso());
+      let pauseMs: number;
+      let busy: () => RefundKitError = errors.refundBusy;
       if (state?.claimed === true) {
         // A submission is in flight; its outcome decides how to cancel. It is usually quick.
-        if (Date.now() >= deadline) throw errors.refundBusy();
-        await sleep(100);
-        continue;
-      }
-      if (state !== null && state.attempts > 0) {
+        pauseMs = 100;
+      } else if (state !== null && state.attempts > 0) {
         // An unanswered attempt may still land at the processor: a lookup now could miss a refund
         // that exists a moment later, and we would record a cancel the customer's bank never sees.
         const doubtMs = this.doubtRemainingMs(state);
         if (doubtMs > 0) {
-          if (Date.now() + doubtMs > deadline) throw errors.refundInDoubt(Math.ceil(doubtMs / 1000));
-          await sleep(Math.min(doubtMs, 100));
-          continue;
+          busy = () => errors.refundInDoubt(Math.ceil(doubtMs / 1000));
+          if (this.clock.now().getTime() + doubtMs > waitEnds) throw busy();
+          pauseMs = Math.max(10, Math.min(doubtMs, 100));
+        } else {
+          const result = await this.cancelAfterAttempt(caller, refund, callEnds);
+          if (result !== null) return result;
+          // Taken meanwhile (a dispatcher's retry, another cancel): look again.
+          pauseMs = 50;
         }
-        const result = await this.cancelAfterAttempt(caller, refund);
-        if (result !== null) return result;
-        // Taken meanwhile (a dispatcher's retry, another cancel): look again.
-        if (Date.now() >= deadline) throw errors.refundBusy();
-        await sleep(50);
-        continue;
+      } else {
+        const cancelled = this.store.transition({
+          organizationId: caller.organizationId,
+          refundId,
+          from: 'pending',
+          to: 'cancelled',
+          actor: caller.actor,
+          at: this.nowIso(),
+          detail: 'cancelled before submission; the processor never saw it',
+          neverSubmitted: true,
+        });
+        if (cancelled !== null) return cancelled;
+        // Lost a race (cancelled, or claimed for submission meanwhile): look again after a pause.
+        pauseMs = 50;
       }
-      const cancelled = this.store.transition({
-        organizationId: caller.organizationId,
-        refundId,
-        from: 'pending',
-        to: 'cancelled',
-        actor: caller.actor,
-        at: this.nowIso(),
-        detail: 'cancelled before submission; the processor never saw it',
-        neverSubmitted: true,
-      });
-      if (cancelled !== null) return cancelled;
-      // Lost a race (cancelled, or claimed for submission meanwhile): look again.
+      if (this.clock.now().getTime() >= waitEnds || paused + pauseMs > this.policy.cancelWaitMs) throw busy();
+      paused += pauseMs;
+      await sleep(pauseMs);
     }
   }
 
@@ -312,6 +355,7 @@ export class RefundService {
   async runPass(limit = 50): Promise<PassResult> {
     const submitted = await this.submitDue(limit);
     const { synced, changed } = await this.syncDue(limit);
+    await this.watchLateLandings(limit);
     return { submitted, synced, changed };
   }
 
@@ -325,13 +369,13 @@ export class RefundService {
   async applyProcessorReport(report: ProcessorReport): Promise<ProcessorReportOutcome | null> {
     const refund = this.store.findByExternalId(report.processor, report.externalRefundId);
     if (refund === null) {
+      const ours = report.refundId === undefined ? null : this.store.findForProcessor(report.processor, report.refundId);
+      if (ours === null) return null;
       // A refund of ours the processor holds but we have not linked yet: the answer to its
       // submission is being recorded right now (or was lost, and the next attempt finds it).
       // Taken as news about nothing, the report would be lost; refund_busy has it sent again.
-      if (report.refundId !== undefined && this.store.submissionState(report.refundId, this.nowIso()) !== null) {
-        throw errors.refundBusy();
-      }
-      return null;
+      if (ours.status === 'pending') throw errors.refundBusy();
+      return this.applyUnlinkedReport(ours, report);
     }
     let status = report.status;
     let statusFrom: ProcessorReportOutcome['statusFrom'] = 'report';
@@ -353,7 +397,49 @@ export class RefundService {
     }
     const changed = this.applyProcessorStatus(refund, status, detail);
     const now = this.store.findById(refund.organizationId, refund.id) ?? refund;
-    return { refund: now, changed, statusFrom };
+    // Only a fresh read proves money moving now: an event's own status may be stale news, and
+    // the status machine is right to refuse it.
+    const remote = { externalRefundId: report.externalRefundId, status };
+    const discrepancy = statusFrom === 'processor' && isDiscrepancy(now, remote);
+    if (discrepancy) this.noteDiscrepancy(now, remote, report.source);
+    return { refund: now, changed, statusFrom, discrepancy };
+  }
+
+  /**
+   * Looks again, at their processor, for refunds cancelled after an unanswered attempt: such an
+   * attempt can still land after the in-doubt window (nothing documents how late a processor may
+   * execute a request it received). A refund found there is recorded as a discrepancy. Returns how
+   * many were found this pass.
+   */
+  async watchLateLandings(limit = 50): Promise<number> {
+    let found = 0;
+    await eachConcurrently(this.store.dueForLateLandingWatch(this.nowIso(), limit, this.processors.names()), this.policy.concurrency, async (due) => {
+      const next = this.after(this.policy.lateLandingRecheckMs);
+      const nextAt = next <= due.watchUntil ? next : null;
+      const refund = this.store.findById(due.organizationId, due.id);
+      const lookup = refund === null ? null : this.processors.lookup(refund.processor);
+      if (refund === null || lookup === null || !lookup.ok) {
+        this.store.scheduleLateLandingWatch(due.id, refund === null ? null : nextAt);
+        return;
+      }
+      try {
+        const remote = await lookup.processor.findSubmitted(refund);
+        if (remote !== null && isDiscrepancy(refund, remote) && this.noteDiscrepancy(refund, remote, 'late-landing watch')) found += 1;
+      } catch (error) {
+        this.report('late-landing lookup failed; will look again', { refundId: refund.id, error: asRefundKitError(error).message });
+      }
+      this.store.scheduleLateLandingWatch(refund.id, nextAt);
+    });
+    return found;
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for submissions that outlived their caller's deadline to record
+   * their outcome: a shutdown calls it before closing the store.
+   */
+  async settleDetached(timeoutMs = this.policy.leaseMs): Promise<void> {
+    if (this.detached.size === 0) return;
+    await within(Promise.allSettled([...this.detached]), timeoutMs);
   }
 
   /**
@@ -389,8 +475,12 @@ export class RefundService {
   private async readOnBehalf(refund: Refund, processor: RefundProcessor): Promise<void> {
     if (this.readOnRequest.size >= MAX_REMEMBERED_READS) this.readOnRequest.clear();
     this.readOnRequest.set(refund.id, this.clock.now().getTime());
+    const timeoutMs = Math.min(this.policy.refreshTimeoutMs, processorShare(this.policy.callDeadlineMs));
     try {
-      const remote = await processor.retrieve(refund, { timeoutMs: this.policy.refreshTimeoutMs });
+      // The processor bounds its own request; the race bounds one that does not answer at all.
+      const read = await within(processor.retrieve(refund, { timeoutMs }), Math.min(timeoutMs + graceFor(timeoutMs), this.policy.callDeadlineMs));
+      if (!read.done) throw errors.processorUnavailable(refund.processor);
+      const remote = read.value;
       // An unchanged status writes nothing: a read on request must stay a read.
       if (remote.status !== refund.status) {
         const detail = `status read from ${refund.processor} on request${remote.detail === undefined ? '' : `: ${remote.detail}`}`;
@@ -404,7 +494,28 @@ export class RefundService {
     }
   }
 
-  private async submitClaimed(claim: Claim): Promise<void> {
+  /**
+   * Submits inside the caller's call, for at most callDeadlineMs: past it the caller is answered
+   * with the refund still pending while the submission goes on under its claim and records its
+   * outcome. Should this process die first, its claim lapses into doubt and another retries it.
+   */
+  private async submitWhileCallerWaits(claim: Claim): Promise<void> {
+    const submission = this.submitClaimed(claim, { timeoutMs: processorShare(this.policy.callDeadlineMs) });
+    if ((await within(submission, this.policy.callDeadlineMs)).done) return;
+    this.report('submission outlived the call deadline; it goes on under its claim', {
+      refundId: claim.refund.id,
+      attempt: claim.attempt,
+      deadlineMs: this.policy.callDeadlineMs,
+    });
+    const tracked: Promise<void> = submission
+      .catch((error: unknown) => {
+        this.report('submission after the call deadline failed', { refundId: claim.refund.id, error: asRefundKitError(error).message });
+      })
+      .finally(() => this.detached.delete(tracked));
+    this.detached.add(tracked);
+  }
+
+  private async submitClaimed(claim: Claim, options: CallOptions = {}): Promise<void> {
     const { refund, token, attempt } = claim;
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) {
@@ -420,7 +531,7 @@ export class RefundService {
     }
     let outcome;
     try {
-      outcome = await found.processor.submit(refund, attempt);
+      outcome = await found.processor.submit(refund, attempt, options);
     } catch (error) {
       const failure = asRefundKitError(error);
       const delay = Math.min(this.policy.maxRetryMs, this.policy.retryBaseMs * 3 ** (attempt - 1));
@@ -460,14 +571,23 @@ export class RefundService {
     }
   }
 
-  private async cancelAtProcessor(caller: Caller, refund: Refund, processor?: RefundProcessor): Promise<Refund> {
+  private async cancelAtProcessor(caller: Caller, refund: Refund, callEnds: number, processor?: RefundProcessor): Promise<Refund> {
     let target = processor;
     if (target === undefined) {
       const found = this.processors.lookup(refund.processor);
       if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
       target = found.processor;
     }
-    const outcome = await target.cancel(refund);
+    const timeoutMs = callEnds - this.clock.now().getTime();
+    if (timeoutMs <= 0) throw errors.processorUnavailable(refund.processor);
+    const answer = await within(target.cancel(refund, { timeoutMs: processorShare(timeoutMs) }), timeoutMs);
+    if (!answer.done) {
+      // Unanswered in time: nothing is recorded here, and whatever the processor makes of the
+      // request, the status read (or a webhook) brings it; a retry of the cancel finds it.
+      this.report('cancel at the processor outlived the call deadline', { refundId: refund.id, deadlineMs: this.policy.callDeadlineMs });
+      throw errors.processorUnavailable(refund.processor);
+    }
+    const outcome = answer.value;
     if (outcome.accepted || outcome.status === 'cancelled') {
       const cancelled = this.store.transition({
         organizationId: caller.organizationId,
@@ -492,15 +612,20 @@ export class RefundService {
    * exist at the processor. Once no attempt can still land there, hold it against the dispatcher,
    * ask the processor, and cancel whatever is really there. Null when it could not be held.
    */
-  private async cancelAfterAttempt(caller: Caller, refund: Refund): Promise<Refund | null> {
+  private async cancelAfterAttempt(caller: Caller, refund: Refund, callEnds: number): Promise<Refund | null> {
     const found = this.processors.lookup(refund.processor);
     if (!found.ok) throw errors.processorNotConfigured(refund.processor, found.hint);
+    const timeoutMs = callEnds - this.clock.now().getTime();
+    if (timeoutMs <= 0) throw errors.processorUnavailable(refund.processor);
     const token = newClaimToken();
     const held = this.store.claimForCancel(refund.id, token, this.nowIso(), this.leaseUntil(), this.after(-this.policy.inDoubtMs));
     if (held === null) return null;
     let remote;
     try {
-      remote = await found.processor.findSubmitted(held);
+      const lookup = await within(found.processor.findSubmitted(held, { timeoutMs: processorShare(timeoutMs) }), timeoutMs);
+      // A lookup that does not answer in time proves nothing; its late answer is not used.
+      if (!lookup.done) throw errors.processorUnavailable(refund.processor);
+      remote = lookup.value;
     } catch (error) {
       // A lookup creates nothing, so its failure leaves no doubt behind.
       this.store.releaseClaim(refund.id, token, { error: asRefundKitError(error).message });
@@ -516,6 +641,8 @@ export class RefundService {
         at: this.nowIso(),
         detail: `cancelled; ${refund.processor} confirmed it never received the refund`,
         claimToken: token,
+        // Confirmed as far as anyone can tell; should the attempt land after all, the watch sees it.
+        lateLandingWatch: { nextAt: this.after(this.policy.lateLandingRecheckMs), until: this.after(this.policy.lateLandingWatchMs) },
       });
       if (cancelled !== null) return cancelled;
       throw errors.notCancellable(this.get(caller, refund.id).status);
@@ -527,8 +654,71 @@ export class RefundService {
       `found at ${refund.processor} as ${remote.externalRefundId} after an interrupted submission`,
     );
     if (adopted === null) throw errors.refundBusy();
-    if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, found.processor);
+    if (adopted.status === 'processing') return this.cancelAtProcessor(caller, adopted, callEnds, found.processor);
     throw errors.notCancellable(adopted.status);
+  }
+
+  /**
+   * A report naming one of our refunds (by our id) under a processor id we do not hold: the
+   * refund was cancelled or failed here (or holds another processor id) while the processor made
+   * it. Acknowledged, never refund_busy: waiting would not change it, and a processor retrying
+   * for days would hide it. The processor's own copy is read when it can be; a report signed by
+   * the processor proves the refund exists there all the same.
+   */
+  private async applyUnlinkedReport(ours: Refund, report: ProcessorReport): Promise<ProcessorReportOutcome> {
+    let remote = { externalRefundId: report.externalRefundId, status: report.status };
+    let statusFrom: ProcessorReportOutcome['statusFrom'] = 'report';
+    const found = this.processors.lookup(ours.processor);
+    if (found.ok) {
+      try {
+        const read = await found.processor.retrieve({ ...ours, externalRefundId: report.externalRefundId });
+        remote = { externalRefundId: report.externalRefundId, status: read.status };
+        statusFrom = 'processor';
+      } catch (error) {
+        this.report('status read after a processor report failed; using the report', { refundId: ours.id, error: asRefundKitError(error).message });
+      }
+    }
+    const discrepancy = isDiscrepancy(ours, remote);
+    if (discrepancy) this.noteDiscrepancy(ours, remote, report.source);
+    return { refund: this.store.findById(ours.organizationId, ours.id) ?? ours, changed: false, statusFrom, discrepancy };
+  }
+
+  /**
+   * Records that the processor holds money moving for a refund we hold otherwise, without moving
+   * the refund (the status machine forbids leaving cancelled or failed, and a silent flip would
+   * hide the mismatch): an audit event, a row in the discrepancy list, an error-level alarm.
+   * Returns whether it was news (the same processor refund in the same status is recorded once).
+   */
+  private noteDiscrepancy(refund: Refund, remote: { externalRefundId: string; status: RefundStatus }, source: string): boolean {
+    const second = refund.externalRefundId !== null && refund.externalRefundId !== remote.externalRefundId;
+    const what = second
+      ? `${refund.processor} holds a second refund ${remote.externalRefundId} (${remote.status}) for this refund, recorded as ${refund.externalRefundId ?? ''}`
+      : `${refund.processor} holds ${remote.externalRefundId} as ${remote.status} while this refund is ${refund.status}`;
+    const news = this.store.recordDiscrepancy(
+      {
+        organizationId: refund.organizationId,
+        refundId: refund.id,
+        processor: refund.processor,
+        externalRefundId: remote.externalRefundId,
+        ourStatus: refund.status,
+        processorStatus: remote.status,
+        source,
+        detectedAt: this.nowIso(),
+      },
+      `discrepancy: ${what}; found by ${source}. The status is left as recorded: money may have moved, an operator must reconcile it`,
+    );
+    if (news) {
+      this.alarm('discrepancy: the processor holds money moving for a refund we hold otherwise', {
+        refundId: refund.id,
+        organizationId: refund.organizationId,
+        status: refund.status,
+        processor: refund.processor,
+        externalRefundId: remote.externalRefundId,
+        processorStatus: remote.status,
+        source,
+      });
+    }
+    return news;
   }
 
   /**
@@ -590,6 +780,51 @@ export class RefundService {
 
   private leaseUntil(): string {
     return this.after(this.policy.leaseMs);
+  }
+}
+
+/**
+ * How much sooner than the caller's own timer a processor call is told to end: the processor
+ * then ends by itself and its outcome is recorded inside the call; the timer only catches a call
+ * that ignores its timeout.
+ */
+function graceFor(ms: number): number {
+  return Math.min(500, ms / 10);
+}
+
+/** Of `ms` a caller waits, what the processor call gets (see graceFor). */
+function processorShare(ms: number): number {
+  return Math.max(1, ms - graceFor(ms));
+}
+
+/** The processor statuses in which money moves, or is about to. */
+function movesMoney(status: RefundStatus): boolean {
+  return status === 'processing' || status === 'completed';
+}
+
+/**
+ * The processor holds money moving for a refund we hold as cancelled or failed, or holds a
+ * second refund for one of ours.
+ */
+function isDiscrepancy(refund: Refund, remote: { externalRefundId: string; status: RefundStatus }): boolean {
+  if (!movesMoney(remote.status)) return false;
+  if (refund.externalRefundId !== null && refund.externalRefundId !== remote.externalRefundId) return true;
+  return refund.status === 'cancelled' || refund.status === 'failed';
+}
+
+/**
+ * `promise`'s value, or done: false once `ms` have passed first (real time). A rejection before
+ * then is thrown; one after is handled here and goes nowhere (the caller chose not to wait).
+ */
+async function within<T>(promise: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ done: true as const, value })), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

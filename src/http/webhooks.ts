@@ -33,7 +33,11 @@ interface StripeWebhookDeps {
 interface WebhookAnswer {
   eventId: string;
   type: string;
-  outcome: WebhookOutcome | 'duplicate';
+  /**
+   * `discrepancy`: Stripe holds money moving for a refund we hold as cancelled or failed. It is
+   * recorded (kept as `unchanged` in webhook_events) and acknowledged: a retry would not change it.
+   */
+  outcome: WebhookOutcome | 'duplicate' | 'discrepancy';
   refundId: string | null;
 }
 
@@ -86,6 +90,7 @@ async function apply(deps: StripeWebhookDeps, event: StripeWebhookEvent): Promis
     return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen?.refundId ?? null };
   }
   let outcome: WebhookOutcome = 'ignored';
+  let discrepancy = false;
   let refundId: string | null = null;
   const { refund } = event;
   if (refund !== null) {
@@ -107,9 +112,11 @@ async function apply(deps: StripeWebhookDeps, event: StripeWebhookEvent): Promis
     if (applied !== null) {
       refundId = applied.refund.id;
       outcome = applied.changed ? 'applied' : 'unchanged';
+      discrepancy = applied.discrepancy;
       await events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
     }
   }
-  logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });
-  return { eventId: event.id, type: event.type, outcome, refundId };
+  const answered = discrepancy ? 'discrepancy' : outcome;
+  logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome: answered, refundId });
+  return { eventId: event.id, type: event.type, outcome: answered, refundId };
 }

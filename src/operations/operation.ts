@@ -75,6 +75,12 @@ export interface Operation<In extends z.ZodObject = z.ZodObject, Out extends z.Z
   rest: RestBinding<z.input<Out>, z.output<In>> | null;
   /** The use case: one call into the domain. Validation and error mapping are the adapters'. */
   run(input: z.output<In>, context: OperationContext): Promise<z.input<Out>>;
+  /**
+   * A sentence for the model beside the result, when the result alone could be misread (a refund
+   * still pending after create_refund). The MCP tool sends it as a second text block; the
+   * structured result and its schema are unchanged, and REST answers the data alone.
+   */
+  note?(output: z.input<Out>): string | undefined;
 }
 
 /** Keeps each operation typed against its own schemas while the table holds them all. */

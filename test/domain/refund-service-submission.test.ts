@@ -618,3 +618,201 @@ describe('status sync', () => {
     expect(service.get(caller, refund.id).status).toBe('cancelled');
   });
 });
+
+describe('every call answers within the call deadline, whatever the processor does (issue 9)', () => {
+  /** A processor call that never settles until the test says so. */
+  const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+  it('create answers with the refund pending while the submission goes on under its claim, then records its outcome once', async () => {
+    const { app, service, caller, processor, clock } = setup({ callDeadlineMs: 100 });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const created = await service.create(caller, { ...input, idempotencyKey: 'deadline-1' });
+    expect(created.status).toBe('pending');
+    // Still held by the submission in flight: nobody else submits it meanwhile.
+    expect(app.refunds.submissionState(created.id, clock.now().toISOString())?.claimed).toBe(true);
+    expect(await service.submitDue()).toBe(0);
+    // A retry of the call with the same key is the same refund, not a second one.
+    expect((await service.create(caller, { ...input, idempotencyKey: 'deadline-1' })).id).toBe(created.id);
+    // The processor comes back: the outcome is recorded under the claim.
+    answer.resolve({ kind: 'submitted', externalRefundId: 're_cameBack', status: 'processing' });
+    await service.settleDetached();
+    expect(service.get(caller, created.id)).toMatchObject({ status: 'processing', externalRefundId: 're_cameBack' });
+    clock.advance(60 * 60_000);
+    expect(await service.submitDue()).toBe(0);
+    expect(processor.submits).toEqual([{ id: created.id, attempt: 1 }]);
+    expect(rawEvents(app, created.id).map((e) => e.to_status)).toEqual(['pending', 'processing']);
+  });
+
+  it('a submission that fails after the deadline is recorded as an unanswered attempt and retried once, nothing lost or doubled', async () => {
+    const reported: string[] = [];
+    const { app, caller, processor, clock, column } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      policy: { callDeadlineMs: 100, retryBaseMs: 1_000 },
+      onBackgroundError: (message) => reported.push(message),
+    });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise.then(() => Promise.reject(errors.processorUnavailable('stripe')));
+    const created = await service.create(caller, input);
+    expect(created.status).toBe('pending');
+    answer.resolve({ kind: 'rejected', reason: 'unused' });
+    await service.settleDetached();
+    expect(column(created.id, 'claim_token')).toBeNull();
+    expect(column(created.id, 'in_doubt_until')).not.toBeNull();
+    expect(reported).toEqual(['submission outlived the call deadline; it goes on under its claim', 'submission failed; will retry']);
+    processor.onSubmit = (r) => Promise.resolve({ kind: 'submitted', externalRefundId: `re_${r.id.slice(4)}`, status: 'processing' });
+    clock.advance(1_000);
+    expect(await service.submitDue()).toBe(1);
+    expect(service.get(caller, created.id).status).toBe('processing');
+    expect(processor.submits.map((s) => s.attempt)).toEqual([1, 2]);
+  });
+
+  it('cancel of a processing refund whose processor never answers is processor_unavailable, nothing changed', async () => {
+    const { service, caller, processor } = setup({ callDeadlineMs: 100 });
+    const refund = await service.create(caller, input);
+    expect(refund.status).toBe('processing');
+    processor.onCancel = never;
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(service.get(caller, refund.id).status).toBe('processing');
+  });
+
+  it("cancel's lookup after an interrupted attempt that never answers is processor_unavailable, and gives the refund back", async () => {
+    const { service, caller, processor, clock, column } = setup({ callDeadlineMs: 100, inDoubtMs: 30_000 });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
+    processor.onFind = never;
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(service.get(caller, refund.id).status).toBe('pending');
+    expect(column(refund.id, 'claim_token')).toBeNull();
+    processor.onFind = () => Promise.resolve(null);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+  });
+
+  it("get's status read that never answers returns the stored refund", async () => {
+    const { service, caller, processor } = setup({ refreshTimeoutMs: 100 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = never;
+    expect(await service.getFresh(caller, refund.id)).toEqual(service.get(caller, refund.id));
+  });
+});
+
+describe('cancel is bounded on every path (issue 15)', () => {
+  it('a store that never lets the cancel through ends in refund_busy instead of spinning', { timeout: 10_000 }, async () => {
+    const { app, service, caller, clock, processor } = setup({ holdMs: 60_000, cancelWaitMs: 300 });
+    const refund = await service.create(caller, input);
+    let transitions = 0;
+    class NeverMoves extends SqliteRefundStore {
+      override transition(): null {
+        transitions += 1;
+        // The loop this guards against never yields, so no test timeout could stop it: fail it here.
+        if (transitions > 10_000) throw new Error('cancel spun: 10,000 transitions without a pause');
+        return null;
+      }
+    }
+    const stuck = new RefundService({
+      store: new NeverMoves(app.db),
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      policy: { holdMs: 60_000, cancelWaitMs: 300 },
+    });
+    await expect(stuck.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy' });
+    expect(transitions).toBeGreaterThan(0);
+    expect(transitions).toBeLessThanOrEqual(10);
+    expect(service.get(caller, refund.id).status).toBe('pending');
+  });
+
+  it("the wait for a submission in flight ends at a deadline read from the injected clock", { timeout: 10_000 }, async () => {
+    const { app, caller, clock, processor } = setup({ holdMs: 1_000 });
+    // Waits are long in real time: only the fake clock can end this one in time.
+    const policy = { holdMs: 1_000, cancelWaitMs: 10 * 60_000, callDeadlineMs: 50_000 };
+    const creator = new RefundService({ store: app.refunds, processors: new StaticProcessorRegistry([processor], {}, 'stripe'), clock, policy });
+    const refund = await creator.create(caller, input);
+    clock.advance(1_000);
+    // Another process holds it for submission and never answers.
+    const at = (ms: number): string => new Date(clock.now().getTime() + ms).toISOString();
+    expect(app.refunds.claimForSubmission(refund.id, 'elsewhere', at(0), at(3_600_000))).not.toBeNull();
+    let looks = 0;
+    class ClockMovesOnEachLook extends SqliteRefundStore {
+      override submissionState(refundId: string, now: string) {
+        looks += 1;
+        clock.advance(5_000);
+        return super.submissionState(refundId, now);
+      }
+    }
+    const service = new RefundService({
+      store: new ClockMovesOnEachLook(app.db),
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      policy,
+    });
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy' });
+    // The wait is half the call deadline (25 s): five looks at 5 s of fake time each.
+    expect(looks).toBe(5);
+  });
+});
+
+describe('late landings after a cancel (issue 15)', () => {
+  it('a refund cancelled after an unanswered attempt is looked for during the watch; a landing is recorded and alarmed once, never hidden', async () => {
+    const alarms: Array<Record<string, unknown>> = [];
+    const { app, caller, processor, clock } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      policy: { inDoubtMs: 30_000, lateLandingRecheckMs: 60_000, lateLandingWatchMs: 200_000 },
+      onDiscrepancy: (_message, detail) => alarms.push(detail),
+    });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    let looks = 0;
+    let landed = false;
+    processor.onFind = () => {
+      looks += 1;
+      return Promise.resolve(landed ? { externalRefundId: 're_landed', status: 'completed' } : null);
+    };
+    clock.advance(59_999);
+    await service.runPass();
+    expect(looks).toBe(0);
+    clock.advance(1);
+    await service.runPass();
+    expect(looks).toBe(1);
+    expect(alarms).toEqual([]);
+    // The attempt lands at the processor after all.
+    landed = true;
+    clock.advance(60_000);
+    expect(await service.watchLateLandings()).toBe(1);
+    expect(service.get(caller, refund.id)).toMatchObject({ status: 'cancelled', externalRefundId: 're_landed' });
+    expect(alarms).toEqual([expect.objectContaining({ refundId: refund.id, externalRefundId: 're_landed', processorStatus: 'completed' })]);
+    expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ from_status: 'cancelled', to_status: 'cancelled', initiated_by: 'system' });
+    clock.advance(60_000);
+    expect(await service.watchLateLandings()).toBe(0);
+    expect(looks).toBe(3);
+    expect(alarms).toHaveLength(1);
+    // The watch ends: no more looks.
+    for (let i = 0; i < 5; i += 1) {
+      clock.advance(60_000);
+      await service.runPass();
+    }
+    expect(looks).toBe(3);
+  });
+
+  it('a refund cancelled before any submission is not watched', async () => {
+    const { service, caller, processor, clock } = setup({ holdMs: 60_000 });
+    const held = await service.create(caller, input);
+    await service.cancel(caller, held.id);
+    let looks = 0;
+    processor.onFind = () => {
+      looks += 1;
+      return Promise.resolve(null);
+    };
+    clock.advance(24 * 3_600_000);
+    await service.runPass();
+    expect(looks).toBe(0);
+  });
+});

@@ -116,6 +116,41 @@ function serviceWith(processor: RefundProcessor): RefundService {
 
 const ISSUE_2_TOOLS = ['get_refund', 'list_refunds', 'cancel_refund'];
 
+describe('create_refund when the processor does not answer within the call deadline (issue 9)', () => {
+  it('answers the pending refund, unchanged in shape, with a second text block saying it is queued and what to do', async () => {
+    // Stripe that never answers; the submission goes on after the call, as the server would.
+    const silent: RefundProcessor = { ...failingProcessor('stripe', new Error('unused')), submit: () => new Promise<SubmitOutcome>(() => undefined) };
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([silent]),
+      clock: systemClock,
+      policy: { callDeadlineMs: 100 },
+    });
+    const result = await call(await connect({ service }), 'create_refund', {
+      transactionId: 'ch_3PqTestCharge',
+      amount: 2500,
+      reason: 'product_defective',
+      idempotencyKey: 'ticket-deadline',
+    });
+    expect(result.isError ?? false).toBe(false);
+    const refund = (result.structuredContent as { refund: Refund }).refund;
+    expect(refund).toMatchObject({ status: 'pending', processor: 'stripe', externalRefundId: null });
+    expect(result.content).toHaveLength(2);
+    const [data, note] = result.content;
+    expect(data?.type === 'text' ? JSON.parse(data.text) : undefined).toEqual(result.structuredContent);
+    expect(note).toEqual({
+      type: 'text',
+      text: `Refund ${refund.id} is pending: it is recorded and queued, and the server submits it to the processor by itself (nothing more to do). Check its status with get_refund. Do not create it again: a repeat with the same idempotencyKey returns this refund, without it a second refund would be made.`,
+    });
+  });
+
+  it('a refund the processor took carries no note', async () => {
+    const result = await call(await connect(), 'create_refund', { transactionId: 'ch_3PqTestCharge', amount: 2500, reason: 'other' });
+    expect((result.structuredContent as { refund: Refund }).refund.status).not.toBe('pending');
+    expect(result.content).toHaveLength(1);
+  });
+});
+
 describe('tools/list', () => {
   it('offers the refund tools, reads before writes', async () => {
     const { tools } = await (await connect()).listTools();

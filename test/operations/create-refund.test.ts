@@ -53,4 +53,13 @@ describe('create_refund', () => {
     expect(restRefusal(createRefund, { body: withProto, headers: { 'idempotency-key': 'k' } })).toBe("metadata: the key '__proto__' is not allowed");
     expect(restInput(createRefund, { body, headers: { 'idempotency-key': 'k' } })).toEqual({ ...body, idempotencyKey: 'k' });
   });
+
+  it('notes a pending refund as queued, for the MCP tool result; a refund past pending gets no note', () => {
+    expect(createRefund.note?.({ refund })).toBe(
+      `Refund ${refund.id} is pending: it is recorded and queued, and the server submits it to the processor by itself (nothing more to do). Check its status with get_refund. Do not create it again: a repeat with the same idempotencyKey returns this refund, without it a second refund would be made.`,
+    );
+    for (const status of ['processing', 'completed', 'failed', 'cancelled'] as const) {
+      expect(createRefund.note?.({ refund: { ...refund, status } })).toBeUndefined();
+    }
+  });
 });

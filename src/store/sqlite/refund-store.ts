@@ -12,6 +12,7 @@ import type {
   Claim,
   ClaimRelease,
   CreateResult,
+  Discrepancy,
   ListFilter,
   Page,
   RefundDraft,
@@ -153,7 +154,9 @@ export class SqliteRefundStore implements RefundStore {
        SET status = @to, updated_at = @at,
            external_refund_id = coalesce(@externalRefundId, external_refund_id),
            claim_token = NULL, claim_expires_at = NULL, next_attempt_at = NULL,
-           next_sync_at = CASE WHEN @setSync = 1 THEN @nextSyncAt ELSE next_sync_at END
+           next_sync_at = CASE WHEN @setSync = 1 THEN @nextSyncAt ELSE next_sync_at END,
+           late_watch_next_at = CASE WHEN @setWatch = 1 THEN @watchNextAt ELSE late_watch_next_at END,
+           late_watch_until = CASE WHEN @setWatch = 1 THEN @watchUntil ELSE late_watch_until END
        WHERE id = @refundId AND organization_id = @organizationId AND status = @from
          AND (@claimToken IS NULL OR claim_token = @claimToken)
          AND (@claimToken IS NOT NULL OR claim_token IS NULL OR claim_expires_at < @at)
@@ -171,6 +174,9 @@ export class SqliteRefundStore implements RefundStore {
         neverSubmitted: c.neverSubmitted === true ? 1 : 0,
         setSync: c.nextSyncAt === undefined ? 0 : 1,
         nextSyncAt: c.nextSyncAt ?? null,
+        setWatch: c.lateLandingWatch === undefined ? 0 : 1,
+        watchNextAt: c.lateLandingWatch?.nextAt ?? null,
+        watchUntil: c.lateLandingWatch?.until ?? null,
       });
       if (result.changes !== 1) return false;
       this.appendEvent({
@@ -320,6 +326,82 @@ export class SqliteRefundStore implements RefundStore {
     this.statement('scheduleSync', 'UPDATE refunds SET next_sync_at = ? WHERE id = ?').run(nextSyncAt, refundId);
   }
 
+  findForProcessor(processor: string, refundId: string): Refund | null {
+    const row = this.statement(
+      'findForProcessor',
+      `SELECT ${COLUMNS} FROM refunds WHERE id = ? AND processor = ?`,
+      { raw: true },
+    ).get(refundId, processor) as RefundRow | undefined;
+    return row === undefined ? null : toRefund(row);
+  }
+
+  dueForLateLandingWatch(
+    now: string,
+    limit: number,
+    processors: readonly string[],
+  ): Array<{ organizationId: string; id: string; watchUntil: string }> {
+    if (processors.length === 0) return [];
+    const rows = this.statement(
+      `dueForLateLandingWatch:${processors.length}`,
+      `SELECT organization_id, id, late_watch_until FROM refunds
+       WHERE late_watch_next_at IS NOT NULL AND late_watch_next_at <= @now
+         AND ${processorIn(processors.length)}
+       ORDER BY late_watch_next_at LIMIT @limit`,
+    ).all({ now, limit, ...processorParams(processors) }) as Array<{ organization_id: string; id: string; late_watch_until: string | null }>;
+    return rows.map((row) => ({ organizationId: row.organization_id, id: row.id, watchUntil: row.late_watch_until ?? now }));
+  }
+
+  scheduleLateLandingWatch(refundId: string, nextAt: string | null): void {
+    this.statement(
+      'scheduleLateLandingWatch',
+      `UPDATE refunds SET late_watch_next_at = @nextAt,
+         late_watch_until = CASE WHEN @nextAt IS NULL THEN NULL ELSE late_watch_until END
+       WHERE id = @refundId`,
+    ).run({ refundId, nextAt });
+  }
+
+  recordDiscrepancy(d: Discrepancy, auditDetail: string): boolean {
+    const insert = this.statement(
+      'insertDiscrepancy',
+      `INSERT INTO refund_discrepancies (refund_id, organization_id, processor, external_refund_id, our_status,
+         processor_status, source, detected_at)
+       VALUES (@refundId, @organizationId, @processor, @externalRefundId, @ourStatus, @processorStatus, @source, @detectedAt)
+       ON CONFLICT (refund_id, external_refund_id, processor_status) DO NOTHING`,
+    );
+    // The status stays: only the processor's id is added, and only where the refund has none.
+    const link = this.statement(
+      'linkDiscrepancy',
+      `UPDATE refunds SET external_refund_id = @externalRefundId
+       WHERE id = @refundId AND organization_id = @organizationId AND external_refund_id IS NULL`,
+    );
+    const run = this.db.transaction((row: Discrepancy): boolean => {
+      if (insert.run({ ...row, source: row.source.slice(0, 500) }).changes !== 1) return false;
+      link.run({ refundId: row.refundId, organizationId: row.organizationId, externalRefundId: row.externalRefundId });
+      this.appendEvent({
+        refundId: row.refundId,
+        organizationId: row.organizationId,
+        from: row.ourStatus,
+        to: row.ourStatus,
+        initiatedBy: 'system',
+        createdAt: row.detectedAt,
+        detail: auditDetail,
+      });
+      return true;
+    });
+    return run.immediate(d);
+  }
+
+  /** Discrepancies found, oldest first; of one organization, or of all (the operator's list). */
+  listDiscrepancies(organizationId?: string): Discrepancy[] {
+    const rows = this.statement(
+      organizationId === undefined ? 'listDiscrepancies' : 'listDiscrepanciesOfOrg',
+      `SELECT refund_id, organization_id, processor, external_refund_id, our_status, processor_status, source, detected_at
+       FROM refund_discrepancies${organizationId === undefined ? '' : ' WHERE organization_id = @organizationId'}
+       ORDER BY id`,
+    ).all(organizationId === undefined ? {} : { organizationId }) as DiscrepancyRow[];
+    return rows.map(toDiscrepancy);
+  }
+
   /**
    * Writes a refund as it is, in any status, with its creation event: for seeding demo and test
    * data. Refunds that agents and callers create go through create().
@@ -410,6 +492,33 @@ function toRefund(row: RefundRow): Refund {
     initiatedBy,
     createdAt,
     updatedAt,
+  };
+}
+
+interface DiscrepancyRow {
+  refund_id: string;
+  organization_id: string;
+  processor: string;
+  external_refund_id: string;
+  our_status: string;
+  processor_status: string;
+  source: string;
+  detected_at: string;
+}
+
+function toDiscrepancy(row: DiscrepancyRow): Discrepancy {
+  if (!isRefundStatus(row.our_status) || !isRefundStatus(row.processor_status)) {
+    throw new Error(`discrepancy of ${row.refund_id} has an unknown status`);
+  }
+  return {
+    refundId: row.refund_id,
+    organizationId: row.organization_id,
+    processor: row.processor,
+    externalRefundId: row.external_refund_id,
+    ourStatus: row.our_status,
+    processorStatus: row.processor_status,
+    source: row.source,
+    detectedAt: row.detected_at,
   };
 }
 

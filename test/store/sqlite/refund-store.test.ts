@@ -739,3 +739,74 @@ describe('due work, by processor', () => {
     assertDuePlans();
   });
 });
+
+describe('late-landing watch and discrepancies', () => {
+  const at = '2026-03-01T12:00:00.000Z';
+  const discrepancy = (refundId: string, processorStatus: RefundStatus = 'completed') => ({
+    organizationId: org,
+    refundId,
+    processor: 'stripe',
+    externalRefundId: 're_late',
+    ourStatus: 'cancelled' as const,
+    processorStatus,
+    source: 'late-landing watch',
+    detectedAt: at,
+  });
+
+  it('a cancel can start a watch with the status change; it comes due, is moved on, and ends', () => {
+    const refund = insertRefund(app, org, { status: 'pending', processor: 'stripe' });
+    const moved = app.refunds.transition({
+      organizationId: org,
+      refundId: refund.id,
+      from: 'pending',
+      to: 'cancelled',
+      actor: 'mcp',
+      at,
+      lateLandingWatch: { nextAt: '2026-03-01T12:10:00.000Z', until: '2026-03-02T12:00:00.000Z' },
+    });
+    expect(moved?.status).toBe('cancelled');
+    // A process without this refund's processor never sees it due, so never reschedules it.
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['sandbox'])).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, [])).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:09:59.999Z', 10, ['stripe'])).toEqual([]);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([
+      { organizationId: org, id: refund.id, watchUntil: '2026-03-02T12:00:00.000Z' },
+    ]);
+    app.refunds.scheduleLateLandingWatch(refund.id, '2026-03-01T12:20:00.000Z');
+    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([]);
+    app.refunds.scheduleLateLandingWatch(refund.id, null);
+    expect(app.refunds.dueForLateLandingWatch('2026-03-09T00:00:00.000Z', 10, ['stripe'])).toEqual([]);
+  });
+
+  it('records a discrepancy once per processor refund and status, with an event that leaves the status, and links the processor id', () => {
+    const refund = insertRefund(app, org, { status: 'cancelled', processor: 'stripe', externalRefundId: null });
+    expect(app.refunds.recordDiscrepancy(discrepancy(refund.id, 'processing'), 'discrepancy: one')).toBe(true);
+    expect(app.refunds.recordDiscrepancy(discrepancy(refund.id, 'processing'), 'discrepancy: again')).toBe(false);
+    expect(app.refunds.recordDiscrepancy(discrepancy(refund.id, 'completed'), 'discrepancy: settled there')).toBe(true);
+    expect(storedStatus(app, refund.id)).toBe('cancelled');
+    expect(app.refunds.findById(org, refund.id)?.externalRefundId).toBe('re_late');
+    expect(rawEvents(app, refund.id).slice(1).map((e) => [e.from_status, e.to_status, e.initiated_by, e.detail])).toEqual([
+      ['cancelled', 'cancelled', 'system', 'discrepancy: one'],
+      ['cancelled', 'cancelled', 'system', 'discrepancy: settled there'],
+    ]);
+    expect(app.refunds.listDiscrepancies(org).map((d) => d.processorStatus)).toEqual(['processing', 'completed']);
+    expect(app.refunds.listDiscrepancies(other)).toEqual([]);
+    expect(app.refunds.listDiscrepancies()).toHaveLength(2);
+    // What was found stays found.
+    expect(() => app.db.exec('DELETE FROM refund_discrepancies')).toThrow(/append-only/);
+    expect(() => app.db.exec("UPDATE refund_discrepancies SET processor_status = 'failed'")).toThrow(/append-only/);
+  });
+
+  it("keeps the refund's own processor id when the discrepancy is a second processor refund", () => {
+    const refund = insertRefund(app, org, { status: 'completed', processor: 'stripe', externalRefundId: 're_first' });
+    expect(app.refunds.recordDiscrepancy({ ...discrepancy(refund.id), ourStatus: 'completed' }, 'discrepancy: second')).toBe(true);
+    expect(app.refunds.findById(org, refund.id)?.externalRefundId).toBe('re_first');
+  });
+
+  it('findForProcessor finds a refund by our id across organizations, only at its processor', () => {
+    const refund = insertRefund(app, other, { status: 'cancelled', processor: 'stripe' });
+    expect(app.refunds.findForProcessor('stripe', refund.id)?.organizationId).toBe(other);
+    expect(app.refunds.findForProcessor('sandbox', refund.id)).toBeNull();
+    expect(app.refunds.findForProcessor('stripe', 'ref_nosuchrefund')).toBeNull();
+  });
+});
