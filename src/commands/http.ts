@@ -78,17 +78,17 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
     throw new CommandError(`cannot listen on ${host}:${port}: ${why}`);
   }
   const background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
-  const pruneWebhookEvents = (): void => {
+  const pruneWebhookEvents = async (): Promise<void> => {
     try {
-      const pruned = webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
+      const pruned = await webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
       if (pruned > 0) logger.info('forgot old webhook events', { pruned, olderThanDays: WEBHOOK_EVENT_RETENTION_MS / 86_400_000 });
     } catch (error) {
       // A busy database now is no reason to stop serving; the next round tries again.
       logger.warn('pruning webhook events failed', { error });
     }
   };
-  pruneWebhookEvents();
-  const pruning = setInterval(pruneWebhookEvents, PRUNE_EVERY_MS);
+  void pruneWebhookEvents();
+  const pruning = setInterval(() => void pruneWebhookEvents(), PRUNE_EVERY_MS);
   pruning.unref();
   if (isWildcardHost(host) && config.http.allowedHosts.length === 0) {
     logger.warn('listening on every interface: /mcp answers only to localhost names until REFUNDKIT_HTTP_ALLOWED_HOSTS lists the others');

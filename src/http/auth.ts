@@ -6,7 +6,7 @@ import { RefundKitError, errors } from '../domain/errors.js';
 
 export interface ApiKeyAuthenticator {
   /** The organization of a live key, or null for an unknown or revoked one. */
-  authenticate(key: string): Identity | null;
+  authenticate(key: string): Promise<Identity | null>;
 }
 
 export interface Identity {
@@ -19,7 +19,7 @@ export const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="refundkit"'
 
 const BEARER = /^bearer +(\S+) *$/i;
 
-export function authenticate(req: IncomingMessage, keys: ApiKeyAuthenticator): Identity {
+export async function authenticate(req: IncomingMessage, keys: ApiKeyAuthenticator): Promise<Identity> {
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') {
     throw new RefundKitError('invalid_api_key', 'Invalid API key: send it as Authorization: Bearer rk_live_…');
@@ -29,7 +29,7 @@ export function authenticate(req: IncomingMessage, keys: ApiKeyAuthenticator): I
   if (key === undefined) {
     throw new RefundKitError('invalid_api_key', "Invalid API key: the Authorization header must be 'Bearer ' followed by the key");
   }
-  const identity = keys.authenticate(key);
+  const identity = await keys.authenticate(key);
   // Unknown and revoked keys get the same answer: a caller learns nothing about other keys.
   if (identity === null) throw errors.invalidApiKey();
   return identity;

@@ -87,13 +87,13 @@ interface RefundRoutesDeps {
 export class RefundRoutes {
   constructor(private readonly deps: RefundRoutesDeps) {}
 
-  get(res: ServerResponse, caller: Caller, idSegment: string, query: string): void {
+  async get(res: ServerResponse, caller: Caller, idSegment: string, query: string): Promise<void> {
     parseQuery(query, []);
-    sendData(res, this.deps.service.get(caller, parseRefundId(idSegment)));
+    sendData(res, await this.deps.service.get(caller, parseRefundId(idSegment)));
   }
 
-  list(res: ServerResponse, caller: Caller, query: string): void {
-    sendData(res, this.deps.service.list(caller, parseListQuery(query)).refunds);
+  async list(res: ServerResponse, caller: Caller, query: string): Promise<void> {
+    sendData(res, (await this.deps.service.list(caller, parseListQuery(query))).refunds);
   }
 
   async cancel(req: IncomingMessage, res: ServerResponse, caller: Caller, idSegment: string, query: string): Promise<void> {

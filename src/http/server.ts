@@ -164,12 +164,12 @@ class HttpApp {
 
     if (path === '/v1/refunds') {
       if (method === 'GET' || method === 'HEAD') {
-        this.refunds.list(res, this.caller(req), query);
+        await this.refunds.list(res, await this.caller(req), query);
         return;
       }
       if (method === 'POST') {
         if (this.options.readOnly) throw this.readOnly('GET, HEAD');
-        await this.refunds.create(req, res, this.caller(req), query);
+        await this.refunds.create(req, res, await this.caller(req), query);
         return;
       }
       throw methodNotAllowed(method, this.options.readOnly ? 'GET, HEAD' : 'GET, HEAD, POST');
@@ -179,13 +179,13 @@ class HttpApp {
       const slash = rest.indexOf('/');
       if (slash === -1 && rest !== '') {
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD');
-        this.refunds.get(res, this.caller(req), rest, query);
+        await this.refunds.get(res, await this.caller(req), rest, query);
         return;
       }
       if (slash > 0 && rest.length === slash + CANCEL_SUFFIX.length && rest.endsWith(CANCEL_SUFFIX)) {
         if (method !== 'POST') throw methodNotAllowed(method, this.options.readOnly ? '' : 'POST');
         if (this.options.readOnly) throw this.readOnly('');
-        await this.refunds.cancel(req, res, this.caller(req), rest.slice(0, slash), query);
+        await this.refunds.cancel(req, res, await this.caller(req), rest.slice(0, slash), query);
         return;
       }
       throw this.notFound(method, path);
@@ -215,15 +215,15 @@ class HttpApp {
         );
       }
       if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') throw methodNotAllowed(method, MCP_METHODS);
-      const identity = authenticate(req, this.options.apiKeys);
+      const identity = await authenticate(req, this.options.apiKeys);
       await this.mcp.handle(req, res, identity.organizationId);
       return;
     }
     throw this.notFound(method, path);
   }
 
-  private caller(req: IncomingMessage): Caller {
-    return { organizationId: authenticate(req, this.options.apiKeys).organizationId, actor: 'api' };
+  private async caller(req: IncomingMessage): Promise<Caller> {
+    return { organizationId: (await authenticate(req, this.options.apiKeys)).organizationId, actor: 'api' };
   }
 
   private readOnly(allow: string): RefundKitError {

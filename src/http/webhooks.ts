@@ -78,7 +78,7 @@ export class StripeWebhookRoute {
     // in between, so both would change it. The first claim applies it; the others are duplicates.
     // Should the process die between claim and apply, Stripe's retry is a duplicate, and the
     // status sync reads the refund from Stripe all the same: the change is late, not lost.
-    const claimed = this.deps.events.record({
+    const claimed = await this.deps.events.record({
       source: STRIPE_PROCESSOR,
       eventId: event.id,
       type: event.type,
@@ -87,7 +87,7 @@ export class StripeWebhookRoute {
       receivedAt: this.deps.clock.now().toISOString(),
     });
     if (!claimed) {
-      const seen = this.deps.events.find(STRIPE_PROCESSOR, event.id);
+      const seen = await this.deps.events.find(STRIPE_PROCESSOR, event.id);
       this.deps.logger.debug('stripe webhook replayed', { eventId: event.id, type: event.type });
       return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen?.refundId ?? null };
     }
@@ -107,13 +107,13 @@ export class StripeWebhookRoute {
       } catch (error) {
         // Not handled after all (refund_busy included: a refund of ours not linked yet), so that
         // Stripe's retry, which the error answer asks for, finds it unclaimed.
-        this.deps.events.release(STRIPE_PROCESSOR, event.id);
+        await this.deps.events.release(STRIPE_PROCESSOR, event.id);
         throw error;
       }
       if (applied !== null) {
         refundId = applied.refund.id;
         outcome = applied.changed ? 'applied' : 'unchanged';
-        this.deps.events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
+        await this.deps.events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
       }
     }
     this.deps.logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });

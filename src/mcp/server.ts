@@ -26,7 +26,7 @@ export interface McpServerOptions {
    * Runs before every tool call and throws a RefundKitError (invalid_api_key) when the caller may
    * no longer act: a key revoked while a session is open stops working at its next call.
    */
-  checkAccess?: () => void;
+  checkAccess?: () => void | Promise<void>;
 }
 
 function instructions(readOnly: boolean): string {
@@ -112,11 +112,11 @@ async function invokeTool(
   args: unknown,
   context: ToolContext,
   logger: Logger,
-  checkAccess?: () => void,
+  checkAccess?: () => void | Promise<void>,
 ): Promise<CallToolResult> {
   const started = performance.now();
   try {
-    checkAccess?.();
+    await checkAccess?.();
     const input = parseInput(tool.inputSchema, args);
     const output = (await tool.handler(input, context));
     logger.debug('tool call', { tool: tool.name, ms: Math.round(performance.now() - started) });

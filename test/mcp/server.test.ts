@@ -15,7 +15,7 @@ import type { Refund } from '../../src/domain/refund.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
 
 let app: App;
 let orgA: string;
@@ -105,6 +105,7 @@ function serviceWith(processor: RefundProcessor): RefundService {
     store: app.refunds,
     processors: new StaticProcessorRegistry([processor]),
     clock: systemClock,
+    settings: settingsWith(),
   });
 }
 

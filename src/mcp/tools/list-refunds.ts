@@ -22,5 +22,5 @@ export const listRefundsTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   writes: false,
-  handler: (input, { service, caller }) => service.list(caller, toListQuery(input)),
+  handler: async (input, { service, caller }) => await service.list(caller, toListQuery(input)),
 });

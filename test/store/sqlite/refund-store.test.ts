@@ -1,12 +1,17 @@
 /**
- * The refund store against a real SQLite file: the schema's constraints and triggers (which must
- * hold even for raw SQL), the guarded status change, the audit trail, ordering and index use.
+ * The SQLite refund store: the shared RefundStore contract (test/store/contract/), then what only
+ * SQLite has: the schema's constraints and triggers (which must hold even for raw SQL), and index
+ * use by the store's own queries.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../../src/app.js';
-import { REFUND_STATUSES, canTransition, type RefundStatus } from '../../../src/domain/refund.js';
+import { REFUND_STATUSES, canTransition } from '../../../src/domain/refund.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../../support/fixtures.js';
+import { refundStoreContract } from '../contract/refund-store.js';
+import { sqliteStores } from './harness.js';
+
+refundStoreContract(sqliteStores);
 
 let app: App;
 let org: string;
@@ -158,182 +163,12 @@ describe('refund_events is append-only', () => {
   });
 });
 
-describe('insert', () => {
-  it('stores the refund as given and writes a creation event', () => {
-    const refund = insertRefund(app, org, {
-      status: 'pending',
-      metadata: { orderId: 'order_1', note: 'ünïcödé ✓' },
-      initiatedBy: 'dashboard',
-      createdAt: '2026-02-02T02:02:02.000Z',
-    });
-    expect(app.refunds.findById(org, refund.id)).toEqual(refund);
-    expect(refund.metadata).toEqual({ orderId: 'order_1', note: 'ünïcödé ✓' });
-    expect(refund.externalRefundId).toBeNull();
-    const events = app.refunds.events(org, refund.id);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      refundId: refund.id,
-      organizationId: org,
-      from: null,
-      to: 'pending',
-      initiatedBy: 'dashboard',
-      createdAt: '2026-02-02T02:02:02.000Z',
-      detail: null,
-    });
-  });
-
+describe('insert (SQLite)', () => {
   it('null metadata stays null (not the string "null")', () => {
     const refund = insertRefund(app, org, { metadata: null });
     expect(refund.metadata).toBeNull();
     const raw = app.db.prepare<[string], { m: string | null }>('SELECT metadata AS m FROM refunds WHERE id = ?').get(refund.id);
     expect(raw?.m).toBeNull();
-  });
-
-  it('takes an explicit actor and detail for the creation event', () => {
-    const refund = app.refunds.insert(
-      {
-        id: 'ref_abcdefabcdef',
-        organizationId: org,
-        externalRefundId: null,
-        transactionId: 'ch_1',
-        amount: 100,
-        currency: 'eur',
-        reason: 'other',
-        status: 'pending',
-        processor: 'stripe',
-        metadata: null,
-        initiatedBy: 'api',
-        createdAt: '2026-01-01T00:00:00.000Z',
-        updatedAt: '2026-01-01T00:00:00.000Z',
-      },
-      'system',
-      'imported',
-    );
-    expect(app.refunds.events(org, refund.id)[0]).toMatchObject({ initiatedBy: 'system', detail: 'imported' });
-  });
-
-  it('a rejected insert leaves no event behind', () => {
-    expect(() => insertRefund(app, org, { id: 'ref_badbadbadbad', amount: -1 })).toThrow();
-    expect(rawEvents(app, 'ref_badbadbadbad')).toEqual([]);
-  });
-});
-
-describe('findById', () => {
-  it('is scoped to the organization', () => {
-    const refund = insertRefund(app, org);
-    expect(app.refunds.findById(org, refund.id)).not.toBeNull();
-    expect(app.refunds.findById(other, refund.id)).toBeNull();
-    expect(app.refunds.findById(org, 'ref_nonexistent00')).toBeNull();
-  });
-});
-
-describe('transition', () => {
-  const change = (refundId: string, from: RefundStatus, to: RefundStatus, organizationId = org) => ({
-    organizationId,
-    refundId,
-    from,
-    to,
-    actor: 'mcp' as const,
-    at: '2026-05-05T05:05:05.000Z',
-    detail: 'why',
-  });
-
-  it('moves the status, stamps updated_at and appends the event', () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    const moved = app.refunds.transition(change(refund.id, 'pending', 'cancelled'));
-    expect(moved).toMatchObject({ id: refund.id, status: 'cancelled', updatedAt: '2026-05-05T05:05:05.000Z' });
-    expect(moved?.createdAt).toBe(refund.createdAt);
-    const events = app.refunds.events(org, refund.id);
-    expect(events).toHaveLength(2);
-    expect(events[1]).toMatchObject({
-      from: 'pending',
-      to: 'cancelled',
-      initiatedBy: 'mcp',
-      createdAt: '2026-05-05T05:05:05.000Z',
-      detail: 'why',
-    });
-  });
-
-  it('is conditional: a wrong `from` returns null, changes nothing and writes no event', () => {
-    const refund = insertRefund(app, org, { status: 'processing' });
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled'))).toBeNull();
-    expect(app.refunds.findById(org, refund.id)).toEqual(refund);
-    expect(rawEvents(app, refund.id)).toHaveLength(1);
-  });
-
-  it('the second of two identical transitions loses', () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled'))).not.toBeNull();
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled'))).toBeNull();
-    expect(rawEvents(app, refund.id)).toHaveLength(2);
-  });
-
-  it("another organization's refund is not moved", () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled', other))).toBeNull();
-    expect(storedStatus(app, refund.id)).toBe('pending');
-    expect(rawEvents(app, refund.id)).toHaveLength(1);
-  });
-
-  it('an unknown refund returns null', () => {
-    expect(app.refunds.transition(change('ref_nosuchrefund', 'pending', 'cancelled'))).toBeNull();
-  });
-
-  it.each([
-    ['cancelled', 'pending'],
-    ['failed', 'completed'],
-    ['completed', 'processing'],
-    ['processing', 'pending'],
-  ] as const)('an illegal move %s -> %s throws before touching the row', (from, to) => {
-    const refund = insertRefund(app, org, { status: from });
-    expect(() => app.refunds.transition(change(refund.id, from, to))).toThrow(/illegal/);
-    expect(storedStatus(app, refund.id)).toBe(from);
-    expect(rawEvents(app, refund.id)).toHaveLength(1);
-  });
-
-  it('sets externalRefundId when given and keeps it otherwise', () => {
-    const refund = insertRefund(app, org, { status: 'pending', externalRefundId: null });
-    const submitted = app.refunds.transition({ ...change(refund.id, 'pending', 'processing'), externalRefundId: 're_abc' });
-    expect(submitted?.externalRefundId).toBe('re_abc');
-    const completed = app.refunds.transition(change(refund.id, 'processing', 'completed'));
-    expect(completed?.externalRefundId).toBe('re_abc');
-  });
-
-  it('a null detail is stored as null', () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    app.refunds.transition({ ...change(refund.id, 'pending', 'processing'), detail: null });
-    expect(rawEvents(app, refund.id)[1]!.detail).toBeNull();
-  });
-});
-
-describe('list', () => {
-  it('is newest first with ties on created_at broken by id (descending)', () => {
-    const at = '2026-03-03T03:03:03.000Z';
-    const ids = ['ref_bbbbbbbbbbbb', 'ref_aaaaaaaaaaaa', 'ref_cccccccccccc'];
-    for (const id of ids) insertRefund(app, org, { id, createdAt: at });
-    const newer = insertRefund(app, org, { createdAt: '2026-03-04T00:00:00.000Z' });
-    const older = insertRefund(app, org, { createdAt: '2026-03-02T00:00:00.000Z' });
-    const listed = app.refunds.list(org, {}, { limit: 10, offset: 0 }).map((r) => r.id);
-    expect(listed).toEqual([newer.id, 'ref_cccccccccccc', 'ref_bbbbbbbbbbbb', 'ref_aaaaaaaaaaaa', older.id]);
-  });
-
-  it('pages are disjoint and cover everything, even with equal timestamps', () => {
-    const at = '2026-03-03T03:03:03.000Z';
-    const all = Array.from({ length: 9 }, () => insertRefund(app, org, { createdAt: at }).id);
-    const seen: string[] = [];
-    for (let offset = 0; offset < 9; offset += 4) {
-      seen.push(...app.refunds.list(org, {}, { limit: 4, offset }).map((r) => r.id));
-    }
-    expect(seen).toHaveLength(9);
-    expect([...seen].sort()).toEqual([...all].sort());
-  });
-
-  it('returns full refunds, filtered and scoped', () => {
-    const mine = insertRefund(app, org, { status: 'failed', processor: 'stripe', metadata: { k: 'v' } });
-    insertRefund(app, org, { status: 'failed', processor: 'sandbox' });
-    insertRefund(app, other, { status: 'failed', processor: 'stripe' });
-    expect(app.refunds.list(org, { status: 'failed', processor: 'stripe' }, { limit: 10, offset: 0 })).toEqual([mine]);
-    expect(app.refunds.list(other, {}, { limit: 10, offset: 0 })).toHaveLength(1);
   });
 });
 
@@ -351,7 +186,7 @@ describe('query plans', () => {
     };
     for (const [name, filter] of Object.entries(filters)) {
       prepare.mockClear();
-      store.list(org, filter, { limit: 5, offset: 0 });
+      void store.list(org, filter, { limit: 5, offset: 0 });
       const sql = prepare.mock.calls.map((call) => call[0]).find((s) => /FROM refunds/i.test(s));
       expect(sql, `list SQL for ${name}`).toBeDefined();
       byFilter.set(name, sql!);
@@ -417,77 +252,5 @@ describe('query plans', () => {
     })();
     app.db.exec('ANALYZE');
     assertIndexedPlans();
-  });
-});
-
-describe('claims, and the doubt an unanswered attempt leaves', () => {
-  const T0 = '2026-05-05T05:00:00.000Z';
-  const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
-  let counter = 0;
-  function duePending(): string {
-    counter += 1;
-    const id = `ref_claim${String(counter).padStart(7, '0')}`;
-    app.refunds.create({
-      id,
-      organizationId: org,
-      transactionId: 'ch_claims',
-      amount: 1000,
-      currency: 'usd',
-      reason: 'other',
-      processor: 'stripe',
-      metadata: null,
-      initiatedBy: 'mcp',
-      createdAt: T0,
-      submitAt: T0,
-      idempotencyKey: null,
-      requestFingerprint: null,
-    });
-    return id;
-  }
-
-  it('one claim at a time: a second claimant gets null until the lease runs out', () => {
-    const id = duePending();
-    expect(app.refunds.claimForSubmission(id, 'a', at(0), at(60))).toMatchObject({ token: 'a', attempt: 1 });
-    expect(app.refunds.claimForSubmission(id, 'b', at(1), at(61))).toBeNull();
-    expect(app.refunds.claimForCancel(id, 'c', at(1), at(61), at(1))).toBeNull();
-    expect(app.refunds.submissionState(id, at(1))).toEqual({ attempts: 1, claimed: true, inDoubtUntil: null, lapsedClaimExpiredAt: null });
-    expect(app.refunds.claimForSubmission(id, 'b', at(61), at(121))).toMatchObject({ token: 'b', attempt: 2 });
-  });
-
-  it('a release with inDoubtUntil records it; a cancel cannot claim until it has passed, a retry can', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
-    app.refunds.releaseClaim(id, 'a', { retryAt: at(5), error: 'timed out', inDoubtUntil: at(40) });
-    expect(app.refunds.submissionState(id, at(10))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: at(40), lapsedClaimExpiredAt: null });
-    expect(app.refunds.claimForCancel(id, 'c', at(39), at(99), at(39))).toBeNull();
-    // The dispatcher's retry carries the same idempotency key, so it may go ahead during the doubt.
-    expect(app.refunds.claimForSubmission(id, 'r', at(10), at(70))).toMatchObject({ attempt: 2 });
-    app.refunds.releaseClaim(id, 'r', { retryAt: at(25), error: 'timed out again', inDoubtUntil: at(50) });
-    expect(app.refunds.claimForCancel(id, 'c', at(49), at(109), at(49))).toBeNull();
-    expect(app.refunds.claimForCancel(id, 'c', at(50), at(110), at(50))).not.toBeNull();
-  });
-
-  it('a release without inDoubtUntil keeps the doubt an earlier attempt left', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
-    app.refunds.releaseClaim(id, 'a', { retryAt: at(1), inDoubtUntil: at(40) });
-    app.refunds.claimForSubmission(id, 'b', at(1), at(61));
-    app.refunds.releaseClaim(id, 'b', { retryAt: at(2), error: 'not configured' });
-    expect(app.refunds.submissionState(id, at(2))?.inDoubtUntil).toBe(at(40));
-  });
-
-  it('a release by a token that no longer holds the claim changes nothing', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
-    app.refunds.releaseClaim(id, 'stale', { retryAt: at(1), inDoubtUntil: at(40) });
-    expect(app.refunds.submissionState(id, at(1))).toEqual({ attempts: 1, claimed: true, inDoubtUntil: null, lapsedClaimExpiredAt: null });
-  });
-
-  it('a lapsed claim (its holder died) is reported, and a cancel may only take it once lapsedBefore is past its end', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'dead', at(0), at(60));
-    expect(app.refunds.submissionState(id, at(61))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: null, lapsedClaimExpiredAt: at(60) });
-    expect(app.refunds.claimForCancel(id, 'c', at(61), at(121), at(21))).toBeNull();
-    expect(app.refunds.claimForCancel(id, 'c', at(101), at(161), at(61))).not.toBeNull();
   });
 });

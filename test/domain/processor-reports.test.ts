@@ -11,7 +11,7 @@ import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService } from '../../src/domain/refund-service.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { SandboxProcessor } from '../../src/processors/sandbox.js';
-import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T12:00:00.000Z') };
 
@@ -45,6 +45,7 @@ function serviceWith(...processors: RefundProcessor[]): RefundService {
     processors: new StaticProcessorRegistry([new SandboxProcessor(), ...processors], { stripe: 'set STRIPE_SECRET_KEY' }),
     clock,
     onBackgroundError: (message) => reported.push(message),
+    settings: settingsWith(),
   });
 }
 

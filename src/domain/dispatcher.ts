@@ -1,0 +1,82 @@
+/**
+ * The background work every serving process runs: submit the pending refunds that are due, and
+ * read back the statuses that are due. Claims in the store keep two processes from submitting one
+ * refund, so it is safe to run in many processes at once.
+ */
+import { asRefundKitError } from './errors.js';
+import { after, leaseUntil, newClaimToken, nowIso, type RefundContext } from './context.js';
+import { applyProcessorStatus, withDetail } from './processor-status.js';
+import { submitClaimed } from './submission.js';
+
+export interface PassResult {
+  submitted: number;
+  synced: number;
+  changed: number;
+}
+
+/** Submits every pending refund that is due, in this process. Safe to run in many processes. */
+export async function submitDue(ctx: RefundContext, limit = 50): Promise<number> {
+  const { store } = ctx;
+  let submitted = 0;
+  await eachConcurrently(await store.dueForSubmission(nowIso(ctx), limit), ctx.settings.concurrency, async (due) => {
+    const claim = await store.claimForSubmission(due.id, newClaimToken(), nowIso(ctx), leaseUntil(ctx));
+    if (claim === null) return; // another process took it
+    await submitClaimed(ctx, claim);
+    submitted += 1;
+  });
+  return submitted;
+}
+
+/** Reads back the status of refunds whose sync is due and records any change. */
+export async function syncDue(ctx: RefundContext, limit = 50): Promise<{ synced: number; changed: number }> {
+  const { store, settings } = ctx;
+  let synced = 0;
+  let changed = 0;
+  await eachConcurrently(await store.dueForSync(nowIso(ctx), limit), settings.concurrency, async (due) => {
+    const refund = await store.findById(due.organizationId, due.id);
+    if (refund === null) return;
+    const found = ctx.processors.lookup(refund.processor);
+    if (!found.ok) {
+      await store.scheduleSync(refund.id, after(ctx, settings.completedRecheckMs));
+      return;
+    }
+    try {
+      const remote = await found.processor.retrieve(refund);
+      synced += 1;
+      if (await applyProcessorStatus(ctx, refund, remote.status, withDetail(`status read from ${refund.processor}`, remote.detail))) {
+        changed += 1;
+      }
+    } catch (error) {
+      ctx.report('status sync failed', { refundId: refund.id, error: asRefundKitError(error).message });
+      await store.scheduleSync(refund.id, after(ctx, settings.syncIntervalMs));
+    }
+  });
+  return { synced, changed };
+}
+
+/** One pass of background work: submissions first, then status reads. */
+export async function runPass(ctx: RefundContext, limit = 50): Promise<PassResult> {
+  const submitted = await submitDue(ctx, limit);
+  const { synced, changed } = await syncDue(ctx, limit);
+  return { submitted, synced, changed };
+}
+
+/**
+ * Runs `work` for every item with at most `limit` in flight, and resolves once all have settled.
+ * Every item gets its turn even when one fails; the first failure is thrown at the end.
+ */
+export async function eachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await work(item);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failures.length > 0) throw failures[0];
+}
