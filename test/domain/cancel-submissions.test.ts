@@ -3,7 +3,7 @@
  * unanswered and may still land, a claim whose process died; against the real SQLite store and a
  * scripted processor double.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { errors, RefundKitError } from '../../src/domain/errors.js';
 import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
 import type { Refund, RefundStatus } from '../../src/domain/refund.js';
@@ -96,6 +96,26 @@ describe('cancel around submissions', () => {
     expect(cancelled.status).toBe('cancelled');
     expect(processor.cancels).toEqual([id]);
     expect(rawEvents(app, id).map((e) => e.to_status)).toEqual(['pending', 'processing', 'cancelled']);
+  });
+
+  it('measures its wait on the service clock: once that clock passes cancelWaitMs, refund_busy, however little real time went by', async () => {
+    // The submission's claim outlasts anything this test's clock does.
+    const { app, service, caller, processor, clock } = setup({ cancelWaitMs: 60_000, leaseMs: 24 * 3_600_000 });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const creating = service.create(caller, input);
+    await vi.waitFor(() => expect(processor.submits).toHaveLength(1));
+    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    // The clock the service was given runs a minute ahead every few milliseconds.
+    const tick = setInterval(() => clock.advance(30_000), 5);
+    try {
+      await expect(service.cancel(caller, id)).rejects.toMatchObject({ code: 'refund_busy' });
+    } finally {
+      clearInterval(tick);
+    }
+    expect((await service.get(caller, id)).status).toBe('pending');
+    answer.resolve({ kind: 'submitted', externalRefundId: 're_clock', status: 'processing' });
+    expect((await creating).status).toBe('processing');
   });
 
   it('answers refund_busy when the submission outlasts the wait, and changes nothing', async () => {

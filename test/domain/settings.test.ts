@@ -1,0 +1,48 @@
+/**
+ * settings.ts: every timing rule of the domain, computed once from the configuration.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type Env } from '../../src/config.js';
+import { refundSettings } from '../../src/domain/settings.js';
+
+const from = (env: Env = {}) => refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home', ...env }));
+
+describe('refundSettings', () => {
+  it('from the default configuration', () => {
+    expect(from()).toEqual({
+      holdMs: 0,
+      leaseMs: 130_000,
+      retryBaseMs: 5_000,
+      maxRetryMs: 15 * 60_000,
+      syncIntervalMs: 60_000,
+      concurrency: 4,
+      completedRecheckMs: 6 * 3_600_000,
+      completedWatchMs: 7 * 24 * 3_600_000,
+      refreshAfterMs: 10_000,
+      refreshTimeoutMs: 2_000,
+      cancelWaitMs: 5_000,
+      inDoubtMs: 40_000,
+    });
+  });
+
+  it('takes what the operator configures, in seconds, as milliseconds', () => {
+    expect(
+      from({
+        REFUNDKIT_HOLD_SECONDS: '30',
+        REFUNDKIT_SYNC_INTERVAL_SECONDS: '120',
+        REFUNDKIT_DISPATCH_CONCURRENCY: '8',
+        REFUNDKIT_REFRESH_AFTER_SECONDS: '0',
+        REFUNDKIT_RETRY_BASE_SECONDS: '0.5',
+      }),
+    ).toMatchObject({ holdMs: 30_000, syncIntervalMs: 120_000, concurrency: 8, refreshAfterMs: 0, retryBaseMs: 500 });
+  });
+
+  it("derives the claim lease, the doubt window and the read on request from the Stripe client's limits", () => {
+    // A claim outlasts every try of the client, twice over, plus room; never under a minute.
+    expect(from({ STRIPE_TIMEOUT_MS: '100000', STRIPE_MAX_NETWORK_RETRIES: '3' }).leaseMs).toBe(100_000 * 4 * 2 + 10_000);
+    expect(from({ STRIPE_TIMEOUT_MS: '500', STRIPE_MAX_NETWORK_RETRIES: '0' }).leaseMs).toBe(60_000);
+    // The doubt is twice one try; the read a caller waits on is one short try.
+    expect(from({ STRIPE_TIMEOUT_MS: '500' })).toMatchObject({ inDoubtMs: 1_000, refreshTimeoutMs: 500 });
+    expect(from({ STRIPE_TIMEOUT_MS: '30000' })).toMatchObject({ inDoubtMs: 60_000, refreshTimeoutMs: 2_000 });
+  });
+});
