@@ -91,7 +91,9 @@ export async function seedDemo(app: App): Promise<{ created: boolean }> {
         id,
         organizationId: DEMO_ORGANIZATION_ID,
         externalRefundId: demo.status === 'pending' || demo.status === 'cancelled' ? null : `${demo.processor === 'stripe' ? 're_demo' : 'sbx_re_demo'}${serial}`,
-        transactionId: `${demo.processor === 'stripe' ? 'ch_demo' : 'sbx_ch_demo'}${serial}`,
+        // A charge id as the reference shows them, whatever the processor: create_refund takes
+        // exactly these, so an agent can refund a transaction it has just listed here.
+        transactionId: `${demo.processor === 'stripe' ? 'ch_demo' : 'ch_sbx_demo'}${serial}`,
         amount: demo.amount,
         currency: demo.currency,
         reason: demo.reason,

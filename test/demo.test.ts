@@ -1,7 +1,11 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID, demoRefundId, seedDemo } from '../src/demo.js';
 import { canTransition, INITIATORS, REFUND_STATUSES, type Refund, type RefundStatus } from '../src/domain/refund.js';
+import { createMcpServer } from '../src/mcp/server.js';
 import { cleanupAll, countRows, createTestApp, rawEvents } from './support/fixtures.js';
 
 let app: App;
@@ -105,5 +109,30 @@ describe('seedDemo', () => {
     const other = createTestApp();
     await seedDemo(other);
     expect(await other.refunds.list(DEMO_ORGANIZATION_ID, {}, { limit: 100, offset: 0 })).toEqual(await demoRefunds());
+  });
+});
+
+describe('the demo through the tools', () => {
+  it("every transaction listed can be refunded again through create_refund, whatever the refund's processor", async () => {
+    await seedDemo(app);
+    const server = createMcpServer({ service: app.service, caller: { organizationId: DEMO_ORGANIZATION_ID, actor: 'mcp' }, readOnly: false });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'refundkit-demo-test', version: '0.0.0' });
+    await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+    try {
+      const listed = (await client.callTool({ name: 'list_refunds', arguments: { limit: 100 } })) as CallToolResult;
+      const transactionIds = new Set((listed.structuredContent as { refunds: Refund[] }).refunds.map((r) => r.transactionId));
+      expect(transactionIds.size).toBeGreaterThanOrEqual(18);
+      for (const transactionId of transactionIds) {
+        const created = (await client.callTool({
+          name: 'create_refund',
+          arguments: { transactionId, amount: 100, reason: 'requested_by_customer' },
+        })) as CallToolResult;
+        expect(created.isError ?? false, `${transactionId}: ${JSON.stringify(created.content)}`).toBe(false);
+        expect((created.structuredContent as { refund: Refund }).refund.transactionId).toBe(transactionId);
+      }
+    } finally {
+      await client.close();
+    }
   });
 });
