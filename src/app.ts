@@ -37,6 +37,11 @@ export interface App {
 export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Serve from a read-only connection, opened once the schema is migrated: a REFUNDKIT_READ_ONLY
+   * server then cannot change the database even through a path that forgot to check.
+   */
+  readOnlyDatabase?: boolean;
 }
 
 /** What to tell an operator when a refund's processor has no configuration here. */
@@ -46,13 +51,19 @@ const MISSING_PROCESSOR_HINTS: Readonly<Record<string, string>> = {
 
 export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
   const logger = options.logger ?? silentLogger;
-  const db = openDatabase(config.dbPath);
+  let db = openDatabase(config.dbPath);
   try {
+    // Even for a read-only server: bringing the schema up to this build is set-up, not data (it
+    // changes no refund, key or event), and without it this build's queries could not run.
     const applied = migrate(db);
     if (applied.length > 0) logger.info('database migrated', { path: config.dbPath, applied });
   } catch (error) {
     db.close();
     throw error;
+  }
+  if (options.readOnlyDatabase === true) {
+    db.close();
+    db = openDatabase(config.dbPath, { readonly: true });
   }
   const refunds = new SqliteRefundStore(db);
   const processorList: RefundProcessor[] = [new SandboxProcessor()];

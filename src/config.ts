@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { VARIABLES, type NumericVariable } from './config-variables.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -79,26 +80,22 @@ export function loadConfig(env: Env): Readonly<Config> {
     stripe: {
       secretKey,
       apiBase: parseUrl('STRIPE_API_BASE', env.STRIPE_API_BASE),
-      timeoutMs: parseNumber('STRIPE_TIMEOUT_MS', env.STRIPE_TIMEOUT_MS, 20_000, { min: 100, max: 600_000, integer: true }),
-      maxNetworkRetries: parseNumber('STRIPE_MAX_NETWORK_RETRIES', env.STRIPE_MAX_NETWORK_RETRIES, 2, { min: 0, max: 10, integer: true }),
+      timeoutMs: parseNumber(env, 'STRIPE_TIMEOUT_MS'),
+      maxNetworkRetries: parseNumber(env, 'STRIPE_MAX_NETWORK_RETRIES'),
       webhookSecret: parseWebhookSecret(env.STRIPE_WEBHOOK_SECRET),
     },
     http: {
       host: nonEmpty(env.REFUNDKIT_HTTP_HOST) ?? '127.0.0.1',
-      port: parseNumber('REFUNDKIT_HTTP_PORT', env.REFUNDKIT_HTTP_PORT, 3000, { min: 0, max: 65_535, integer: true }),
-      maxBodyBytes: parseNumber('REFUNDKIT_HTTP_MAX_BODY_BYTES', env.REFUNDKIT_HTTP_MAX_BODY_BYTES, 262_144, {
-        min: 1_024,
-        max: 16_777_216,
-        integer: true,
-      }),
+      port: parseNumber(env, 'REFUNDKIT_HTTP_PORT'),
+      maxBodyBytes: parseNumber(env, 'REFUNDKIT_HTTP_MAX_BODY_BYTES'),
       allowedHosts: parseAllowedHosts(env.REFUNDKIT_HTTP_ALLOWED_HOSTS),
     },
-    holdSeconds: parseNumber('REFUNDKIT_HOLD_SECONDS', env.REFUNDKIT_HOLD_SECONDS, 0, { min: 0, max: 30 * 86_400 }),
-    dispatchIntervalSeconds: parseNumber('REFUNDKIT_DISPATCH_INTERVAL_SECONDS', env.REFUNDKIT_DISPATCH_INTERVAL_SECONDS, 5, { min: 0, max: 3_600 }),
-    dispatchConcurrency: parseNumber('REFUNDKIT_DISPATCH_CONCURRENCY', env.REFUNDKIT_DISPATCH_CONCURRENCY, 4, { min: 1, max: 32, integer: true }),
-    syncIntervalSeconds: parseNumber('REFUNDKIT_SYNC_INTERVAL_SECONDS', env.REFUNDKIT_SYNC_INTERVAL_SECONDS, 60, { min: 1, max: 86_400 }),
-    refreshAfterSeconds: parseNumber('REFUNDKIT_REFRESH_AFTER_SECONDS', env.REFUNDKIT_REFRESH_AFTER_SECONDS, 10, { min: 0, max: 86_400 }),
-    retryBaseSeconds: parseNumber('REFUNDKIT_RETRY_BASE_SECONDS', env.REFUNDKIT_RETRY_BASE_SECONDS, 5, { min: 0.01, max: 3_600 }),
+    holdSeconds: parseNumber(env, 'REFUNDKIT_HOLD_SECONDS'),
+    dispatchIntervalSeconds: parseNumber(env, 'REFUNDKIT_DISPATCH_INTERVAL_SECONDS'),
+    dispatchConcurrency: parseNumber(env, 'REFUNDKIT_DISPATCH_CONCURRENCY'),
+    syncIntervalSeconds: parseNumber(env, 'REFUNDKIT_SYNC_INTERVAL_SECONDS'),
+    refreshAfterSeconds: parseNumber(env, 'REFUNDKIT_REFRESH_AFTER_SECONDS'),
+    retryBaseSeconds: parseNumber(env, 'REFUNDKIT_RETRY_BASE_SECONDS'),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
@@ -115,17 +112,14 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }
 
-function parseNumber(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  rule: { min: number; max: number; integer?: boolean },
-): number {
-  const text = nonEmpty(raw);
+function parseNumber(env: Env, name: NumericVariable): number {
+  const { default: fallback, rule } = VARIABLES[name];
+  const text = nonEmpty(env[name]);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer === true && !Number.isInteger(value))) {
-    const kind = rule.integer === true ? 'an integer' : 'a number';
+  const integer = 'integer' in rule && rule.integer;
+  if (!Number.isFinite(value) || value < rule.min || value > rule.max || (integer && !Number.isInteger(value))) {
+    const kind = integer ? 'an integer' : 'a number';
     throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'`);
   }
   return value;

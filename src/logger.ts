@@ -3,20 +3,12 @@
  * like a credential is masked before it is written.
  */
 import type { LogLevel } from './config.js';
+import { redact } from './redact.js';
+
+// Callers that mask text for a response or a command's output take it from here as well.
+export { redact };
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-
-const SECRET_PATTERNS = [
-  /\brk_(live|test)_[A-Za-z0-9]{8,}/g,
-  /\b(sk|rk)_(live|test)_[A-Za-z0-9_]{8,}/g,
-  /\bwhsec_[A-Za-z0-9+/=]{8,}/g,
-];
-
-export function redact(text: string): string {
-  let out = text;
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, (match) => `${match.slice(0, 8)}…[redacted]`);
-  return out;
-}
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -19,13 +19,48 @@ describe('redact', () => {
     expect(out).not.toContain(secret);
     expect(out).not.toContain(secret.slice(10));
     expect(out).toContain('[redacted]');
-    // Enough of the prefix is kept to tell what kind of credential it was.
-    expect(out).toContain(secret.slice(0, 8));
+    // The prefix is kept to tell what kind of credential it was, and nothing of the secret itself.
+    const kind = /^(?:(?:rk|sk)_(?:live|test)_|whsec_)/.exec(secret)?.[0] ?? '';
+    expect(out).toContain(`${kind}…[redacted]`);
   });
 
   it('leaves ordinary text alone', () => {
     const text = 'refund ref_abc123def456 for org_abc123def456: 2500 usd, rk_live_ prefix docs, sk_test_ (short)';
     expect(redact(text)).toBe(text);
+  });
+
+  const KEY = 'rk_live_' + 'AbCdEfGh1234567890abcdefABCDEF12';
+  const WHSEC = 'whsec_' + 'FAKEwebhookSecret0000+/=';
+
+  it.each([
+    ['after a letter', `x${KEY}`],
+    ['after a digit', `/v1/refunds/9${KEY}`],
+    ['after an underscore', `api_${KEY}`],
+    ['after a percent-encoded space', `/v1/x%20${KEY}`],
+    ['after a percent-encoded slash', `/v1/%2F${WHSEC}`],
+    ['inside a query name', `?x%3D${KEY}=1`],
+    ['in a Host name', `x${KEY}.example:3000`],
+    ['split by a percent-escape in its body', `/v1/refunds/${KEY.slice(0, 10)}%${KEY.charCodeAt(10).toString(16)}${KEY.slice(11)}`],
+    ['split by a lowercase percent-escape', `/v1/${KEY.slice(0, 12)}%${KEY.charCodeAt(12).toString(16).toLowerCase()}${KEY.slice(13)}`],
+    ['with its prefix percent-encoded', `/v1/rk%5Flive%5F${KEY.slice(8)}`],
+    ['percent-encoded twice', `/v1/${KEY.slice(0, 9)}%25${KEY.charCodeAt(9).toString(16)}${KEY.slice(10)}`],
+    ['every character percent-encoded', `/v1/${KEY.replace(/./g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`],
+    ['straight after a webhook secret (one kind does not hide the other)', `${WHSEC.slice(0, 14)}${KEY}`],
+  ])('masks a secret %s, whole and tail', (_label, text) => {
+    const out = redact(text);
+    for (const secret of [KEY, WHSEC]) {
+      expect(out).not.toContain(secret.slice(-16));
+      expect(out).not.toContain(secret.slice(8, 24));
+    }
+    expect(out).toMatch(/(rk_live_|whsec_)…\[redacted\]/);
+    // Applied twice, it changes nothing more: the masked form is not a secret.
+    expect(redact(out)).toBe(out);
+  });
+
+  it('keeps the text around a masked secret as it was, escapes included', () => {
+    expect(redact(`/v1/x%20${KEY}/y?z=%41`)).toBe('/v1/x%20rk_live_…[redacted]/y?z=%41');
+    expect(redact(`/v1/${KEY.slice(0, 10)}%${KEY.charCodeAt(10).toString(16)}${KEY.slice(11)}%2Fnext`)).toBe('/v1/rk_live_…[redacted]%2Fnext');
+    expect(redact('100%25 of /v1/refunds?limit=%31%30')).toBe('100%25 of /v1/refunds?limit=%31%30');
   });
 
   it('masks several secrets in one line', () => {

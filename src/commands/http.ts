@@ -48,7 +48,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   const logger = createLogger(config.logLevel);
   const host = options.host ?? config.http.host;
   const port = options.port ?? config.http.port;
-  const app = createApp(config, { logger });
+  const app = createApp(config, { logger, readOnlyDatabase: config.readOnly });
   const health = app.db.prepare('SELECT 1');
   const webhookEvents = new SqliteWebhookEventStore(app.db);
   let running: RunningHttpServer;
@@ -77,7 +77,8 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
     if (code === 'EACCES') why = 'permission denied (ports below 1024 need privileges)';
     throw new CommandError(`cannot listen on ${host}:${port}: ${why}`);
   }
-  const background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
+  // A read-only server writes nothing: no background pass, no forgetting of webhook events.
+  const background = startBackgroundWork(app.service, logger, config.readOnly ? 0 : config.dispatchIntervalSeconds * 1000);
   const pruneWebhookEvents = async (): Promise<void> => {
     try {
       const pruned = await webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
@@ -87,9 +88,14 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       logger.warn('pruning webhook events failed', { error });
     }
   };
-  void pruneWebhookEvents();
-  const pruning = setInterval(() => void pruneWebhookEvents(), PRUNE_EVERY_MS);
-  pruning.unref();
+  let pruning: NodeJS.Timeout | undefined;
+  if (!config.readOnly) {
+    void pruneWebhookEvents();
+    pruning = setInterval(() => void pruneWebhookEvents(), PRUNE_EVERY_MS);
+    pruning.unref();
+  } else if (config.stripe.webhookSecret !== undefined) {
+    logger.warn('read-only: POST /webhooks/stripe refuses deliveries (405); send them to a server without REFUNDKIT_READ_ONLY');
+  }
   if (isWildcardHost(host) && config.http.allowedHosts.length === 0) {
     logger.warn('listening on every interface: /mcp answers only to localhost names until REFUNDKIT_HTTP_ALLOWED_HOSTS lists the others');
   }
@@ -97,6 +103,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
     url: running.url,
     database: config.dbPath,
     readOnly: config.readOnly,
+    processors: app.processors.names(),
     webhooks: config.stripe.webhookSecret !== undefined,
   });
   io.out(running.url);
@@ -109,7 +116,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       process.exit(1);
     }
     closing = true;
-    clearInterval(pruning);
+    if (pruning !== undefined) clearInterval(pruning);
     logger.info('shutting down', { why });
     void Promise.all([running.close(), background.stop()])
       .catch((error: unknown) => logger.error('shutdown failed', { error }))

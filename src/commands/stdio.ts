@@ -39,7 +39,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     );
   }
   const apiKey = config.apiKey;
-  const app = createApp(config, { logger });
+  const app = createApp(config, { logger, readOnlyDatabase: config.readOnly });
   const identity = await app.apiKeys.authenticate(apiKey);
   if (identity === null) {
     app.close();
@@ -86,12 +86,14 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   await server.connect(transport);
-  // Started after connect, so the client's first messages never wait behind it.
-  running.background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
+  // Started after connect, so the client's first messages never wait behind it. A read-only
+  // server starts none: every pass writes (claims, submissions, statuses, sync schedules).
+  if (!config.readOnly) running.background = startBackgroundWork(app.service, logger, config.dispatchIntervalSeconds * 1000);
   logger.info('serving MCP over stdio', {
     organizationId: identity.organizationId,
     database: config.dbPath,
     readOnly: config.readOnly,
+    processors: app.processors.names(),
   });
 }
 

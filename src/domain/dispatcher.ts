@@ -14,11 +14,16 @@ export interface PassResult {
   changed: number;
 }
 
-/** Submits every pending refund that is due, in this process. Safe to run in many processes. */
+/**
+ * Submits every pending refund that is due, in this process. Safe to run in many processes.
+ * Only refunds of the processors configured here are taken: another process (one with that
+ * processor's credentials) submits the others, and this one leaves them exactly as they are.
+ */
 export async function submitDue(ctx: RefundContext, limit = 50): Promise<number> {
   const { store } = ctx;
   let submitted = 0;
-  await eachConcurrently(await store.dueForSubmission(nowIso(ctx), limit), ctx.settings.concurrency, async (due) => {
+  const batch = await store.dueForSubmission(nowIso(ctx), limit, ctx.processors.names());
+  await eachConcurrently(batch, ctx.settings.concurrency, async (due) => {
     const claim = await store.claimForSubmission(due.id, newClaimToken(), nowIso(ctx), leaseUntil(ctx));
     if (claim === null) return; // another process took it
     await submitClaimed(ctx, claim);
@@ -27,19 +32,21 @@ export async function submitDue(ctx: RefundContext, limit = 50): Promise<number>
   return submitted;
 }
 
-/** Reads back the status of refunds whose sync is due and records any change. */
+/**
+ * Reads back the status of refunds whose sync is due and records any change; like submitDue,
+ * only for the processors configured here, leaving the others' schedule to their processes.
+ */
 export async function syncDue(ctx: RefundContext, limit = 50): Promise<{ synced: number; changed: number }> {
   const { store, settings } = ctx;
   let synced = 0;
   let changed = 0;
-  await eachConcurrently(await store.dueForSync(nowIso(ctx), limit), settings.concurrency, async (due) => {
+  const batch = await store.dueForSync(nowIso(ctx), limit, ctx.processors.names());
+  await eachConcurrently(batch, settings.concurrency, async (due) => {
     const refund = await store.findById(due.organizationId, due.id);
     if (refund === null) return;
     const found = ctx.processors.lookup(refund.processor);
-    if (!found.ok) {
-      await store.scheduleSync(refund.id, after(ctx, settings.completedRecheckMs));
-      return;
-    }
+    // Not selected unless its processor is here; were one to slip through, it is left untouched.
+    if (!found.ok) return;
     try {
       const remote = await found.processor.retrieve(refund);
       synced += 1;

@@ -5,28 +5,28 @@
  * on it (retry later, fix configuration, pick a new idempotency key).
  */
 export const ERROR_CODES = {
-  validation_error: { retryable: false, summary: 'The input broke a rule; the message names the field and the rule.' },
-  invalid_api_key: { retryable: false, summary: 'The API key is missing, unknown or revoked.' },
-  not_found: { retryable: false, summary: 'No refund with that id exists for your organization.' },
+  validation_error: { retryable: false, summary: 'The input broke a rule. The message names the field and the rule (`Limit must be between 1 and 100`, `refundId must be a RefundKit refund id: …`, `Unknown field \'extra\'`). Fix the arguments and call again.' },
+  invalid_api_key: { retryable: false, summary: 'The API key is missing, unknown or revoked. Over stdio, a key that is already unknown or revoked stops the server at start (exit 1, one line on stderr); a key revoked while a session is open gets this code at its next tool call. The operator must fix the key or `REFUNDKIT_DB_PATH`.' },
+  not_found: { retryable: false, summary: 'No refund with that id exists for this organization (another organization\'s refund included). Check the id, or find the refund with `list_refunds`.' },
   refund_not_cancellable: {
     retryable: false,
-    summary: 'The refund is in a status that cannot be cancelled, or its processor refused the cancellation.',
+    summary: 'The refund is `completed`, `failed` or `cancelled`, or its processor refused the cancellation. The message gives the status it has now. Do not retry. Tell the user the status.',
   },
   idempotency_conflict: {
     retryable: false,
-    summary: 'The idempotency key was already used with different arguments; use a new key for a new refund.',
+    summary: 'The idempotency key was already used with different arguments (`create_refund`). Use a new key for a new refund. Do not reuse a key to "fix" a refund.',
   },
   refund_busy: {
     retryable: true,
-    summary: 'The refund is being submitted to its processor at this moment; retry in a few seconds.',
+    summary: 'The refund is being submitted to its processor at this moment, or its last submission went unanswered and may still take effect. Nothing changed. Retry after the seconds the message gives (a few seconds if it gives none).',
   },
   processor_not_configured: {
     retryable: false,
-    summary: "The refund's processor is not configured on this server; the message says what to set.",
+    summary: 'The refund\'s processor is not configured on this server, and nothing changed. The message says what the operator must set (e.g. `STRIPE_SECRET_KEY`). Report it to a human.',
   },
   processor_unavailable: {
     retryable: true,
-    summary: 'The payment processor could not be reached or timed out; nothing was changed. Retry later.',
+    summary: 'The processor could not be reached or timed out, and nothing changed. Retry later.',
   },
   // The HTTP transport's own failures (REST, webhooks, /mcp): the request never reached a use case.
   route_not_found: { retryable: false, summary: 'No HTTP route at that path; the message lists the routes.' },
@@ -40,7 +40,7 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'The Host or Origin header names a host this server does not serve (DNS-rebinding protection).',
   },
-  internal_error: { retryable: false, summary: 'An unexpected fault on our side; nothing is reported as done.' },
+  internal_error: { retryable: false, summary: 'An unexpected fault. The message is only `Internal error`, and the details are in the server\'s stderr log. Nothing is reported as done. Do not assume the action happened: check with `get_refund`.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

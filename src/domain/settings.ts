@@ -42,6 +42,8 @@ export interface RefundSettings {
 
 /** What the settings are computed from: the configuration's fields (src/config.ts) by name. */
 export interface SettingsSource {
+  /** A read-only process records nothing, so get_refund answers the stored status. */
+  readOnly: boolean;
   holdSeconds: number;
   syncIntervalSeconds: number;
   dispatchConcurrency: number;
@@ -69,7 +71,8 @@ export function refundSettings(source: SettingsSource): RefundSettings {
     holdMs: source.holdSeconds * 1000,
     syncIntervalMs: source.syncIntervalSeconds * 1000,
     concurrency: source.dispatchConcurrency,
-    refreshAfterMs: source.refreshAfterSeconds * 1000,
+    // A read-only process answers the stored status: a read that found a change would record it.
+    refreshAfterMs: source.readOnly ? 0 : source.refreshAfterSeconds * 1000,
     retryBaseMs: source.retryBaseSeconds * 1000,
     maxRetryMs: MAX_RETRY_MS,
     completedRecheckMs: COMPLETED_RECHECK_MS,

@@ -13,9 +13,14 @@ export async function submitClaimed(ctx: RefundContext, claim: Claim): Promise<v
   const { store, settings } = ctx;
   const found = ctx.processors.lookup(refund.processor);
   if (!found.ok) {
-    const message = `processor '${refund.processor}' is not configured: ${found.hint}`;
-    await store.releaseClaim(refund.id, token, { retryAt: after(ctx, settings.maxRetryMs), error: message });
-    ctx.report('submission postponed', { refundId: refund.id, reason: message });
+    // Only create() can get here (submitDue selects nothing it cannot submit). Nothing was
+    // sent, so the refund goes back exactly as it was: due now, with no attempt, no error and
+    // no later retry, for a process that has the processor to submit; and a cancel stays local.
+    await store.releaseClaim(refund.id, token, { sentNothing: true });
+    ctx.report('submission left to a process with the processor', {
+      refundId: refund.id,
+      reason: `processor '${refund.processor}' is not configured here: ${found.hint}`,
+    });
     return;
   }
   let outcome: SubmitOutcome;

@@ -1,5 +1,5 @@
 /**
- * Request bodies: read with a size limit (declared or streamed), and JSON only.
+ * Request bodies: read with a size limit (declared or streamed), and JSON only, in UTF-8 only.
  */
 import type { IncomingMessage } from 'node:http';
 import { errors, RefundKitError } from '../domain/errors.js';
@@ -36,7 +36,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** True for application/json and the +json types, whatever the parameters (charset). */
+/** True for application/json and the +json types, whatever the parameters. */
 function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
   const semicolon = header.indexOf(';');
@@ -44,20 +44,61 @@ function isJsonContentType(header: string | undefined): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
+/** The names UTF-8 goes by in a charset parameter, lowercased. */
+const UTF8_LABELS: ReadonlySet<string> = new Set(['utf-8', 'utf8']);
+
 /**
- * The body as JSON, or undefined when there is none. A body must come as JSON: another content
- * type is unsupported_media_type, text that does not parse is validation_error.
+ * The first charset parameter of a Content-Type that is not UTF-8 (unquoted, as sent), or null
+ * when there is none: `charset=utf-8`, `charset=UTF-8` and `charset="utf-8"` are all UTF-8.
+ */
+function foreignCharset(header: string): string | null {
+  for (const parameter of header.split(';').slice(1)) {
+    const equals = parameter.indexOf('=');
+    if (equals === -1 || parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;
+    let value = parameter.slice(equals + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (!UTF8_LABELS.has(value.toLowerCase())) return value;
+  }
+  return null;
+}
+
+/** Fatal: a byte sequence that is not UTF-8 throws rather than becoming U+FFFD. A BOM is kept (and is not JSON). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The bytes as text, or null when they are not valid UTF-8. */
+export function utf8Text(raw: Uint8Array): string | null {
+  try {
+    return UTF8.decode(raw);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The body as JSON, or undefined when there is none. A body must come as JSON in UTF-8 (RFC 8259):
+ * another content type or a charset other than UTF-8 is unsupported_media_type; bytes that are not
+ * UTF-8, or text that does not parse, are validation_error. Nothing is ever decoded with a loss:
+ * 'José' sent in latin1 would otherwise be stored as 'Jos\uFFFD'.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) return undefined;
-  if (!isJsonContentType(req.headers['content-type'])) {
+  const contentType = req.headers['content-type'];
+  if (!isJsonContentType(contentType)) {
     throw new RefundKitError(
       'unsupported_media_type',
-      `Content-Type must be application/json, not '${clip(req.headers['content-type'] ?? 'none', 100)}'`,
+      `Content-Type must be application/json, not '${clip(contentType ?? 'none', 100)}'`,
     );
   }
-  const text = raw.toString('utf8');
+  const charset = foreignCharset(contentType ?? '');
+  if (charset !== null) {
+    throw new RefundKitError(
+      'unsupported_media_type',
+      `Content-Type charset must be utf-8 (JSON is UTF-8), not '${clip(charset)}'`,
+    );
+  }
+  const text = utf8Text(raw);
+  if (text === null) throw errors.validation('Request body is not valid UTF-8');
   // JSON's own whitespace only: String#trim would also take a no-break space or a BOM for nothing.
   if (/^[ \t\r\n]*$/.test(text)) return undefined;
   try {

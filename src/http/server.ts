@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../domain/ports.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
-import { clip } from '../domain/schemas.js';
+import { clip, REFUND_ID_PATTERN } from '../domain/schemas.js';
 import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
 import { HTTP_STATUS } from './errors.js';
 import { MCP_METHODS, McpRoute } from './mcp.js';
@@ -57,6 +57,33 @@ const ROUTES =
   'GET /v1/refunds, POST /v1/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/cancel, POST /webhooks/stripe, GET|POST|DELETE /mcp, GET /healthz';
 const REFUNDS_PREFIX = '/v1/refunds/';
 const CANCEL_SUFFIX = '/cancel';
+
+const UNMATCHED = '(no route)';
+
+/**
+ * What a log line says of a request's target: the route it matched (a template, never the path
+ * as sent, which may carry anything, a credential pasted into it included) and the refund id when
+ * the path holds a well-formed one.
+ */
+function routeOf(url: string | undefined): { route: string; refundId?: string } {
+  const target = url ?? '/';
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  if (path === '/v1/refunds' || path === '/healthz' || path === '/webhooks/stripe' || path === '/mcp') return { route: path };
+  if (path.startsWith(REFUNDS_PREFIX)) {
+    const rest = path.slice(REFUNDS_PREFIX.length);
+    const slash = rest.indexOf('/');
+    const id = slash === -1 ? rest : rest.slice(0, slash);
+    const route =
+      slash === -1 && rest !== ''
+        ? '/v1/refunds/{id}'
+        : slash > 0 && rest.length === slash + CANCEL_SUFFIX.length && rest.endsWith(CANCEL_SUFFIX)
+          ? '/v1/refunds/{id}/cancel'
+          : UNMATCHED;
+    return route !== UNMATCHED && REFUND_ID_PATTERN.test(id) ? { route, refundId: id } : { route };
+  }
+  return { route: UNMATCHED };
+}
 
 /** The Allow header each 405 answers with. */
 const ALLOW = new WeakMap<RefundKitError, string>();
@@ -119,7 +146,7 @@ class HttpApp {
     void handled.finally(() => {
       this.logger.debug('http', {
         method: req.method,
-        path: clip(req.url ?? '', 200),
+        ...routeOf(req.url),
         status: res.statusCode,
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
@@ -188,7 +215,7 @@ class HttpApp {
         await this.refunds.cancel(req, res, await this.caller(req), rest.slice(0, slash), query);
         return;
       }
-      throw this.notFound(method, path);
+      throw this.notFound(method);
     }
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD');
@@ -196,22 +223,32 @@ class HttpApp {
       return;
     }
     if (path === '/webhooks/stripe') {
-      if (method !== 'POST') throw methodNotAllowed(method, 'POST');
+      if (method !== 'POST') throw methodNotAllowed(method, this.options.readOnly ? '' : 'POST');
+      // Recording a delivery writes. Refused, it is not lost: Stripe retries it for three days.
+      if (this.options.readOnly) {
+        throw methodNotAllowed(
+          'POST',
+          '',
+          'This server is read-only (REFUNDKIT_READ_ONLY=1): it records no webhook deliveries; send them to a server without it',
+        );
+      }
       await this.webhook.handle(req, res);
       return;
     }
     if (path === '/mcp') {
       // DNS-rebinding protection comes first: a page that rebound a name to us learns nothing.
+      // The refusals do not repeat the header: the caller knows what it sent, and a credential
+      // pasted into it must not come back.
       if (!isAllowedHost(req.headers.host, this.hostRules)) {
         throw new RefundKitError(
           'host_not_allowed',
-          `Host '${clip(req.headers.host ?? '', 100)}' is not served here: add it to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+          'The Host header names a host this server does not serve: add the name to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it',
         );
       }
       if (!isAllowedOrigin(req.headers.origin, this.hostRules)) {
         throw new RefundKitError(
           'host_not_allowed',
-          `Origin '${clip(req.headers.origin ?? '', 100)}' is not served here: add its host to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it`,
+          'The Origin header names a host this server does not serve: add its host to REFUNDKIT_HTTP_ALLOWED_HOSTS to allow it',
         );
       }
       if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') throw methodNotAllowed(method, MCP_METHODS);
@@ -219,7 +256,7 @@ class HttpApp {
       await this.mcp.handle(req, res, identity.organizationId);
       return;
     }
-    throw this.notFound(method, path);
+    throw this.notFound(method);
   }
 
   private async caller(req: IncomingMessage): Promise<Caller> {
@@ -234,8 +271,9 @@ class HttpApp {
     );
   }
 
-  private notFound(method: string, path: string): RefundKitError {
-    return new RefundKitError('route_not_found', `No route for ${clip(method, 20)} ${clip(path, 200)}; routes: ${ROUTES}`);
+  /** The path is not repeated (the caller has it, and it may carry a credential pasted into it). */
+  private notFound(method: string): RefundKitError {
+    return new RefundKitError('route_not_found', `No route for ${clip(method, 20)} at this path; routes: ${ROUTES}`);
   }
 
   private health(res: ServerResponse): void {
@@ -252,13 +290,13 @@ class HttpApp {
   private fail(req: IncomingMessage, res: ServerResponse, thrown: unknown): void {
     if (req.destroyed && !req.complete) {
       // The client went away mid-request (reading its body failed): nobody to answer.
-      this.logger.debug('http request aborted by the client', { method: req.method, path: clip(req.url ?? '', 200) });
+      this.logger.debug('http request aborted by the client', { method: req.method, ...routeOf(req.url) });
       res.destroy();
       return;
     }
     const error = asRefundKitError(thrown);
     if (error.code === 'internal_error') {
-      this.logger.error('http request failed', { method: req.method, path: clip(req.url ?? '', 200), error: thrown });
+      this.logger.error('http request failed', { method: req.method, ...routeOf(req.url), error: thrown });
     }
     if (res.headersSent) {
       // Too late for an error body (an SSE stream was under way): end the connection.

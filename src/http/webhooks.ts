@@ -13,7 +13,7 @@ import type { Clock } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { mapStripeStatus, REFUND_ID_METADATA_KEY, STRIPE_PROCESSOR } from '../processors/stripe.js';
 import type { SqliteWebhookEventStore, WebhookOutcome } from '../store/sqlite/webhook-event-store.js';
-import { readBody } from './body.js';
+import { readBody, utf8Text } from './body.js';
 import { sendData } from './respond.js';
 
 /** The refund events whose object is a refund; every other type is acknowledged and ignored. */
@@ -134,6 +134,10 @@ async function verify(raw: Buffer, header: string, secret: string): Promise<Stri
     if (message === null) throw error;
     throw new RefundKitError('validation_error', message, { cause: error });
   }
+  // Stripe's library verifies and parses the body decoded with a loss (U+FFFD for bytes that are
+  // not UTF-8). Stripe sends UTF-8 only, so such bytes are refused rather than applied changed;
+  // after the signature check, so that an unsigned sender learns nothing but that.
+  if (utf8Text(raw) === null) throw errors.validation('Webhook body is not valid UTF-8');
   // Signed by Stripe, so well formed; checked all the same before it is used as a key (the JSON
   // null verifies too, and webhook_events keeps at most 255 characters of an id or a type).
   const keys = eventKeys(event);

@@ -230,7 +230,7 @@ describe('cancel around submissions', () => {
     expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
   });
 
-  it('a submission postponed because the processor is not configured sent nothing, and leaves no doubt', async () => {
+  it('a submission left because the processor is not configured here sent nothing: no attempt, no doubt', async () => {
     const { app, caller, clock, column } = setup();
     const service = new RefundService({
       store: app.refunds,
@@ -239,7 +239,7 @@ describe('cancel around submissions', () => {
       settings: settingsWith({ inDoubtMs: 30_000 }),
     });
     const refund = await service.create(caller, input);
-    expect(column(refund.id, 'attempts')).toBe(1);
+    expect(column(refund.id, 'attempts')).toBe(0);
     expect(column(refund.id, 'in_doubt_until')).toBeNull();
   });
 

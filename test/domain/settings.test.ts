@@ -37,6 +37,10 @@ describe('refundSettings', () => {
     ).toMatchObject({ holdMs: 30_000, syncIntervalMs: 120_000, concurrency: 8, refreshAfterMs: 0, retryBaseMs: 500 });
   });
 
+  it('a read-only process never reads a status on request: it could not record what it found', () => {
+    expect(from({ REFUNDKIT_READ_ONLY: '1', REFUNDKIT_REFRESH_AFTER_SECONDS: '30' }).refreshAfterMs).toBe(0);
+  });
+
   it("derives the claim lease, the doubt window and the read on request from the Stripe client's limits", () => {
     // A claim outlasts every try of the client, twice over, plus room; never under a minute.
     expect(from({ STRIPE_TIMEOUT_MS: '100000', STRIPE_MAX_NETWORK_RETRIES: '3' }).leaseMs).toBe(100_000 * 4 * 2 + 10_000);

@@ -255,6 +255,27 @@ function isJsonType(value: string | undefined): boolean {
   return type === 'application/json' || /^application\/[^/]+\+json$/.test(type);
 }
 
+/**
+ * A charset parameter that is not UTF-8, which the server refuses rather than misread (RFC 8259:
+ * JSON is UTF-8). `utf-8` and `utf8`, in any case, quoted or not, are UTF-8.
+ */
+function hasForeignCharset(value: string): boolean {
+  return fieldValue(value)
+    .split(';')
+    .slice(1)
+    .map((parameter) => /^\s*charset\s*=\s*(.*?)\s*$/i.exec(parameter)?.[1])
+    .some((charset) => charset !== undefined && !/^(?:"utf-?8"|utf-?8)$/i.test(charset));
+}
+
+/** The bytes as UTF-8, or null where they are not UTF-8. */
+function strictUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /** JSON whitespace only (RFC 8259): the same as no body at all. */
 function isBlankJson(text: string): boolean {
   return /^[ \t\r\n]*$/.test(text);
@@ -473,14 +494,15 @@ describe('GET /v1/refunds', () => {
 // -------------------------------------------------------------------------------------------
 // POST /v1/refunds (create)
 
-type BodyVerdict = { kind: 'too-large' } | { kind: 'unsupported' } | { kind: 'empty' } | { kind: 'not-json' } | { kind: 'json'; value: unknown };
+type BodyVerdict = { kind: 'too-large' } | { kind: 'unsupported' } | { kind: 'empty' } | { kind: 'not-utf8' } | { kind: 'not-json' } | { kind: 'json'; value: unknown };
 
-/** What the body is to an HTTP server that takes JSON: checked in the order size, presence, type, syntax. */
+/** What the body is to an HTTP server that takes JSON: checked in the order size, presence, type and charset, encoding, syntax. */
 function bodyVerdict(body: Uint8Array, contentType: string | undefined): BodyVerdict {
   if (body.length > MAX_BODY) return { kind: 'too-large' };
   if (body.length === 0) return { kind: 'empty' };
-  if (!isJsonType(contentType)) return { kind: 'unsupported' };
-  const text = decodeUtf8(body);
+  if (!isJsonType(contentType) || hasForeignCharset(contentType ?? '')) return { kind: 'unsupported' };
+  const text = strictUtf8(body);
+  if (text === null) return { kind: 'not-utf8' };
   if (isBlankJson(text)) return { kind: 'empty' };
   const parsed = parseJson(text);
   return parsed.ok ? { kind: 'json', value: parsed.value } : { kind: 'not-json' };
@@ -525,6 +547,7 @@ describe('POST /v1/refunds', () => {
         const res = await send(request);
         if (verdict.kind === 'too-large') expectError(res, request, 'payload_too_large');
         else if (verdict.kind === 'unsupported') expectError(res, request, 'unsupported_media_type');
+        else if (verdict.kind === 'not-utf8') expect(expectError(res, request, 'validation_error')).toBe('Request body is not valid UTF-8');
         else if (verdict.kind === 'not-json') expect(expectError(res, request, 'validation_error')).toBe('Request body is not valid JSON');
         else if (verdict.kind === 'empty' || !isPlainObject(verdict.value)) {
           expect(expectError(res, request, 'validation_error')).toMatch(/^Request body must be a JSON object/);
@@ -583,6 +606,7 @@ describe('POST /v1/refunds/:id/cancel', () => {
         const res = await send(request);
         if (verdict.kind === 'too-large') expectError(res, request, 'payload_too_large');
         else if (verdict.kind === 'unsupported') expectError(res, request, 'unsupported_media_type');
+        else if (verdict.kind === 'not-utf8') expect(expectError(res, request, 'validation_error')).toBe('Request body is not valid UTF-8');
         else if (verdict.kind === 'not-json') expect(expectError(res, request, 'validation_error')).toBe('Request body is not valid JSON');
         else if (isPlainObject(verdict.value)) {
           const message = expectError(res, request, 'validation_error');
@@ -679,6 +703,8 @@ function signatureFor(payload: Uint8Array, mode: SignatureMode, junk: string): s
 
 /** What Stripe's library and our contract make of a delivery that verified: an event, or a refusal. */
 function eventVerdict(payload: Uint8Array): { ok: true; id: string; type: string } | { ok: false } {
+  // Bytes that are not UTF-8 are refused even when signed: Stripe sends UTF-8 only.
+  if (strictUtf8(payload) === null) return { ok: false };
   const parsed = parseJson(decodeUtf8(payload, { dropBom: true }));
   if (!parsed.ok || !isPlainObject(parsed.value)) return { ok: false };
   const { id, type, object } = parsed.value;

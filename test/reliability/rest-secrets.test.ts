@@ -238,9 +238,13 @@ describe('no secret in any response, header, log line or command output', () => 
   });
 
   it('a key the caller sent where it does not belong is masked where a message echoes it (as in the logs)', () => {
-    const echoed = Object.entries(captured).filter(([label]) => label.startsWith('response') && label.includes(`/v1/${keyA.slice(0, 8)}`));
+    // A query name is echoed (the message names it); a path is not (the 404 lists the routes instead).
+    const echoed = Object.entries(captured).filter(([label]) => label.startsWith('response') && label.includes(`/v1/refunds?${keyA.slice(0, 8)}`));
     expect(echoed.length).toBeGreaterThan(0);
     for (const [, text] of echoed) expect(text).toContain(`${keyA.slice(0, 8)}…[redacted]`);
+    const notFound = Object.entries(captured).filter(([label]) => label.startsWith('response') && label.includes(`/v1/${keyA.slice(0, 8)}`));
+    expect(notFound.length).toBeGreaterThan(0);
+    for (const [, text] of notFound) expect(text).toContain('No route for GET at this path; routes:');
   });
 
   it('no API key, Stripe key or webhook secret, whole or its tail, anywhere', () => {

@@ -1,8 +1,9 @@
 /**
  * Secrets and tenants, MCP side, on the built program. A session runs with an organization's API
  * key, a Stripe secret key and a webhook signing secret (all generated here), at debug log level,
- * through successes, refusals, Stripe rejections and Stripe faults (one of which echoes the
- * Stripe key back in its error, as a misbehaving proxy might), a Stripe that refuses the key, and
+ * through successes, refusals, Stripe rejections (one of which quotes the Stripe key, which the
+ * audit trail records) and Stripe faults (one of which echoes the Stripe key back in its error, as
+ * a misbehaving proxy might), a Stripe that refuses the key, and
  * the operator commands. Everything is captured (every byte of stdout, so every tool result;
  * stderr; the commands' output; the database files themselves) and searched: no API key, Stripe
  * key or webhook secret appears anywhere.
@@ -106,6 +107,10 @@ beforeAll(async () => {
   const created = json(await a.tool('create_refund', { transactionId: succeeded.chargeId, amount: 1_000, reason: 'other', idempotencyKey: 'shared-between-orgs' }));
   const cancellable = json(await a.tool('create_refund', { transactionId: waiting.chargeId, amount: 2_000, reason: 'duplicate_charge' }));
   json(await a.tool('create_refund', { transactionId: disputed.chargeId, amount: 500, reason: 'fraudulent' }));
+  // A rejection (400) whose message quotes the key, glued to other text: it lands in the audit trail.
+  imitation.failNext(1, { kind: 'status', status: 400, message: `Invalid request for key x${STRIPE_KEY}` }, { method: 'POST', path: '/v1/refunds' });
+  const rejected = json(await a.tool('create_refund', { transactionId: succeeded.chargeId, amount: 600, reason: 'other' }));
+  expect(rejected.refund?.status).toBe('failed');
   // Stripe faults, one of them echoing the secret key in its message.
   imitation.failNext(1, { kind: 'status', status: 500, message: `proxy error: upstream refused Authorization: Bearer ${STRIPE_KEY}` }, { method: 'POST', path: '/v1/refunds' });
   const outage = json(await a.tool('create_refund', { transactionId: succeeded.chargeId, amount: 700, reason: 'other' }));

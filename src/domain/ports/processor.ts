@@ -50,6 +50,8 @@ export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: f
 export interface ProcessorRegistry {
   /** Unknown or unconfigured processors come back with a hint saying what to configure. */
   lookup(name: string): ProcessorLookup;
+  /** The processors configured here: the only ones whose refunds this process may work on. */
+  names(): readonly string[];
   /** The processor new refunds go to. */
   readonly defaultProcessor: string;
 }

@@ -66,8 +66,10 @@ export interface Claim {
 export interface ClaimRelease {
   /** When the dispatcher may try again (absent: keep the schedule it had). */
   retryAt?: string;
-  /** Why the attempt did not finish, kept for operators. */
+  /** Why the attempt did not finish, kept for operators (absent: keep the one recorded). */
   error?: string;
+  /** Nothing was sent: the attempt the claim counted is taken back (attempts - 1). */
+  sentNothing?: boolean;
   /**
    * Set when the attempt went unanswered: until then the processor may still act on it, so its
    * "no such refund" proves nothing.
@@ -148,8 +150,11 @@ export interface RefundStore {
   insert(refund: Refund, options?: { actor?: Actor; detail?: string | null; history?: readonly SeedStep[] }): Promise<Refund>;
   /** Atomically claims one pending refund for submission, if it is due and nobody holds it. */
   claimForSubmission(refundId: string, token: string, now: string, leaseUntil: string): Promise<Claim | null>;
-  /** Pending refunds due for submission (any organization), oldest first. */
-  dueForSubmission(now: string, limit: number): Promise<Array<{ organizationId: string; id: string }>>;
+  /**
+   * Pending refunds due for submission (any organization), oldest first, of these processors only:
+   * a process never takes work it cannot do, and another processor's backlog never hides its own.
+   */
+  dueForSubmission(now: string, limit: number, processors: readonly string[]): Promise<Array<{ organizationId: string; id: string }>>;
   /**
    * Claims a pending refund so that no dispatcher submits it while a cancellation checks it; null
    * when someone holds it, an unanswered attempt is still in doubt, or a lapsed claim ran out at
@@ -160,8 +165,8 @@ export interface RefundStore {
   releaseClaim(refundId: string, token: string, release: ClaimRelease): Promise<void>;
   /** What is known of a pending refund's submission: attempts, a claim in flight, doubt. */
   submissionState(refundId: string, now: string): Promise<SubmissionState | null>;
-  /** Refunds whose status should be read back from their processor now (any organization). */
-  dueForSync(now: string, limit: number): Promise<Array<{ organizationId: string; id: string }>>;
+  /** Refunds of these processors whose status should be read back now (any organization). */
+  dueForSync(now: string, limit: number, processors: readonly string[]): Promise<Array<{ organizationId: string; id: string }>>;
   /** Records that a refund's status was read and when to read it next (null: stop). */
   scheduleSync(refundId: string, nextSyncAt: string | null): Promise<void>;
 }

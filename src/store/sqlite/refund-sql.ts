@@ -51,7 +51,8 @@ export const CLAIM_FOR_CANCEL = `UPDATE refunds SET claim_token = @token, claim_
   RETURNING organization_id`;
 
 export const RELEASE_CLAIM = `UPDATE refunds SET claim_token = NULL, claim_expires_at = NULL, next_attempt_at = coalesce(@retryAt, next_attempt_at),
-    last_error = @error, in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until)
+    last_error = coalesce(@error, last_error), in_doubt_until = coalesce(@inDoubtUntil, in_doubt_until),
+    attempts = attempts - @sentNothing
   WHERE id = @refundId AND claim_token = @token`;
 
 export const SUBMISSION_STATE = `SELECT attempts, (claim_token IS NOT NULL AND claim_expires_at >= @now) AS claimed, in_doubt_until,
@@ -61,14 +62,32 @@ export const SUBMISSION_STATE = `SELECT attempts, (claim_token IS NOT NULL AND c
 export const APPEND_EVENT = `INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at, detail)
   VALUES (@refundId, @organizationId, @from, @to, @initiatedBy, @createdAt, @detail)`;
 
-export const DUE_FOR_SUBMISSION = `SELECT organization_id, id FROM refunds
-  WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
-    AND (claim_token IS NULL OR claim_expires_at < @now)
-  ORDER BY next_attempt_at LIMIT @limit`;
+/** Pending refunds of the processors @p0… due for submission. */
+export function dueForSubmissionSql(processorCount: number): string {
+  return `SELECT organization_id, id FROM refunds
+    WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
+      AND (claim_token IS NULL OR claim_expires_at < @now)
+      AND ${processorIn(processorCount)}
+    ORDER BY next_attempt_at LIMIT @limit`;
+}
 
-export const DUE_FOR_SYNC = `SELECT organization_id, id FROM refunds
-  WHERE next_sync_at IS NOT NULL AND next_sync_at <= @now AND external_refund_id IS NOT NULL
-  ORDER BY next_sync_at LIMIT @limit`;
+/** Refunds of the processors @p0… whose status read is due. */
+export function dueForSyncSql(processorCount: number): string {
+  return `SELECT organization_id, id FROM refunds
+    WHERE next_sync_at IS NOT NULL AND next_sync_at <= @now AND external_refund_id IS NOT NULL
+      AND ${processorIn(processorCount)}
+    ORDER BY next_sync_at LIMIT @limit`;
+}
+
+/**
+ * `processor IN (@p0, …)`, written `+processor` so that SQLite never serves it from
+ * refunds_by_external_id (processor, external_refund_id): without table statistics it prefers that
+ * equality to the due index's range, and would walk every refund the processor ever held, then
+ * sort them. The due indexes stay the plan; the processor is checked on each due row.
+ */
+function processorIn(count: number): string {
+  return `+processor IN (${Array.from({ length: count }, (_, i) => `@p${i}`).join(', ')})`;
+}
 
 export const SCHEDULE_SYNC = 'UPDATE refunds SET next_sync_at = ? WHERE id = ?';
 

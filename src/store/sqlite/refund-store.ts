@@ -3,6 +3,12 @@
  * a conditional UPDATE (`WHERE status = from`) that must change exactly one row, then the event.
  * Each method of the port is one such unit of work, done at once (better-sqlite3 is synchronous)
  * and answered as a promise.
+ *
+ * The texts we compose from what a processor or a caller said (event details, last errors) are
+ * masked on the way in, as log lines are: a processor error that quotes a key must not put it in
+ * the database file, its backups and copies. The caller's own data (metadata, transaction id,
+ * idempotency key) is kept as given: it is theirs, it is returned to them and sent to the
+ * processor as is, and changing it would break idempotency and their records.
  */
 import type {
   Claim,
@@ -19,6 +25,7 @@ import type {
 } from '../../domain/ports.js';
 import { canTransition, type Actor, type Refund } from '../../domain/refund.js';
 import type { Statement } from 'better-sqlite3';
+import { redact } from '../../redact.js';
 import type { SqliteDatabase } from './database.js';
 import { promised } from './promised.js';
 import { toEvent, toRefund, type EventRow, type RefundRow } from './refund-rows.js';
@@ -27,8 +34,8 @@ import {
   CLAIM_FOR_CANCEL,
   CLAIM_FOR_SUBMISSION,
   CREATE,
-  DUE_FOR_SUBMISSION,
-  DUE_FOR_SYNC,
+  dueForSubmissionSql,
+  dueForSyncSql,
   EVENTS,
   FIND_BY_EXTERNAL_ID,
   FIND_BY_ID,
@@ -196,13 +203,8 @@ export class SqliteRefundStore implements RefundStore {
     });
   }
 
-  dueForSubmission(now: string, limit: number): Promise<Due> {
-    return promised(() =>
-      this.due(DUE_FOR_SUBMISSION,
-        now,
-        limit,
-      ),
-    );
+  dueForSubmission(now: string, limit: number, processors: readonly string[]): Promise<Due> {
+    return promised(() => this.due(`dueForSubmission:${processors.length}`, dueForSubmissionSql, now, limit, processors));
   }
 
   releaseClaim(refundId: string, token: string, release: ClaimRelease): Promise<void> {
@@ -211,8 +213,9 @@ export class SqliteRefundStore implements RefundStore {
         refundId,
         token,
         retryAt: release.retryAt ?? null,
-        error: release.error ?? null,
+        error: release.error === undefined ? null : redact(release.error),
         inDoubtUntil: release.inDoubtUntil ?? null,
+        sentNothing: release.sentNothing === true ? 1 : 0,
       });
     });
   }
@@ -232,13 +235,8 @@ export class SqliteRefundStore implements RefundStore {
     });
   }
 
-  dueForSync(now: string, limit: number): Promise<Due> {
-    return promised(() =>
-      this.due(DUE_FOR_SYNC,
-        now,
-        limit,
-      ),
-    );
+  dueForSync(now: string, limit: number, processors: readonly string[]): Promise<Due> {
+    return promised(() => this.due(`dueForSync:${processors.length}`, dueForSyncSql, now, limit, processors));
   }
 
   scheduleSync(refundId: string, nextSyncAt: string | null): Promise<void> {
@@ -252,8 +250,14 @@ export class SqliteRefundStore implements RefundStore {
     return row === undefined ? null : toRefund(row);
   }
 
-  private due(sql: string, now: string, limit: number): Due {
-    const rows = this.statement(sql).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
+  /** Due work of these processors only; one statement per number of processors. */
+  private due(key: string, sql: (processorCount: number) => string, now: string, limit: number, processors: readonly string[]): Due {
+    if (processors.length === 0) return [];
+    const params = Object.fromEntries(processors.map((name, i) => [`p${i}`, name]));
+    const rows = this.statement(() => sql(processors.length), false, key).all({ now, limit, ...params }) as Array<{
+      organization_id: string;
+      id: string;
+    }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
 
@@ -266,7 +270,7 @@ export class SqliteRefundStore implements RefundStore {
     createdAt: string,
     detail: string | null,
   ): void {
-    this.statement(APPEND_EVENT).run({ refundId, organizationId, from, to, initiatedBy, createdAt, detail });
+    this.statement(APPEND_EVENT).run({ refundId, organizationId, from, to, initiatedBy, createdAt, detail: detail === null ? null : redact(detail) });
   }
 
   /** Prepared once per SQL text (or `key`, for SQL built per call), and kept. */

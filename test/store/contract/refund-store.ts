@@ -320,17 +320,21 @@ export function refundStoreContract(factory: StoreFactory): void {
 
       it('due lists: a due pending refund until claimed; a processing one once its sync is due', async () => {
         const id = await duePending();
-        expect(await refunds.dueForSubmission(at(0), 10)).toEqual([{ organizationId: org, id }]);
+        expect(await refunds.dueForSubmission(at(0), 10, ['stripe'])).toEqual([{ organizationId: org, id }]);
+        // Only the processors asked for: a process never takes work it cannot do.
+        expect(await refunds.dueForSubmission(at(0), 10, ['sandbox'])).toEqual([]);
+        expect(await refunds.dueForSubmission(at(0), 10, [])).toEqual([]);
         await refunds.claimForSubmission(id, 'a', at(0), at(60));
-        expect(await refunds.dueForSubmission(at(1), 10)).toEqual([]);
+        expect(await refunds.dueForSubmission(at(1), 10, ['stripe'])).toEqual([]);
         await refunds.transition({
           organizationId: org, refundId: id, from: 'pending', to: 'processing', actor: 'system', at: at(2),
           externalRefundId: 're_due', claimToken: 'a', nextSyncAt: at(30),
         });
-        expect(await refunds.dueForSync(at(29), 10)).toEqual([]);
-        expect(await refunds.dueForSync(at(30), 10)).toEqual([{ organizationId: org, id }]);
+        expect(await refunds.dueForSync(at(29), 10, ['stripe'])).toEqual([]);
+        expect(await refunds.dueForSync(at(30), 10, ['stripe'])).toEqual([{ organizationId: org, id }]);
+        expect(await refunds.dueForSync(at(30), 10, ['sandbox'])).toEqual([]);
         await refunds.scheduleSync(id, null);
-        expect(await refunds.dueForSync(at(99), 10)).toEqual([]);
+        expect(await refunds.dueForSync(at(99), 10, ['stripe'])).toEqual([]);
       });
 
       it('a release with inDoubtUntil records it; a cancel cannot claim until it has passed, a retry can', async () => {

@@ -254,3 +254,169 @@ describe('query plans', () => {
     assertIndexedPlans();
   });
 });
+
+describe('texts we compose are masked on the way in', () => {
+  // Made up here: what a processor error or a caller's text may quote.
+  const KEY = `sk_test_${'Q'.repeat(12)}storeMaskingOnly0000`;
+  const API_KEY = `rk_live_${'Z'.repeat(12)}storeMaskingOnly0000`;
+
+  function rawLastError(id: string): string | null {
+    return app.db.prepare<[string], { last_error: string | null }>('SELECT last_error FROM refunds WHERE id = ?').get(id)?.last_error ?? null;
+  }
+
+  it('an event detail and a last error that quote credentials (glued to other text, or percent-encoded) keep only the masked form', async () => {
+    const T0 = '2026-05-05T05:00:00.000Z';
+    await app.refunds.create({
+      id: 'ref_masked000001',
+      organizationId: org,
+      transactionId: 'ch_masked',
+      amount: 1000,
+      currency: 'usd',
+      reason: 'other',
+      processor: 'stripe',
+      metadata: { note: 'kept as the caller sent it' },
+      initiatedBy: 'api',
+      createdAt: T0,
+      submitAt: T0,
+      idempotencyKey: null,
+      requestFingerprint: null,
+    });
+    expect(await app.refunds.claimForSubmission('ref_masked000001', 't', T0, '2026-05-05T05:01:00.000Z')).not.toBeNull();
+    await app.refunds.releaseClaim('ref_masked000001', 't', { retryAt: T0, error: `upstream said: invalid key x${KEY} (key=${API_KEY.slice(0, 9)}%${API_KEY.charCodeAt(9).toString(16)}${API_KEY.slice(10)})` });
+    await app.refunds.transition({
+      organizationId: org,
+      refundId: 'ref_masked000001',
+      from: 'pending',
+      to: 'failed',
+      actor: 'system',
+      at: '2026-05-05T05:00:01.000Z',
+      detail: `rejected by stripe: No such charge; request made with key_${KEY}`,
+    });
+    const stored = [rawLastError('ref_masked000001') ?? '', ...rawEvents(app, 'ref_masked000001').map((e) => e.detail ?? '')].join('\n');
+    for (const secret of [KEY, API_KEY]) expect(stored).not.toContain(secret.slice(-16));
+    expect(rawLastError('ref_masked000001')).toBe('upstream said: invalid key xsk_test_…[redacted] (key=rk_live_…[redacted])');
+    expect(rawEvents(app, 'ref_masked000001').at(-1)?.detail).toBe('rejected by stripe: No such charge; request made with key_sk_test_…[redacted]');
+    // The caller's own data is theirs, returned to them as they sent it.
+    expect((await app.refunds.findById(org, 'ref_masked000001'))?.metadata).toEqual({ note: 'kept as the caller sent it' });
+  });
+});
+
+describe('due work, by processor', () => {
+  const T0 = '2026-06-01T00:00:00.000Z';
+  const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+  let n = 0;
+  function duePending(processor: string, dueAt: string): string {
+    n += 1;
+    const id = `ref_dueby${String(n).padStart(7, '0')}`;
+    insertRefund(app, n % 2 === 0 ? org : other, { id, transactionId: 'ch_due', amount: 1000, reason: 'other', processor, createdAt: dueAt });
+    app.db.prepare('UPDATE refunds SET next_attempt_at = ? WHERE id = ?').run(dueAt, id);
+    return id;
+  }
+  function dueProcessing(processor: string, dueAt: string): string {
+    const id = insertRefund(app, org, { status: 'processing', processor }).id;
+    app.db.prepare('UPDATE refunds SET next_sync_at = ? WHERE id = ?').run(dueAt, id);
+    return id;
+  }
+  const ids = (rows: Array<{ id: string }>): string[] => rows.map((row) => row.id);
+
+  it('selects only refunds of the processors asked for, oldest first, the limit counting only those', async () => {
+    const stripe = [duePending('stripe', at(0)), duePending('stripe', at(1)), duePending('stripe', at(2))];
+    const sandbox = [duePending('sandbox', at(3)), duePending('sandbox', at(4))];
+    const now = at(10);
+    expect(ids(await app.refunds.dueForSubmission(now, 2, ['sandbox']))).toEqual(sandbox);
+    expect(ids(await app.refunds.dueForSubmission(now, 2, ['stripe']))).toEqual(stripe.slice(0, 2));
+    expect(ids(await app.refunds.dueForSubmission(now, 10, ['sandbox', 'stripe']))).toEqual([...stripe, ...sandbox]);
+    expect(ids(await app.refunds.dueForSubmission(now, 10, ['other']))).toEqual([]);
+    expect(await app.refunds.dueForSubmission(now, 10, [])).toEqual([]);
+
+    const reads = [dueProcessing('stripe', at(0)), dueProcessing('sandbox', at(1)), dueProcessing('stripe', at(2))];
+    expect(ids(await app.refunds.dueForSync(now, 1, ['sandbox']))).toEqual([reads[1]]);
+    expect(ids(await app.refunds.dueForSync(now, 10, ['stripe']))).toEqual([reads[0], reads[2]]);
+    expect(ids(await app.refunds.dueForSync(now, 10, ['stripe', 'sandbox']))).toEqual(reads);
+    expect(await app.refunds.dueForSync(now, 10, [])).toEqual([]);
+  });
+
+  it('a release after an attempt that sent nothing takes the attempt back and keeps schedule and error', async () => {
+    const id = duePending('stripe', at(0));
+    await app.refunds.claimForSubmission(id, 'a', at(1), at(60));
+    await app.refunds.releaseClaim(id, 'a', { retryAt: at(5), error: 'timed out', inDoubtUntil: at(40) });
+    await app.refunds.claimForSubmission(id, 'b', at(6), at(66));
+    await app.refunds.releaseClaim(id, 'b', { sentNothing: true });
+    expect(app.db.prepare('SELECT attempts, last_error, next_attempt_at, in_doubt_until, claim_token FROM refunds WHERE id = ?').get(id)).toEqual({
+      attempts: 1,
+      last_error: 'timed out',
+      next_attempt_at: at(5),
+      in_doubt_until: at(40),
+      claim_token: null,
+    });
+  });
+
+  /** The SQL the store runs for each due query, captured as it is prepared. */
+  function capturedDueSql(processors: string[]): Map<string, string> {
+    const prepare = vi.spyOn(app.db, 'prepare');
+    const store = new SqliteRefundStore(app.db);
+    const byQuery = new Map<string, string>();
+    const runs: Record<string, () => unknown> = {
+      dueForSubmission: () => store.dueForSubmission(at(0), 50, processors),
+      dueForSync: () => store.dueForSync(at(0), 50, processors),
+    };
+    for (const [name, run] of Object.entries(runs)) {
+      prepare.mockClear();
+      run();
+      const sql = prepare.mock.calls.map((call) => call[0]).find((s) => /FROM refunds/i.test(s));
+      expect(sql, name).toBeDefined();
+      byQuery.set(name, sql!);
+    }
+    prepare.mockRestore();
+    return byQuery;
+  }
+
+  const DUE_INDEX: Record<string, string> = { dueForSubmission: 'refunds_due_submission', dueForSync: 'refunds_due_sync' };
+
+  function assertDuePlans(): void {
+    for (const processors of [['stripe'], ['sandbox', 'stripe']]) {
+      for (const [name, sql] of capturedDueSql(processors)) {
+        const params: Record<string, unknown> = { now: at(0), limit: 50 };
+        processors.forEach((p, i) => (params[`p${i}`] = p));
+        const plan = app.db.prepare<Record<string, unknown>, { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(params);
+        const text = plan.map((row) => row.detail).join('\n');
+        // The due index, in due order: neither a walk over every refund a processor ever held
+        // (refunds_by_external_id) nor a sort of them.
+        expect(text, `${name} ${processors.join(',')}`).toMatch(new RegExp(`^SEARCH refunds USING INDEX ${DUE_INDEX[name]!} \\(`));
+        expect(text, `${name} ${processors.join(',')}`).not.toMatch(/TEMP B-TREE|refunds_by_external_id/);
+      }
+    }
+  }
+
+  it('each due query walks its due index, whatever the processors, without table statistics', () => {
+    for (let i = 0; i < 20; i += 1) insertRefund(app, org, { status: REFUND_STATUSES[i % 5]!, processor: i % 2 === 0 ? 'stripe' : 'sandbox' });
+    assertDuePlans();
+  });
+
+  it('and with them (ANALYZE), on a table of mostly settled refunds', () => {
+    const insert = app.db.prepare(
+      `INSERT INTO refunds (id, organization_id, transaction_id, amount, currency, reason, status, processor, initiated_by,
+         created_at, updated_at, external_refund_id, next_attempt_at, next_sync_at)
+       VALUES (?, ?, 'ch_x', 100, 'usd', 'other', ?, ?, 'api', ?, ?, ?, ?, ?)`,
+    );
+    app.db.transaction(() => {
+      for (let i = 0; i < 5000; i += 1) {
+        const created = new Date(Date.parse('2025-01-01T00:00:00.000Z') + i * 1000).toISOString();
+        const status = i % 50 === 0 ? 'pending' : i % 50 === 1 ? 'processing' : 'completed';
+        insert.run(
+          `ref_d${String(i).padStart(11, '0')}`,
+          org,
+          status,
+          i % 3 === 0 ? 'sandbox' : 'stripe',
+          created,
+          created,
+          status === 'pending' ? null : `re_d${i}`,
+          status === 'pending' ? created : null,
+          status === 'processing' || i % 50 === 2 ? created : null,
+        );
+      }
+    })();
+    app.db.exec('ANALYZE');
+    assertDuePlans();
+  });
+});
