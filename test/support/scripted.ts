@@ -80,14 +80,17 @@ export class ObservedStore {
   readonly store: RefundStore;
   private readonly waiters: Array<{ match: (call: StoreCall) => boolean; resolve: (call: StoreCall) => void }> = [];
   private readonly hooks: Array<(call: StoreCall) => void> = [];
+  private readonly stubs = new Map<StoreMethod, (original: (...args: unknown[]) => unknown, ...args: unknown[]) => unknown>();
 
   constructor(inner: RefundStore) {
     this.store = new Proxy(inner, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
+        const original = (...args: unknown[]): unknown => Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
         return (...args: unknown[]) => {
-          const result: unknown = Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
+          const stub = this.stubs.get(property as StoreMethod);
+          const result = stub === undefined ? original(...args) : stub(original, ...args);
           this.record({ method: property as StoreMethod, args, result });
           return result;
         };
@@ -111,6 +114,14 @@ export class ObservedStore {
   whenCalled(method: StoreMethod, count = 1): Promise<StoreCall> {
     let n = 0;
     return this.when((call) => call.method === method && (n += 1) >= count);
+  }
+
+  /**
+   * Answers `method` with `stub` from now on (it may call `original`): a store fault, or another
+   * process's write landing between two of the service's steps.
+   */
+  stub(method: StoreMethod, stub: (original: (...args: unknown[]) => unknown, ...args: unknown[]) => unknown): void {
+    this.stubs.set(method, stub);
   }
 
   /** Runs `hook` after every later call. */
