@@ -560,3 +560,189 @@ describe('claims, and the doubt an unanswered attempt leaves', () => {
     expect(app.refunds.claimForCancel(id, 'c', at(101), at(161), at(61))).not.toBeNull();
   });
 });
+
+describe('create, the guarded transition and the due lists, value by value', () => {
+  const T0 = '2026-06-06T06:00:00.000Z';
+  const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+  let counter = 0;
+  function draft(overrides: Partial<Parameters<typeof app.refunds.create>[0]> = {}): Parameters<typeof app.refunds.create>[0] {
+    counter += 1;
+    return {
+      id: `ref_value${String(counter).padStart(7, '0')}`,
+      organizationId: org,
+      transactionId: 'ch_values',
+      amount: 1000,
+      currency: 'usd',
+      reason: 'other',
+      processor: 'stripe',
+      metadata: { orderId: 'o_1' },
+      initiatedBy: 'api',
+      createdAt: T0,
+      submitAt: T0,
+      idempotencyKey: null,
+      requestFingerprint: null,
+      ...overrides,
+    };
+  }
+  const column = (id: string, name: string): unknown =>
+    (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
+
+  it('a draft with a submission time is due from then, and its creation event says when', () => {
+    const d = draft({ submitAt: at(30) });
+    const result = app.refunds.create(d);
+    expect(result).toEqual({ created: true, refund: app.refunds.findById(org, d.id) });
+    expect(result.refund).toMatchObject({ status: 'pending', externalRefundId: null, metadata: { orderId: 'o_1' }, createdAt: T0, updatedAt: T0 });
+    expect(rawEvents(app, d.id).map((e) => [e.from_status, e.to_status, e.initiated_by, e.detail])).toEqual([
+      [null, 'pending', 'api', `created; submission due at ${at(30)}`],
+    ]);
+    expect(app.refunds.dueForSubmission(at(29), 10)).toEqual([]);
+    expect(app.refunds.dueForSubmission(at(30), 10)).toEqual([{ organizationId: org, id: d.id }]);
+  });
+
+  it('a draft without a submission time is held: never due, and its creation event says so', () => {
+    const d = draft({ submitAt: null, metadata: null });
+    expect(app.refunds.create(d).refund.metadata).toBeNull();
+    expect(rawEvents(app, d.id)[0]?.detail).toBe('created; held until cancelled');
+    expect(app.refunds.dueForSubmission(at(10 * 365 * 86_400), 10)).toEqual([]);
+  });
+
+  it('a second draft with the same idempotency key returns the first refund and its fingerprint, and writes nothing', () => {
+    const first = draft({ idempotencyKey: 'key-1', requestFingerprint: 'fp-first' });
+    app.refunds.create(first);
+    const second = draft({ idempotencyKey: 'key-1', requestFingerprint: 'fp-second', amount: 5 });
+    expect(app.refunds.create(second)).toEqual({ created: false, refund: app.refunds.findById(org, first.id), fingerprint: 'fp-first' });
+    expect(app.refunds.findById(org, second.id)).toBeNull();
+    expect(rawEvents(app, first.id)).toHaveLength(1);
+    // Keys are per organization.
+    const theirs = draft({ organizationId: other, idempotencyKey: 'key-1', requestFingerprint: 'fp-first' });
+    expect(app.refunds.create(theirs).created).toBe(true);
+  });
+
+  it('neverSubmitted moves a pending refund only while no attempt was made', () => {
+    const fresh = draft();
+    const tried = draft();
+    app.refunds.create(fresh);
+    app.refunds.create(tried);
+    app.refunds.claimForSubmission(tried.id, 'a', at(0), at(60));
+    app.refunds.releaseClaim(tried.id, 'a', { retryAt: at(5), error: 'timed out' });
+    const cancel = (refundId: string) =>
+      app.refunds.transition({ organizationId: org, refundId, from: 'pending', to: 'cancelled', actor: 'api', at: at(1), neverSubmitted: true });
+    expect(cancel(tried.id)).toBeNull();
+    expect(storedStatus(app, tried.id)).toBe('pending');
+    expect(cancel(fresh.id)).toMatchObject({ status: 'cancelled' });
+    // Without the flag, the attempt does not stand in the way.
+    expect(app.refunds.transition({ organizationId: org, refundId: tried.id, from: 'pending', to: 'cancelled', actor: 'api', at: at(1) })).toMatchObject({
+      status: 'cancelled',
+    });
+  });
+
+  it('a pending refund held by a live claim moves only for the claim holder; a lapsed claim holds nothing', () => {
+    const d = draft();
+    app.refunds.create(d);
+    app.refunds.claimForSubmission(d.id, 'holder', at(0), at(60));
+    const move = (claimToken: string | undefined, when: number) =>
+      app.refunds.transition({ organizationId: org, refundId: d.id, from: 'pending', to: 'cancelled', actor: 'api', at: at(when), ...(claimToken === undefined ? {} : { claimToken }) });
+    expect(move(undefined, 30)).toBeNull();
+    expect(move('someone-else', 30)).toBeNull();
+    expect(move(undefined, 61)).toMatchObject({ status: 'cancelled' });
+    expect(column(d.id, 'claim_token')).toBeNull();
+    expect(column(d.id, 'claim_expires_at')).toBeNull();
+    expect(column(d.id, 'next_attempt_at')).toBeNull();
+
+    const held = draft();
+    app.refunds.create(held);
+    app.refunds.claimForSubmission(held.id, 'holder', at(0), at(60));
+    expect(
+      app.refunds.transition({ organizationId: org, refundId: held.id, from: 'pending', to: 'processing', actor: 'system', at: at(1), claimToken: 'holder', externalRefundId: 're_held' }),
+    ).toMatchObject({ status: 'processing', externalRefundId: 're_held' });
+  });
+
+  it('nextSyncAt: absent keeps the schedule, null clears it, a time sets it', () => {
+    const refund = insertRefund(app, org, { status: 'processing', externalRefundId: 're_sched' });
+    app.refunds.scheduleSync(refund.id, at(100));
+    const base = { organizationId: org, refundId: refund.id, actor: 'system' as const, at: at(1) };
+    app.refunds.transition({ ...base, from: 'processing', to: 'completed' });
+    expect(column(refund.id, 'next_sync_at')).toBe(at(100));
+    app.refunds.transition({ ...base, from: 'completed', to: 'failed', nextSyncAt: null });
+    expect(column(refund.id, 'next_sync_at')).toBeNull();
+    const another = insertRefund(app, org, { status: 'processing', externalRefundId: 're_sched2' });
+    app.refunds.transition({ ...base, refundId: another.id, from: 'processing', to: 'completed', nextSyncAt: at(200) });
+    expect(column(another.id, 'next_sync_at')).toBe(at(200));
+  });
+
+  it('dueForSync: refunds with a processor id whose time has come, of any organization, longest due first, up to the limit', () => {
+    const late = insertRefund(app, org, { status: 'processing', externalRefundId: 're_late' });
+    const early = insertRefund(app, other, { status: 'completed', externalRefundId: 're_early' });
+    const notYet = insertRefund(app, org, { status: 'processing', externalRefundId: 're_notyet' });
+    const unlinked = insertRefund(app, org, { status: 'processing', externalRefundId: null });
+    insertRefund(app, org, { status: 'processing', externalRefundId: 're_never' });
+    app.refunds.scheduleSync(late.id, at(20));
+    app.refunds.scheduleSync(early.id, at(10));
+    app.refunds.scheduleSync(notYet.id, at(31));
+    app.refunds.scheduleSync(unlinked.id, at(0));
+    expect(app.refunds.dueForSync(at(30), 10)).toEqual([
+      { organizationId: other, id: early.id },
+      { organizationId: org, id: late.id },
+    ]);
+    expect(app.refunds.dueForSync(at(30), 1)).toEqual([{ organizationId: other, id: early.id }]);
+    app.refunds.scheduleSync(early.id, null);
+    expect(app.refunds.dueForSync(at(30), 10)).toEqual([{ organizationId: org, id: late.id }]);
+  });
+
+  it('dueForSubmission: pending refunds whose time has come and that no live claim holds, oldest due first, up to the limit', () => {
+    const second = draft({ submitAt: at(20) });
+    const first = draft({ organizationId: other, submitAt: at(10) });
+    const claimed = draft({ submitAt: at(5) });
+    const cancelled = draft({ submitAt: at(1) });
+    for (const d of [second, first, claimed, cancelled]) app.refunds.create(d);
+    app.refunds.claimForSubmission(claimed.id, 'x', at(5), at(40));
+    app.refunds.transition({ organizationId: org, refundId: cancelled.id, from: 'pending', to: 'cancelled', actor: 'api', at: at(2) });
+    expect(app.refunds.dueForSubmission(at(30), 10)).toEqual([
+      { organizationId: other, id: first.id },
+      { organizationId: org, id: second.id },
+    ]);
+    expect(app.refunds.dueForSubmission(at(30), 1)).toEqual([{ organizationId: other, id: first.id }]);
+    // Once the claim has lapsed, its refund is due again.
+    expect(app.refunds.dueForSubmission(at(41), 10).map((r) => r.id)).toEqual([claimed.id, first.id, second.id]);
+  });
+});
+
+describe('rows the schema refuses, written with its checks off, are refused when read', () => {
+  it('an unknown refund status or initiator, an unknown event status or actor', () => {
+    const refund = insertRefund(app, org, { status: 'pending' });
+    app.db.pragma('ignore_check_constraints = ON');
+    try {
+      const broken = rawInsert({ status: 'refunded' });
+      expect(() => app.refunds.findById(org, broken)).toThrow(`refund ${broken} has unknown status refunded`);
+      const stranger = rawInsert({ initiated_by: 'robot' });
+      expect(() => app.refunds.findById(org, stranger)).toThrow(`refund ${stranger} has unknown initiator robot`);
+      const insertEvent = app.db.prepare(
+        `INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      const eventId = (from: string | null, to: string, actor: string): number =>
+        Number(insertEvent.run(refund.id, org, from, to, actor, '2026-01-01T00:00:01.000Z').lastInsertRowid);
+      const badFrom = eventId('limbo', 'pending', 'api');
+      expect(() => app.refunds.events(org, refund.id)).toThrow(`event ${badFrom} has unknown status limbo`);
+    } finally {
+      app.db.pragma('ignore_check_constraints = OFF');
+    }
+  });
+
+  it.each([
+    ['to status', null, 'limbo', 'api', 'unknown status limbo'],
+    ['actor', 'pending', 'cancelled', 'robot', 'unknown actor robot'],
+  ] as const)('an event with an unknown %s', (_label, from, to, actor, message) => {
+    const refund = insertRefund(app, org, { status: 'pending' });
+    app.db.pragma('ignore_check_constraints = ON');
+    try {
+      const id = Number(
+        app.db
+          .prepare(`INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+          .run(refund.id, org, from, to, actor, '2026-01-01T00:00:01.000Z').lastInsertRowid,
+      );
+      expect(() => app.refunds.events(org, refund.id)).toThrow(`event ${id} has ${message}`);
+    } finally {
+      app.db.pragma('ignore_check_constraints = OFF');
+    }
+  });
+});
