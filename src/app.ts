@@ -16,7 +16,7 @@ import {
 import { silentLogger, type Logger } from './logger.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
-import { StripeProcessor } from './processors/stripe.js';
+import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/stripe.js';
 import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
 import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
@@ -82,8 +82,9 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     store: refunds,
     processors,
     clock: options.clock ?? systemClock,
-    settings: refundSettings(config),
+    settings: refundSettings(config, { lateExecutionFloorMs: STRIPE_LATE_EXECUTION_FLOOR_MS }),
     onBackgroundError: (message, detail) => logger.warn(message, detail),
+    onDiscrepancy: (message, detail) => logger.error(message, detail),
   });
   return {
     config,

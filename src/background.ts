@@ -8,12 +8,17 @@ import type { RefundService } from './domain/refund-service.js';
 import type { Logger } from './logger.js';
 
 export interface BackgroundWork {
-  /** Resolves once a pass in progress has finished; no pass starts after. */
+  /**
+   * Resolves once a pass in progress has finished, and submissions that outlived their caller's
+   * deadline have recorded their outcome; no pass starts after.
+   */
   stop(): Promise<void>;
 }
 
 export function startBackgroundWork(service: RefundService, logger: Logger, intervalMs: number): BackgroundWork {
-  if (intervalMs <= 0) return { stop: () => Promise.resolve() };
+  // Submissions that outlived a caller's deadline are background work too: a stop waits for them
+  // to record their outcome (bounded by their lease) before the store is closed.
+  if (intervalMs <= 0) return { stop: () => service.settleDetached() };
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
@@ -41,6 +46,7 @@ export function startBackgroundWork(service: RefundService, logger: Logger, inte
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       await running;
+      await service.settleDetached();
     },
   };
 }

@@ -9,6 +9,8 @@ export interface NumberRule {
   min: number;
   max: number;
   integer?: boolean;
+  /** Why the range is what it is, added to the refusal. */
+  why?: string;
 }
 
 export type VariableGroup = 'general' | 'stripe' | 'http';
@@ -87,6 +89,19 @@ export const VARIABLES = {
     rule: { min: 0.01, max: 3_600 },
     effect: "First retry delay after a processor outage during submission; it triples per attempt, up to 15 minutes.",
   },
+  REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: {
+    group: 'general',
+    default: 1_048_576,
+    rule: { min: 1_024, max: 10_485_760, integer: true },
+    shown: '`1048576` (1 MiB)',
+    effect: 'Longest line the stdio server reads as one message (a refund call is a few hundred bytes). A longer line is dropped as it streams in, never held whole, and answered with a JSON-RPC `Invalid Request` (`-32600`, no id); the session goes on. A message costs up to about 35 times its size in memory while it is parsed and checked. 1024 to 10 MiB.',
+  },
+  REFUNDKIT_CALL_DEADLINE_SECONDS: {
+    group: 'general',
+    default: 15,
+    rule: { min: 1, max: 50, why: 'MCP clients give up on a call after 60 s by default, and a call must answer well before' },
+    effect: 'The longest any tool call or REST call waits on the processor (create\'s submission, cancel, get\'s status read), from 1 to 50. MCP clients give up on a call after 60 s by default, and an agent that sees a timeout may create the refund again without its idempotency key; so the call answers in time whatever Stripe does: a create returns the refund `pending` and queued (the submission goes on and is recorded, or retried), a cancel answers `processor_unavailable` or `refund_busy` and changes nothing. Each Stripe request of the call gets what is left of it as its timeout, with only the SDK retries that fit.',
+  },
   STRIPE_SECRET_KEY: {
     group: 'stripe',
     shown: "unset",
@@ -101,7 +116,7 @@ export const VARIABLES = {
     group: 'stripe',
     default: 20_000,
     rule: { min: 100, max: 600_000, integer: true },
-    effect: "Timeout of one Stripe request. Twice this is how long a refund stays in doubt after an unanswered submission (a cancel waits it out).",
+    effect: "Timeout of one Stripe request (shortened to what is left of `REFUNDKIT_CALL_DEADLINE_SECONDS` when a caller waits). Twice this, and at least 160 s, is how long a refund stays in doubt after an unanswered submission (a cancel is refused meanwhile).",
   },
   STRIPE_MAX_NETWORK_RETRIES: {
     group: 'stripe',
@@ -131,6 +146,30 @@ export const VARIABLES = {
     group: 'http',
     shown: "empty",
     effect: "Comma-separated extra host names `/mcp` answers to (DNS-rebinding protection), each `name` (any port) or `name:port`, e.g. `refunds.example.com,10.0.0.5:3000`. Needed when clients reach the server under a name other than the one it is bound to (a wildcard bind, a reverse proxy).",
+  },
+  REFUNDKIT_MCP_MAX_SESSIONS: {
+    group: 'http',
+    default: 1_000,
+    rule: { min: 1, max: 100_000, integer: true },
+    effect: 'Ceiling on `/mcp` sessions in the process (about 75 KB each). Past it a new session is refused (`503`, `Retry-After`); no session is ended for it. 1 to 100000.',
+  },
+  REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG: {
+    group: 'http',
+    default: 200,
+    rule: { min: 1, max: 100_000, integer: true },
+    effect: "`/mcp` sessions one organization may hold. Past it, the new session's key gives up its own least recently used idle session, or the new session is refused (`429`). 1 to 100000.",
+  },
+  REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY: {
+    group: 'http',
+    default: 100,
+    rule: { min: 1, max: 100_000, integer: true },
+    effect: "`/mcp` sessions opened with one key. Past it, that key's least recently used idle session is ended to make room, or, when all have a request in progress, the new session is refused (`429`). 1 to 100000.",
+  },
+  REFUNDKIT_MCP_SESSION_IDLE_SECONDS: {
+    group: 'http',
+    default: 1_800,
+    rule: { min: 1, max: 86_400, integer: true },
+    effect: 'A `/mcp` session with no request for this long is ended, its open GET stream included. 1 to 86400.',
   },
   STRIPE_WEBHOOK_SECRET: {
     group: 'http',

@@ -9,6 +9,13 @@ import { VARIABLES, type NumericVariable } from './config-variables.js';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Defaults the adapters fall back on when built without a Config (tests), from the one table. */
+export const DEFAULT_STDIO_MAX_MESSAGE_BYTES = VARIABLES.REFUNDKIT_STDIO_MAX_MESSAGE_BYTES.default;
+export const DEFAULT_MCP_MAX_SESSIONS = VARIABLES.REFUNDKIT_MCP_MAX_SESSIONS.default;
+export const DEFAULT_MCP_MAX_SESSIONS_PER_ORG = VARIABLES.REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG.default;
+export const DEFAULT_MCP_MAX_SESSIONS_PER_KEY = VARIABLES.REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY.default;
+export const DEFAULT_MCP_SESSION_IDLE_SECONDS = VARIABLES.REFUNDKIT_MCP_SESSION_IDLE_SECONDS.default;
+
 export interface Config {
   /** SQLite file; created with its folders on first use. */
   dbPath: string;
@@ -16,6 +23,8 @@ export interface Config {
   apiKey: string | undefined;
   /** Leaves every tool that changes something unregistered. */
   readOnly: boolean;
+  /** Largest stdin line the stdio server reads; a longer one is discarded unread and refused. */
+  stdioMaxMessageBytes: number;
   logLevel: LogLevel;
   /** The processor new refunds go to: stripe when a Stripe key is set, else the sandbox. */
   processor: 'stripe' | 'sandbox';
@@ -41,6 +50,14 @@ export interface Config {
      * `name:port`. The bound host and port are always allowed.
      */
     allowedHosts: readonly string[];
+    /** Ceiling on /mcp sessions in this process: past it a new session is refused (503). */
+    mcpMaxSessions: number;
+    /** Sessions one organization may hold; past it its own key's oldest idle one makes room, or 429. */
+    mcpMaxSessionsPerOrg: number;
+    /** Sessions opened with one key; past it that key's oldest idle one makes room, or 429. */
+    mcpMaxSessionsPerKey: number;
+    /** A session with no request for this long is ended, an open GET stream included. */
+    mcpSessionIdleSeconds: number;
   };
   /** Review window between creation and submission, in seconds (0: submit inside the create call). */
   holdSeconds: number;
@@ -54,6 +71,11 @@ export interface Config {
   refreshAfterSeconds: number;
   /** First retry delay after a processor outage; it triples per attempt, up to 15 minutes. */
   retryBaseSeconds: number;
+  /**
+   * The longest any tool call or REST call waits on the processor; past it the refund is answered
+   * as it stands (a create's refund pending and queued). Well inside the 60 s MCP clients wait.
+   */
+  callDeadlineSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +97,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     dbPath: resolve(nonEmpty(env.REFUNDKIT_DB_PATH) ?? defaultDbPath(env)),
     apiKey: nonEmpty(env.REFUNDKIT_API_KEY),
     readOnly: parseBoolean('REFUNDKIT_READ_ONLY', env.REFUNDKIT_READ_ONLY),
+    stdioMaxMessageBytes: parseNumber(env, 'REFUNDKIT_STDIO_MAX_MESSAGE_BYTES'),
     logLevel: parseLogLevel(env.REFUNDKIT_LOG_LEVEL),
     processor: parseProcessor(env.REFUNDKIT_PROCESSOR, secretKey !== undefined),
     stripe: {
@@ -89,6 +112,10 @@ export function loadConfig(env: Env): Readonly<Config> {
       port: parseNumber(env, 'REFUNDKIT_HTTP_PORT'),
       maxBodyBytes: parseNumber(env, 'REFUNDKIT_HTTP_MAX_BODY_BYTES'),
       allowedHosts: parseAllowedHosts(env.REFUNDKIT_HTTP_ALLOWED_HOSTS),
+      mcpMaxSessions: parseNumber(env, 'REFUNDKIT_MCP_MAX_SESSIONS'),
+      mcpMaxSessionsPerOrg: parseNumber(env, 'REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG'),
+      mcpMaxSessionsPerKey: parseNumber(env, 'REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY'),
+      mcpSessionIdleSeconds: parseNumber(env, 'REFUNDKIT_MCP_SESSION_IDLE_SECONDS'),
     },
     holdSeconds: parseNumber(env, 'REFUNDKIT_HOLD_SECONDS'),
     dispatchIntervalSeconds: parseNumber(env, 'REFUNDKIT_DISPATCH_INTERVAL_SECONDS'),
@@ -96,6 +123,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     syncIntervalSeconds: parseNumber(env, 'REFUNDKIT_SYNC_INTERVAL_SECONDS'),
     refreshAfterSeconds: parseNumber(env, 'REFUNDKIT_REFRESH_AFTER_SECONDS'),
     retryBaseSeconds: parseNumber(env, 'REFUNDKIT_RETRY_BASE_SECONDS'),
+    callDeadlineSeconds: parseNumber(env, 'REFUNDKIT_CALL_DEADLINE_SECONDS'),
   };
   if (config.processor === 'stripe' && secretKey === undefined) {
     throw new ConfigError('REFUNDKIT_PROCESSOR=stripe needs STRIPE_SECRET_KEY (a Stripe secret key, sk_test_… or sk_live_…)');
@@ -120,7 +148,8 @@ function parseNumber(env: Env, name: NumericVariable): number {
   const integer = 'integer' in rule && rule.integer;
   if (!Number.isFinite(value) || value < rule.min || value > rule.max || (integer && !Number.isInteger(value))) {
     const kind = integer ? 'an integer' : 'a number';
-    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'`);
+    const why = 'why' in rule ? ` (${rule.why})` : '';
+    throw new ConfigError(`${name} must be ${kind} from ${rule.min} to ${rule.max}, not '${text}'${why}`);
   }
   return value;
 }

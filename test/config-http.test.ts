@@ -17,7 +17,16 @@ function refusal(env: Env): string {
 describe('http settings', () => {
   it('default to this machine only, port 3000, 256 KiB bodies, no extra host names, no webhook secret', () => {
     const config = loadConfig({ HOME });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, maxBodyBytes: 262_144, allowedHosts: [] });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      maxBodyBytes: 262_144,
+      allowedHosts: [],
+      mcpMaxSessions: 1_000,
+      mcpMaxSessionsPerOrg: 200,
+      mcpMaxSessionsPerKey: 100,
+      mcpSessionIdleSeconds: 1_800,
+    });
     expect(config.stripe.webhookSecret).toBeUndefined();
     expect(Object.isFrozen(config.http)).toBe(true);
     expect(Object.isFrozen(config.http.allowedHosts)).toBe(true);
@@ -30,6 +39,10 @@ describe('http settings', () => {
       REFUNDKIT_HTTP_PORT: '8080',
       REFUNDKIT_HTTP_MAX_BODY_BYTES: '1048576',
       REFUNDKIT_HTTP_ALLOWED_HOSTS: ' Refunds.Example.com , localhost:8080,[::1]:9000 ',
+      REFUNDKIT_MCP_MAX_SESSIONS: '50',
+      REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG: '20',
+      REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY: '5',
+      REFUNDKIT_MCP_SESSION_IDLE_SECONDS: '60',
       STRIPE_WEBHOOK_SECRET: 'whsec_abcdefABCDEF0123456789',
     });
     expect(config.http).toEqual({
@@ -37,6 +50,10 @@ describe('http settings', () => {
       port: 8080,
       maxBodyBytes: 1_048_576,
       allowedHosts: ['refunds.example.com', 'localhost:8080', '[::1]:9000'],
+      mcpMaxSessions: 50,
+      mcpMaxSessionsPerOrg: 20,
+      mcpMaxSessionsPerKey: 5,
+      mcpSessionIdleSeconds: 60,
     });
     expect(config.stripe.webhookSecret).toBe('whsec_abcdefABCDEF0123456789');
     expect(loadConfig({ HOME, REFUNDKIT_HTTP_PORT: '0' }).http.port).toBe(0);
@@ -51,6 +68,10 @@ describe('http settings', () => {
     [{ REFUNDKIT_HTTP_ALLOWED_HOSTS: 'example.com/path' }, 'REFUNDKIT_HTTP_ALLOWED_HOSTS must be a comma-separated list'],
     [{ REFUNDKIT_HTTP_ALLOWED_HOSTS: 'user@example.com' }, 'REFUNDKIT_HTTP_ALLOWED_HOSTS must be a comma-separated list'],
     [{ REFUNDKIT_HTTP_ALLOWED_HOSTS: 'a.example,,b.example' }, 'REFUNDKIT_HTTP_ALLOWED_HOSTS must be a comma-separated list'],
+    [{ REFUNDKIT_MCP_MAX_SESSIONS: '0' }, 'REFUNDKIT_MCP_MAX_SESSIONS must be an integer from 1 to 100000'],
+    [{ REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG: 'lots' }, 'REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG must be an integer from 1 to 100000'],
+    [{ REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY: '2.5' }, 'REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY must be an integer from 1 to 100000'],
+    [{ REFUNDKIT_MCP_SESSION_IDLE_SECONDS: '0' }, 'REFUNDKIT_MCP_SESSION_IDLE_SECONDS must be an integer from 1 to 86400'],
   ])('refuses %j with a message saying what is expected', (env, message) => {
     expect(refusal(env)).toContain(message);
   });

@@ -93,6 +93,18 @@ describe('values', () => {
   });
 });
 
+describe('REFUNDKIT_STDIO_MAX_MESSAGE_BYTES', () => {
+  it('defaults to 1 MiB and takes a whole number of bytes from 1024 to 10 MiB', () => {
+    expect(loadConfig({ HOME }).stdioMaxMessageBytes).toBe(1_048_576);
+    expect(loadConfig({ HOME, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: '65536' }).stdioMaxMessageBytes).toBe(65_536);
+    expect(loadConfig({ HOME, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: '10485760' }).stdioMaxMessageBytes).toBe(10_485_760);
+  });
+
+  it.each(['1023', '10485761', '1.5', 'big'])('refuses %j, naming the variable', (raw) => {
+    expect(configError({ HOME, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: raw }).message).toContain('REFUNDKIT_STDIO_MAX_MESSAGE_BYTES');
+  });
+});
+
 describe('REFUNDKIT_DISPATCH_CONCURRENCY', () => {
   it('defaults to 4 and takes a whole number from 1 to 32', () => {
     expect(loadConfig({ HOME }).dispatchConcurrency).toBe(4);
@@ -113,6 +125,22 @@ describe('REFUNDKIT_REFRESH_AFTER_SECONDS', () => {
     for (const raw of ['-1', 'soon']) {
       expect(configError({ HOME, REFUNDKIT_REFRESH_AFTER_SECONDS: raw }).message).toContain('REFUNDKIT_REFRESH_AFTER_SECONDS');
     }
+  });
+});
+
+describe('REFUNDKIT_CALL_DEADLINE_SECONDS', () => {
+  it('defaults to 15 and takes 1 to 50 seconds, decimals allowed', () => {
+    expect(loadConfig({ HOME }).callDeadlineSeconds).toBe(15);
+    expect(loadConfig({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: '1' }).callDeadlineSeconds).toBe(1);
+    expect(loadConfig({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: '7.5' }).callDeadlineSeconds).toBe(7.5);
+    expect(loadConfig({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: '50' }).callDeadlineSeconds).toBe(50);
+  });
+
+  it.each(['0', '0.5', '51', '60', '-1', 'soon'])('refuses %j, saying the range and why', (raw) => {
+    const message = configError({ HOME, REFUNDKIT_CALL_DEADLINE_SECONDS: raw }).message;
+    expect(message).toBe(
+      `REFUNDKIT_CALL_DEADLINE_SECONDS must be a number from 1 to 50, not '${raw}' (MCP clients give up on a call after 60 s by default, and a call must answer well before)`,
+    );
   });
 });
 

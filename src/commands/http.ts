@@ -66,6 +66,10 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       maxBodyBytes: config.http.maxBodyBytes,
       webhookSecret: config.stripe.webhookSecret,
       allowedHosts: config.http.allowedHosts,
+      mcpSessionIdleMs: config.http.mcpSessionIdleSeconds * 1000,
+      mcpMaxSessions: config.http.mcpMaxSessions,
+      mcpMaxSessionsPerOrg: config.http.mcpMaxSessionsPerOrg,
+      mcpMaxSessionsPerKey: config.http.mcpMaxSessionsPerKey,
       logger,
       logRequests: config.logLevel === 'debug',
     });

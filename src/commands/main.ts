@@ -3,6 +3,7 @@
  * was misused (unknown command or flag, missing value).
  */
 import { parseArgs } from 'node:util';
+import { DISCREPANCIES_HELP, runDiscrepancies } from './discrepancies.js';
 import { DISPATCH_HELP, runDispatch } from './dispatch.js';
 import { HTTP_HELP, runHttp, type HttpCommandOptions } from './http.js';
 import { INIT_HELP, runInit } from './init.js';
@@ -24,6 +25,8 @@ Commands:
                          serve the REST API, Stripe webhooks and MCP over Streamable HTTP
   init [--demo]          create or migrate the database; --demo adds a demo organization
   dispatch               submit due refunds and read back due statuses once, then exit
+  discrepancies [--org ID]
+                         refunds a processor holds as paid that we hold as cancelled or failed
   orgs create --name N   create an organization
   orgs list              list organizations
   keys create --org ID   create an API key  (--mode live|test, default live)
@@ -35,7 +38,7 @@ Options: --help (for any command), --version
 Environment (see README.md): REFUNDKIT_DB_PATH, REFUNDKIT_API_KEY, REFUNDKIT_READ_ONLY,
 REFUNDKIT_LOG_LEVEL, REFUNDKIT_PROCESSOR, REFUNDKIT_HOLD_SECONDS, REFUNDKIT_DISPATCH_INTERVAL_SECONDS,
 REFUNDKIT_DISPATCH_CONCURRENCY, REFUNDKIT_SYNC_INTERVAL_SECONDS, REFUNDKIT_REFRESH_AFTER_SECONDS,
-REFUNDKIT_RETRY_BASE_SECONDS, STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_TIMEOUT_MS,
+REFUNDKIT_RETRY_BASE_SECONDS, REFUNDKIT_CALL_DEADLINE_SECONDS, STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_TIMEOUT_MS,
 STRIPE_MAX_NETWORK_RETRIES, STRIPE_WEBHOOK_SECRET, REFUNDKIT_HTTP_HOST, REFUNDKIT_HTTP_PORT,
 REFUNDKIT_HTTP_MAX_BODY_BYTES, REFUNDKIT_HTTP_ALLOWED_HOSTS.`;
 
@@ -91,6 +94,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
     case 'dispatch': {
       if (flags(rest, {}).help === true) return io.out(DISPATCH_HELP);
       return runDispatch(config(), io);
+    }
+    case 'discrepancies': {
+      const values = flags(rest, { org: { type: 'string' } });
+      if (values.help === true) return io.out(DISCREPANCIES_HELP);
+      return runDiscrepancies(config(), values.org === undefined ? undefined : required(values.org, '--org'), io);
     }
     case 'orgs': {
       const [sub, ...subArgs] = rest;

@@ -60,7 +60,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
       if (!(await app.apiKeys.isLive(identity.keyId))) throw errors.invalidApiKey();
     },
   });
-  const transport = new LineStdioServerTransport();
+  const transport = new LineStdioServerTransport({ maxMessageBytes: config.stdioMaxMessageBytes });
 
   const running: { background?: BackgroundWork } = {};
   let closing = false;

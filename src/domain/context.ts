@@ -24,6 +24,13 @@ export interface RefundContext {
   readonly settings: RefundSettings;
   /** Told about faults that do not reach a caller (a background submission that failed). */
   readonly report: FaultReporter;
+  /** Told when a processor holds money moving for a refund we hold as cancelled or failed. */
+  readonly alarm: FaultReporter;
+  /**
+   * Submissions that outlived their caller's deadline and go on under their claim (submission.ts):
+   * a shutdown waits for them to record their outcome before the store is closed.
+   */
+  readonly detached: Set<Promise<void>>;
   /**
    * Waits while a cancel polls a submission in flight. Real time: the claim it waits on is held
    * by real work, whatever the clock says.
@@ -37,16 +44,20 @@ export interface ContextDeps {
   clock: Clock;
   settings: RefundSettings;
   onBackgroundError?: FaultReporter;
+  onDiscrepancy?: FaultReporter;
   sleep?: (ms: number) => Promise<void>;
 }
 
 export function createContext(deps: ContextDeps): RefundContext {
+  const report = deps.onBackgroundError ?? (() => undefined);
   return {
     store: deps.store,
     processors: deps.processors,
     clock: deps.clock,
     settings: deps.settings,
-    report: deps.onBackgroundError ?? (() => undefined),
+    report,
+    alarm: deps.onDiscrepancy ?? report,
+    detached: new Set(),
     sleep: deps.sleep ?? ((ms) => sleep(ms)),
   };
 }

@@ -9,10 +9,11 @@ import { newRefundId } from './ids.js';
 import { getRefund } from './queries.js';
 import type { Refund } from './refund.js';
 import type { CreateRefundInput } from './schemas.js';
-import { submitClaimed } from './submission.js';
+import { submitWhileCallerWaits } from './submission.js';
 
 /**
- * Records a new pending refund and, without a hold window, submits it at once. With an
+ * Records a new pending refund and, without a hold window, submits it at once (for at most the
+ * call deadline: past it the refund is answered pending and the submission goes on). With an
  * idempotency key, a repeat with the same arguments returns the first refund (as it is now)
  * and creates nothing; the same key with other arguments is idempotency_conflict.
  */
@@ -42,7 +43,7 @@ export async function createRefund(ctx: RefundContext, caller: Caller, input: Cr
   }
   if (settings.holdMs > 0) return result.refund;
   const claim = await store.claimForSubmission(result.refund.id, newClaimToken(), nowIso(ctx), leaseUntil(ctx));
-  if (claim !== null) await submitClaimed(ctx, claim);
+  if (claim !== null) await submitWhileCallerWaits(ctx, claim);
   return getRefund(ctx, caller, result.refund.id);
 }
 

@@ -1,11 +1,14 @@
 /**
- * The background work every serving process runs: submit the pending refunds that are due, and
- * read back the statuses that are due. Claims in the store keep two processes from submitting one
- * refund, so it is safe to run in many processes at once.
+ * The background work every serving process runs: submit the pending refunds that are due, read
+ * back the statuses that are due, and look for late landings (discrepancies.ts). Claims in the
+ * store keep two processes from submitting one refund, so it is safe to run in many processes at
+ * once.
  */
 import { asRefundKitError } from './errors.js';
 import { after, leaseUntil, newClaimToken, nowIso, type RefundContext } from './context.js';
 import { applyProcessorStatus, withDetail } from './processor-status.js';
+import { eachConcurrently } from './concurrency.js';
+import { watchLateLandings } from './discrepancies.js';
 import { submitClaimed } from './submission.js';
 
 export interface PassResult {
@@ -61,29 +64,10 @@ export async function syncDue(ctx: RefundContext, limit = 50): Promise<{ synced:
   return { synced, changed };
 }
 
-/** One pass of background work: submissions first, then status reads. */
+/** One pass of background work: submissions first, then status reads, then the late-landing watch. */
 export async function runPass(ctx: RefundContext, limit = 50): Promise<PassResult> {
   const submitted = await submitDue(ctx, limit);
   const { synced, changed } = await syncDue(ctx, limit);
+  await watchLateLandings(ctx, limit);
   return { submitted, synced, changed };
-}
-
-/**
- * Runs `work` for every item with at most `limit` in flight, and resolves once all have settled.
- * Every item gets its turn even when one fails; the first failure is thrown at the end.
- */
-export async function eachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const failures: unknown[] = [];
-  const worker = async (): Promise<void> => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      try {
-        await work(item);
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failures.length > 0) throw failures[0];
 }

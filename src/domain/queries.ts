@@ -3,6 +3,7 @@
  */
 import { asRefundKitError, errors } from './errors.js';
 import type { Caller, RefundContext } from './context.js';
+import { graceFor, processorShare, within } from './deadline.js';
 import type { ListFilter, RefundProcessor } from './ports.js';
 import { applyProcessorStatus, withDetail } from './processor-status.js';
 import type { Refund } from './refund.js';
@@ -44,8 +45,9 @@ export async function listRefunds(ctx: RefundContext, caller: Caller, query: Lis
  * get, with a processing refund's status first read from its processor when this process has
  * not read it for refreshAfterMs: an agent watching a refund settle sees what the processor
  * says now, not what the last background read left (up to syncIntervalMs old), with no webhook
- * endpoint needed. The read is one short try (refreshTimeoutMs) and never fails the call: on
- * any fault the stored refund is answered as it stands, and the background loop reads it later.
+ * endpoint needed. The read is one short try (refreshTimeoutMs, and within the call deadline)
+ * and never fails the call: on any fault the stored refund is answered as it stands, and the
+ * background loop reads it later.
  *
  * One per process: it remembers which refunds it read, and shares a read in progress.
  */
@@ -78,8 +80,13 @@ export class FreshReads {
     const { ctx } = this;
     if (this.readOnRequest.size >= MAX_REMEMBERED_READS) this.readOnRequest.clear();
     this.readOnRequest.set(refund.id, ctx.clock.now().getTime());
+    const { refreshTimeoutMs, callDeadlineMs } = ctx.settings;
+    const timeoutMs = Math.min(refreshTimeoutMs, processorShare(callDeadlineMs));
     try {
-      const remote = await processor.retrieve(refund, { timeoutMs: ctx.settings.refreshTimeoutMs });
+      // The processor bounds its own request; the race bounds one that does not answer at all.
+      const read = await within(processor.retrieve(refund, { timeoutMs }), Math.min(timeoutMs + graceFor(timeoutMs), callDeadlineMs));
+      if (!read.done) throw errors.processorUnavailable(refund.processor);
+      const remote = read.value;
       // An unchanged status writes nothing: a read on request must stay a read.
       if (remote.status !== refund.status) {
         const detail = withDetail(`status read from ${refund.processor} on request`, remote.detail);

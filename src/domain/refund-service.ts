@@ -1,7 +1,8 @@
 /**
  * The refund use cases behind one object, so that adapters hold one thing and call one method:
  * get/getFresh/list (queries.ts), create (create.ts), cancel (cancel.ts), the background work
- * (dispatcher.ts) and processor reports (processor-reports.ts). Each lives in its own module and
+ * (dispatcher.ts), processor reports (processor-reports.ts) and the discrepancies both find
+ * (discrepancies.ts). Each lives in its own module and
  * shares one context (context.ts); the timing rules come from settings.ts. Adapters validate
  * input at the edge, say who is acting, and await one method here.
  *
@@ -13,12 +14,14 @@
 import { cancelRefund } from './cancel.js';
 import { createContext, type Caller, type ContextDeps, type RefundContext } from './context.js';
 import { createRefund } from './create.js';
+import { watchLateLandings } from './discrepancies.js';
 import { runPass, submitDue, syncDue, type PassResult } from './dispatcher.js';
 import { applyProcessorReport, type ProcessorReport, type ProcessorReportOutcome } from './processor-reports.js';
 import { FreshReads, getRefund, listRefunds, type RefundPage } from './queries.js';
 import { applyProcessorStatus } from './processor-status.js';
 import type { Refund, RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
+import { settleDetached } from './submission.js';
 
 export type { Caller } from './context.js';
 export type { PassResult } from './dispatcher.js';
@@ -68,6 +71,19 @@ export class RefundService {
 
   runPass(limit?: number): Promise<PassResult> {
     return runPass(this.ctx, limit);
+  }
+
+  /** Looks for late landings of refunds cancelled after an unanswered attempt (discrepancies.ts). */
+  watchLateLandings(limit?: number): Promise<number> {
+    return watchLateLandings(this.ctx, limit);
+  }
+
+  /**
+   * Waits (up to `timeoutMs`, by default the claim lease) for submissions that outlived their
+   * caller's deadline to record their outcome: a shutdown calls it before closing the store.
+   */
+  settleDetached(timeoutMs?: number): Promise<void> {
+    return settleDetached(this.ctx, timeoutMs);
   }
 
   applyProcessorReport(report: ProcessorReport): Promise<ProcessorReportOutcome | null> {

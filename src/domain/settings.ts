@@ -38,6 +38,18 @@ export interface RefundSettings {
    * act on it. Until then its "no such refund" proves nothing, so a cancel waits or is refused.
    */
   inDoubtMs: number;
+  /**
+   * The longest a caller waits for any call (create's submission, cancel, get's status read),
+   * whatever the processor does: MCP clients give up at 60 s by default, and an agent that sees a
+   * timeout may retry without its idempotency key. Past it the refund is answered as it stands.
+   */
+  callDeadlineMs: number;
+  /**
+   * A refund cancelled after an unanswered attempt is looked for at its processor every
+   * lateLandingRecheckMs for lateLandingWatchMs, in case the attempt landed after all.
+   */
+  lateLandingRecheckMs: number;
+  lateLandingWatchMs: number;
 }
 
 /** What the settings are computed from: the configuration's fields (src/config.ts) by name. */
@@ -49,8 +61,18 @@ export interface SettingsSource {
   dispatchConcurrency: number;
   refreshAfterSeconds: number;
   retryBaseSeconds: number;
+  callDeadlineSeconds: number;
   /** The processor client's limits: how long one try may take, and how many retries follow it. */
   stripe: { timeoutMs: number; maxNetworkRetries: number };
+}
+
+/**
+ * What the processor itself allows for, beyond what is configured: the least time after an
+ * unanswered request during which it may still execute it (Stripe: STRIPE_LATE_EXECUTION_FLOOR_MS
+ * in processors/stripe.ts). The domain does not know the processor; the composition root does.
+ */
+export interface ProcessorTiming {
+  lateExecutionFloorMs: number;
 }
 
 /** Retries after an outage never wait longer than this. */
@@ -64,8 +86,11 @@ const REFRESH_TIMEOUT_MS = 2_000;
 const CANCEL_WAIT_MS = 5_000;
 /** The shortest claim lease, whatever the client's timeouts. */
 const MIN_LEASE_MS = 60_000;
+/** A refund cancelled after an unanswered attempt is looked for again this often, for this long. */
+const LATE_LANDING_RECHECK_MS = 10 * 60_000;
+const LATE_LANDING_WATCH_MS = 24 * 3_600_000;
 
-export function refundSettings(source: SettingsSource): RefundSettings {
+export function refundSettings(source: SettingsSource, processor: ProcessorTiming): RefundSettings {
   const { timeoutMs, maxNetworkRetries } = source.stripe;
   return {
     holdMs: source.holdSeconds * 1000,
@@ -78,12 +103,16 @@ export function refundSettings(source: SettingsSource): RefundSettings {
     completedRecheckMs: COMPLETED_RECHECK_MS,
     completedWatchMs: COMPLETED_WATCH_MS,
     cancelWaitMs: CANCEL_WAIT_MS,
+    callDeadlineMs: source.callDeadlineSeconds * 1000,
+    lateLandingRecheckMs: LATE_LANDING_RECHECK_MS,
+    lateLandingWatchMs: LATE_LANDING_WATCH_MS,
     // Never longer than one try of the client: the read is one try.
     refreshTimeoutMs: Math.min(REFRESH_TIMEOUT_MS, timeoutMs),
     // A claim must outlast every try the client makes, with room to spare.
     leaseMs: Math.max(MIN_LEASE_MS, timeoutMs * (maxNetworkRetries + 1) * 2 + 10_000),
     // A request the processor received may still execute after the client gave up on it. How
-    // long is not documented; twice the client's own timeout is the margin we take.
-    inDoubtMs: timeoutMs * 2,
+    // long is not documented; twice the client's own timeout, and never less than the processor's
+    // floor, which does not depend on it (a short client timeout does not make the processor quicker).
+    inDoubtMs: Math.max(processor.lateExecutionFloorMs, timeoutMs * 2),
   };
 }

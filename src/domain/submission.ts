@@ -5,10 +5,43 @@
  */
 import { asRefundKitError } from './errors.js';
 import { after, nowIso, type RefundContext } from './context.js';
-import type { Claim, SubmitOutcome } from './ports.js';
+import { processorShare, within } from './deadline.js';
+import type { CallOptions, Claim, SubmitOutcome } from './ports.js';
 import { recordAtProcessor, withDetail } from './processor-status.js';
 
-export async function submitClaimed(ctx: RefundContext, claim: Claim): Promise<void> {
+/**
+ * Submits inside the caller's call, for at most callDeadlineMs: past it the caller is answered
+ * with the refund still pending while the submission goes on under its claim and records its
+ * outcome. Should this process die first, its claim lapses into doubt and another retries it.
+ */
+export async function submitWhileCallerWaits(ctx: RefundContext, claim: Claim): Promise<void> {
+  const { callDeadlineMs } = ctx.settings;
+  const submission = submitClaimed(ctx, claim, { timeoutMs: processorShare(callDeadlineMs) });
+  if ((await within(submission, callDeadlineMs)).done) return;
+  ctx.report('submission outlived the call deadline; it goes on under its claim', {
+    refundId: claim.refund.id,
+    attempt: claim.attempt,
+    deadlineMs: callDeadlineMs,
+  });
+  const tracked: Promise<void> = submission
+    .catch((error: unknown) => {
+      ctx.report('submission after the call deadline failed', { refundId: claim.refund.id, error: asRefundKitError(error).message });
+    })
+    .finally(() => ctx.detached.delete(tracked));
+  ctx.detached.add(tracked);
+}
+
+/**
+ * Waits (up to `timeoutMs`, by default the claim lease that bounds them anyway) for submissions
+ * that outlived their caller's deadline to record their outcome: a shutdown calls it before
+ * closing the store.
+ */
+export async function settleDetached(ctx: RefundContext, timeoutMs = ctx.settings.leaseMs): Promise<void> {
+  if (ctx.detached.size === 0) return;
+  await within(Promise.allSettled([...ctx.detached]), timeoutMs);
+}
+
+export async function submitClaimed(ctx: RefundContext, claim: Claim, options: CallOptions = {}): Promise<void> {
   const { refund, token, attempt } = claim;
   const { store, settings } = ctx;
   const found = ctx.processors.lookup(refund.processor);
@@ -25,7 +58,7 @@ export async function submitClaimed(ctx: RefundContext, claim: Claim): Promise<v
   }
   let outcome: SubmitOutcome;
   try {
-    outcome = await found.processor.submit(refund, attempt);
+    outcome = await found.processor.submit(refund, attempt, options);
   } catch (error) {
     const failure = asRefundKitError(error);
     const delay = Math.min(settings.maxRetryMs, settings.retryBaseMs * 3 ** (attempt - 1));

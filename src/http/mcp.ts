@@ -12,11 +12,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Clock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
 import type { invalidParams as InvalidParams } from '../mcp/params-check.js';
 import type { createMcpServer as CreateMcpServer } from '../mcp/server.js';
-import { sendJson } from './respond.js';
+import type { Identity } from './auth.js';
+import { sendJson, type Headers } from './respond.js';
 
 export const MCP_METHODS = 'GET, POST, DELETE';
 
@@ -25,20 +27,50 @@ interface McpRouteOptions {
   readOnly: boolean;
   logger: Logger;
   maxBodyBytes: number;
-  /** A session with no request for this long is closed. */
+  /** A session with no request for this long is ended, its open GET stream included. */
   sessionIdleMs: number;
-  /** Past this many sessions, the least recently used idle one is closed to make room. */
+  /** Ceiling on sessions in this process: past it a new session is refused, nobody's is ended. */
   maxSessions: number;
+  /** Sessions one organization may hold. */
+  maxSessionsPerOrg: number;
+  /** Sessions opened with one key. */
+  maxSessionsPerKey: number;
+  /** What idle time is measured with (the sweep itself runs on a timer). */
+  clock: Clock;
 }
 
 interface Session {
   id: string;
   organizationId: string;
+  /** The key that opened it: the per-key cap counts it there. */
+  keyId: string;
   transport: StreamableHTTPServerTransport;
   server: McpServer;
+  /** When a request last began or ended on it (an open GET stream is not a request). */
   lastSeen: number;
-  /** Requests (and SSE streams) still open on it: such a session is never idle. */
-  open: number;
+  /** POST and DELETE requests still being answered: such a session is neither idle nor evicted. */
+  requests: number;
+}
+
+/** Sessions (open or being opened) per organization, or per key. */
+class Tally {
+  private readonly counts = new Map<string, number>();
+
+  get(id: string): number {
+    return this.counts.get(id) ?? 0;
+  }
+
+  add(id: string, delta: number): void {
+    const next = this.get(id) + delta;
+    if (next <= 0) this.counts.delete(id);
+    else this.counts.set(id, next);
+  }
+}
+
+/** Why a new session cannot be had now: the JSON-RPC error and its HTTP status. */
+interface Refusal {
+  status: 429 | 503;
+  message: string;
 }
 
 interface Modules {
@@ -64,22 +96,43 @@ function loadModules(): Promise<Modules> {
 }
 
 /** The JSON-RPC error body the MCP transport itself uses for problems below the protocol. */
-function sendRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers?: Headers): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
 }
 
+/**
+ * Sessions are bounded three ways, so that memory is bounded by construction and no tenant can
+ * end another's session: per key, per organization, and a ceiling for the process. A key or an
+ * organization at its cap has its own key's least recently used idle session ended to make room:
+ * agent frameworks commonly open a session per run and never send DELETE (the SDK client's close()
+ * does not), and refusing them would lock such a client out until its old sessions expire. A
+ * session with a request in progress is never ended that way; when none of the key's own is idle,
+ * the new session is refused (429). At the ceiling, a new session is refused (503): nobody else's
+ * session is ever ended to make room for it.
+ */
 export class McpRoute {
   private readonly sessions = new Map<string, Session>();
+  /** Sessions, and initialize requests being answered, counted against the caps. */
+  private total = 0;
+  private readonly perOrg = new Tally();
+  private readonly perKey = new Tally();
+  private readonly sweepMs: number;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly options: McpRouteOptions) {
-    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(1_000, options.sessionIdleMs / 2)));
+    // A session outlives its idle time by at most half of it, and by a minute at most.
+    this.sweepMs = Math.min(60_000, Math.max(50, options.sessionIdleMs / 2));
+    this.sweeper = setInterval(() => this.sweep(), this.sweepMs);
     this.sweeper.unref();
   }
 
+  private now(): number {
+    return this.options.clock.now().getTime();
+  }
+
   /** Called once the request's Host, Origin and key were accepted. */
-  async handle(req: IncomingMessage, res: ServerResponse, organizationId: string): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
     if (this.closed) {
       sendRpcError(res, 503, -32000, 'Server is shutting down');
       return;
@@ -89,7 +142,7 @@ export class McpRoute {
     if (sessionId !== undefined) {
       const session = this.sessions.get(sessionId);
       // Another organization's session does not exist for this caller.
-      if (session === undefined || session.organizationId !== organizationId) {
+      if (session === undefined || session.organizationId !== identity.organizationId) {
         sendRpcError(res, 404, -32001, 'Session not found');
         return;
       }
@@ -100,98 +153,162 @@ export class McpRoute {
       sendRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       return;
     }
-    await this.open(req, res, organizationId);
+    await this.open(req, res, identity);
   }
 
   /** A POST without a session: an initialize request opens one (the transport checks that). */
-  private async open(req: IncomingMessage, res: ServerResponse, organizationId: string): Promise<void> {
-    const { Transport, createMcpServer, invalidParams } = await loadModules();
-    const server = createMcpServer({
-      service: this.options.service,
-      caller: { organizationId, actor: 'mcp' },
-      readOnly: this.options.readOnly,
-      logger: this.options.logger,
-    });
+  private async open(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    const refusal = this.admit(identity);
+    if (refusal !== null) {
+      sendRpcError(res, refusal.status, -32000, refusal.message, { 'retry-after': Math.ceil(this.sweepMs / 1000) });
+      return;
+    }
+    // The slot is taken before the first await, so that initialize requests arriving together
+    // cannot overshoot a cap; it becomes the session's, or is given back below.
+    this.count(identity, 1);
+    const { organizationId, keyId } = identity;
+    let server: McpServer | undefined;
     let session: Session | undefined;
-    const transport = new Transport({
-      sessionIdGenerator: () => randomUUID(),
-      maxRequestBodySize: this.options.maxBodyBytes,
-      onsessioninitialized: (id) => {
-        session = { id, organizationId, transport, server, lastSeen: Date.now(), open: 1 };
-        this.makeRoom();
-        this.sessions.set(id, session);
-        this.options.logger.debug('mcp session opened', { sessionId: id, organizationId });
-      },
-    });
-    // Set before connect, which chains its own handler after this one.
-    transport.onclose = () => {
-      if (session !== undefined && this.sessions.get(session.id) === session) {
-        this.sessions.delete(session.id);
-        this.options.logger.debug('mcp session closed', { sessionId: session.id });
-      }
-    };
-    await server.connect(transport);
-    // A request whose params do not fit its method is answered Invalid params (-32602) here: the
-    // SDK would answer Internal error (-32603), as if the fault were ours (stdio does the same).
-    const deliver = transport.onmessage;
-    transport.onmessage = (message, extra) => {
-      const problem = invalidParams(message);
-      if (problem === null) {
-        deliver?.(message, extra);
-        return;
-      }
-      transport.send({ jsonrpc: '2.0', id: problem.id, error: { code: -32602, message: problem.message } }).catch(() => undefined);
-    };
     try {
+      const { Transport, createMcpServer, invalidParams } = await loadModules();
+      const opened = createMcpServer({
+        service: this.options.service,
+        caller: { organizationId, actor: 'mcp' },
+        readOnly: this.options.readOnly,
+        logger: this.options.logger,
+      });
+      server = opened;
+      const transport = new Transport({
+        sessionIdGenerator: () => randomUUID(),
+        maxRequestBodySize: this.options.maxBodyBytes,
+        onsessioninitialized: (id) => {
+          session = { id, organizationId, keyId, transport, server: opened, lastSeen: this.now(), requests: 1 };
+          this.sessions.set(id, session);
+          this.options.logger.debug('mcp session opened', { sessionId: id, organizationId });
+        },
+      });
+      // Set before connect, which chains its own handler after this one.
+      transport.onclose = () => {
+        if (session !== undefined && this.forget(session)) {
+          this.options.logger.debug('mcp session closed', { sessionId: session.id });
+        }
+      };
+      await opened.connect(transport);
+      // A request whose params do not fit its method is answered Invalid params (-32602) here: the
+      // SDK would answer Internal error (-32603), as if the fault were ours (stdio does the same).
+      const deliver = transport.onmessage;
+      transport.onmessage = (message, extra) => {
+        const problem = invalidParams(message);
+        if (problem === null) {
+          deliver?.(message, extra);
+          return;
+        }
+        transport.send({ jsonrpc: '2.0', id: problem.id, error: { code: -32602, message: problem.message } }).catch(() => undefined);
+      };
       await transport.handleRequest(req, res);
     } finally {
       if (session === undefined) {
         // Not an initialize request (the transport has answered 400): nothing to keep.
-        await server.close().catch(() => undefined);
+        this.count(identity, -1);
+        await server?.close().catch(() => undefined);
       } else {
-        this.release(session, res);
+        this.release(session, res, true);
+        // Opened while the server was shutting down: close() did not see it.
+        if (this.closed) void this.end(session, 'shutdown');
       }
     }
   }
 
+  /**
+   * Whether a new session may be opened for this key now. At the key's or the organization's cap,
+   * the key's own least recently used idle session is ended to make room (it frees a slot under
+   * the ceiling too); never anyone else's.
+   */
+  private admit(identity: Identity): Refusal | null {
+    const { maxSessions, maxSessionsPerOrg, maxSessionsPerKey } = this.options;
+    const keyFull = this.perKey.get(identity.keyId) >= maxSessionsPerKey;
+    const orgFull = this.perOrg.get(identity.organizationId) >= maxSessionsPerOrg;
+    if (keyFull || orgFull) {
+      const oldest = this.oldestIdle(identity.keyId);
+      if (oldest !== undefined) {
+        void this.end(oldest, keyFull ? 'replaced by a new session of its key (per-key cap)' : 'replaced by a new session of its key (per-organization cap)');
+        return null;
+      }
+      this.options.logger.debug('mcp session refused', { organizationId: identity.organizationId, keyId: identity.keyId, cap: keyFull ? 'key' : 'organization' });
+      return keyFull
+        ? {
+            status: 429,
+            message: `Too many MCP sessions for this API key: it holds ${maxSessionsPerKey} (REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY), each with a request in progress. End one with DELETE /mcp, or retry later`,
+          }
+        : {
+            status: 429,
+            message: `Too many MCP sessions for this organization: it holds ${maxSessionsPerOrg} (REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG), none of them an idle one of this key. End one with DELETE /mcp, or retry later`,
+          };
+    }
+    if (this.total >= maxSessions) {
+      this.options.logger.warn('mcp session refused: the server holds its maximum of sessions', { maxSessions });
+      return {
+        status: 503,
+        message: `This server holds as many MCP sessions as it allows (${maxSessions}, REFUNDKIT_MCP_MAX_SESSIONS); retry later`,
+      };
+    }
+    return null;
+  }
+
+  private oldestIdle(keyId: string): Session | undefined {
+    let oldest: Session | undefined;
+    for (const session of this.sessions.values()) {
+      if (session.keyId === keyId && session.requests === 0 && (oldest === undefined || session.lastSeen < oldest.lastSeen)) oldest = session;
+    }
+    return oldest;
+  }
+
+  private count(owner: { organizationId: string; keyId: string }, delta: 1 | -1): void {
+    this.total += delta;
+    this.perOrg.add(owner.organizationId, delta);
+    this.perKey.add(owner.keyId, delta);
+  }
+
   private async serve(session: Session, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    session.open += 1;
-    session.lastSeen = Date.now();
+    // A GET is the stream server messages would come down: holding one open is not activity.
+    const counted = req.method !== 'GET';
+    if (counted) session.requests += 1;
+    session.lastSeen = this.now();
     try {
       await session.transport.handleRequest(req, res);
     } finally {
-      this.release(session, res);
+      this.release(session, res, counted);
     }
   }
 
   /** The request is done once its response is (an SSE stream may outlive handleRequest). */
-  private release(session: Session, res: ServerResponse): void {
+  private release(session: Session, res: ServerResponse, counted: boolean): void {
     const done = (): void => {
-      session.open -= 1;
-      session.lastSeen = Date.now();
+      if (counted) session.requests -= 1;
+      session.lastSeen = this.now();
     };
     if (res.writableFinished || res.destroyed) done();
     else res.once('close', done);
   }
 
-  private makeRoom(): void {
-    if (this.sessions.size < this.options.maxSessions) return;
-    let oldest: Session | undefined;
+  /** Ends sessions with no request for the idle time; closing one closes its GET stream too. */
+  private sweep(): void {
+    const cutoff = this.now() - this.options.sessionIdleMs;
     for (const session of this.sessions.values()) {
-      if (session.open === 0 && (oldest === undefined || session.lastSeen < oldest.lastSeen)) oldest = session;
+      if (session.requests === 0 && session.lastSeen < cutoff) void this.end(session, 'idle');
     }
-    if (oldest !== undefined) void this.end(oldest, 'too many sessions');
   }
 
-  private sweep(): void {
-    const cutoff = Date.now() - this.options.sessionIdleMs;
-    for (const session of this.sessions.values()) {
-      if (session.open === 0 && session.lastSeen < cutoff) void this.end(session, 'idle');
-    }
+  /** Takes the session out of the table and the counts, once. */
+  private forget(session: Session): boolean {
+    if (this.sessions.get(session.id) !== session) return false;
+    this.sessions.delete(session.id);
+    this.count(session, -1);
+    return true;
   }
 
   private async end(session: Session, why: string): Promise<void> {
-    this.sessions.delete(session.id);
+    if (!this.forget(session)) return;
     this.options.logger.debug('mcp session ended', { sessionId: session.id, why });
     await session.server.close().catch(() => undefined);
   }

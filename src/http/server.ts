@@ -7,6 +7,12 @@
 import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import {
+  DEFAULT_MCP_MAX_SESSIONS,
+  DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+  DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+  DEFAULT_MCP_SESSION_IDLE_SECONDS,
+} from '../config.js';
 import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { systemClock, type Clock } from '../domain/ports.js';
@@ -15,7 +21,6 @@ import type { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-stor
 import { authenticate, WWW_AUTHENTICATE, type ApiKeyAuthenticator } from './auth.js';
 import { clip, REFUND_ID_PATTERN } from '../domain/schemas.js';
 import { allowedHostRules, isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
-import { HTTP_STATUS } from './errors.js';
 import { MCP_METHODS, McpRoute } from './mcp.js';
 import { RefundRoutes } from './refunds.js';
 import { CONTENT_TYPE, errorJson, sendError, sendJson, type Headers } from './respond.js';
@@ -38,8 +43,11 @@ export interface HttpServerOptions {
   /** One debug line per request (method, path, status, ms); off unless the log level is debug. */
   logRequests?: boolean;
   clock?: Clock;
+  /** /mcp session limits (REFUNDKIT_MCP_*); the defaults are config.ts's. */
   mcpSessionIdleMs?: number;
   mcpMaxSessions?: number;
+  mcpMaxSessionsPerOrg?: number;
+  mcpMaxSessionsPerKey?: number;
   /** How long close() lets requests in flight finish before cutting their connections. */
   shutdownGraceMs?: number;
 }
@@ -105,8 +113,8 @@ class HttpApp {
   private hostRules: HostRule[] = [];
   /** Set once shutdown begins: answers then ask clients to close their connection. */
   closing = false;
-  /** Connections with a response under way: a parse error there must not write into it. */
-  private readonly answering = new WeakSet<object>();
+  /** Connections with a response under way, and its request: a parse error there is answered through it, or not at all. */
+  private readonly answering = new WeakMap<object, { req: IncomingMessage; res: ServerResponse }>();
 
   constructor(private readonly options: HttpServerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -124,8 +132,11 @@ class HttpApp {
       readOnly: options.readOnly,
       logger: this.logger,
       maxBodyBytes: options.maxBodyBytes,
-      sessionIdleMs: options.mcpSessionIdleMs ?? 30 * 60_000,
-      maxSessions: options.mcpMaxSessions ?? 1_000,
+      sessionIdleMs: options.mcpSessionIdleMs ?? DEFAULT_MCP_SESSION_IDLE_SECONDS * 1000,
+      maxSessions: options.mcpMaxSessions ?? DEFAULT_MCP_MAX_SESSIONS,
+      maxSessionsPerOrg: options.mcpMaxSessionsPerOrg ?? DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
+      maxSessionsPerKey: options.mcpMaxSessionsPerKey ?? DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
+      clock: options.clock ?? systemClock,
     });
   }
 
@@ -137,8 +148,10 @@ class HttpApp {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (this.closing) res.shouldKeepAlive = false;
     const socket = req.socket;
-    this.answering.add(socket);
-    res.once('close', () => this.answering.delete(socket));
+    this.answering.set(socket, { req, res });
+    res.once('close', () => {
+      if (this.answering.get(socket)?.res === res) this.answering.delete(socket);
+    });
     const logged = this.options.logRequests === true;
     const started = logged ? performance.now() : 0;
     const handled = this.route(req, res).catch((thrown: unknown) => this.fail(req, res, thrown));
@@ -155,34 +168,55 @@ class HttpApp {
 
   /**
    * A request node:http could not parse (a control character in a header, a request line that is
-   * not HTTP, headers past the size limit) gets the same error body as every other refusal, where
-   * node:http's own answer would be a bare status with no body. The connection closes after it.
+   * not HTTP, headers past the size limit, a body whose chunked encoding is broken, one too slow to
+   * arrive) gets the same error body as every other refusal, where node:http's own answer would be
+   * a bare status with no body, or none at all. The connection closes after it.
    */
   readonly clientError = (error: Error & { code?: string }, socket: Duplex): void => {
-    if (error.code === 'ECONNRESET' || !socket.writable || this.answering.has(socket)) {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const inFlight = this.answering.get(socket);
+    // A response is under way on this connection. If its own request is the one that broke (in
+    // its body) and nothing was sent yet, the refusal is that response; a request pipelined
+    // behind a complete one must not write into another's answer.
+    if (inFlight !== undefined && (inFlight.req.complete || inFlight.res.headersSent)) {
       socket.destroy();
       return;
     }
     this.logger.debug('http request refused by the HTTP parser', { code: error.code });
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      // The client was too slow to send its request: node:http's own answer, nobody reads a body.
-      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n', () => socket.destroy());
+    const { status, refusal } = parserRefusal(error.code);
+    if (inFlight !== undefined) {
+      sendRefusal(inFlight.res, status, refusal);
       return;
     }
-    const refusal =
-      error.code === 'HPE_HEADER_OVERFLOW'
-        ? new RefundKitError('payload_too_large', `Request line and headers are larger than ${maxHeaderSize} bytes`)
-        : new RefundKitError('validation_error', 'Request is not valid HTTP/1.1: a malformed request line or header');
-    const status = HTTP_STATUS[refusal.code];
-    const body = errorJson(refusal);
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${CONTENT_TYPE}\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
-      () => socket.destroy(),
-    );
+    socket.end(rawRefusal(status, refusal), () => socket.destroy());
+  };
+
+  /** An Expect header other than 100-continue: node:http would answer a bare 417. */
+  readonly checkExpectation = (req: IncomingMessage, res: ServerResponse): void => {
+    const expect = clip(req.headers.expect ?? '', 100);
+    sendRefusal(res, 417, new RefundKitError('validation_error', `Expect: ${expect} is not supported; only Expect: 100-continue is`));
+  };
+
+  /** CONNECT (a proxy tunnel): node:http would drop the connection without a word. */
+  readonly connect = (_req: IncomingMessage, socket: Duplex): void => {
+    socket.on('error', () => socket.destroy());
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const refusal = new RefundKitError('method_not_allowed', 'Method CONNECT is not allowed: this server is not a proxy');
+    socket.end(rawRefusal(405, refusal, 'allow: \r\n'), () => socket.destroy());
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // node:http's own check (requireHostHeader) answers a bare 400: this one has the error body.
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      sendRefusal(res, 400, new RefundKitError('validation_error', 'Request has no Host header: HTTP/1.1 requires one'));
+      return;
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -252,8 +286,7 @@ class HttpApp {
         );
       }
       if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') throw methodNotAllowed(method, MCP_METHODS);
-      const identity = await authenticate(req, this.options.apiKeys);
-      await this.mcp.handle(req, res, identity.organizationId);
+      await this.mcp.handle(req, res, await authenticate(req, this.options.apiKeys));
       return;
     }
     throw this.notFound(method);
@@ -291,7 +324,8 @@ class HttpApp {
     if (req.destroyed && !req.complete) {
       // The client went away mid-request (reading its body failed): nobody to answer.
       this.logger.debug('http request aborted by the client', { method: req.method, ...routeOf(req.url) });
-      res.destroy();
+      // Already answered when the HTTP parser refused the rest of the body: let that answer go out.
+      if (!res.writableEnded) res.destroy();
       return;
     }
     const error = asRefundKitError(thrown);
@@ -313,10 +347,53 @@ class HttpApp {
   }
 }
 
+/** What node:http's parser refused, as our error and the status node:http itself would send. */
+function parserRefusal(code: string | undefined): { status: number; refusal: RefundKitError } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, refusal: new RefundKitError('payload_too_large', `Request line and headers are larger than ${maxHeaderSize} bytes`) };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, refusal: new RefundKitError('payload_too_large', 'Request body has chunk extensions larger than this server accepts') };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, refusal: new RefundKitError('validation_error', 'Request was not received in time: send the whole request without pausing') };
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return { status: 400, refusal: new RefundKitError('validation_error', 'Request body is not valid chunked transfer encoding') };
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return {
+        status: 400,
+        refusal: new RefundKitError('validation_error', 'Request has an invalid Content-Length header, or one alongside Transfer-Encoding'),
+      };
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return { status: 400, refusal: new RefundKitError('validation_error', 'Request has an invalid Transfer-Encoding header') };
+    default:
+      return { status: 400, refusal: new RefundKitError('validation_error', 'Request is not valid HTTP/1.1: a malformed request line or header') };
+  }
+}
+
+/** A refusal below routing, whose status is not its code's usual one; the connection closes after it. */
+function sendRefusal(res: ServerResponse, status: number, refusal: RefundKitError): void {
+  const body = errorJson(refusal);
+  res.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' });
+  res.end(body);
+}
+
+/** The same, written on a connection node:http has no response object for. */
+function rawRefusal(status: number, refusal: RefundKitError, extraHeaders = ''): string {
+  const body = errorJson(refusal);
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${CONTENT_TYPE}\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n${extraHeaders}\r\n${body}`
+  );
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = new HttpApp(options);
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, app.handle);
+  // No Host header is refused in route(), with the error body node:http's own check leaves out.
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000, requireHostHeader: false }, app.handle);
   server.on('clientError', app.clientError);
+  server.on('checkExpectation', app.checkExpectation);
+  server.on('connect', app.connect);
   // Longer than the usual load balancer idle timeout (60 s), so that it closes first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

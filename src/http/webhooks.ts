@@ -48,7 +48,11 @@ function loadWebhooks(): Promise<Webhooks> {
 interface WebhookAnswer {
   eventId: string;
   type: string;
-  outcome: WebhookOutcome | 'duplicate';
+  /**
+   * `discrepancy`: Stripe holds money moving for a refund we hold as cancelled or failed. It is
+   * recorded (kept as `unchanged` in webhook_events) and acknowledged: a retry would not change it.
+   */
+  outcome: WebhookOutcome | 'duplicate' | 'discrepancy';
   refundId: string | null;
 }
 
@@ -92,6 +96,7 @@ export class StripeWebhookRoute {
       return { eventId: event.id, type: event.type, outcome: 'duplicate', refundId: seen?.refundId ?? null };
     }
     let outcome: WebhookOutcome = 'ignored';
+    let discrepancy = false;
     let refundId: string | null = null;
     const refund = refundOf(event);
     if (refund !== null) {
@@ -113,11 +118,13 @@ export class StripeWebhookRoute {
       if (applied !== null) {
         refundId = applied.refund.id;
         outcome = applied.changed ? 'applied' : 'unchanged';
+        discrepancy = applied.discrepancy;
         await this.deps.events.settle(STRIPE_PROCESSOR, event.id, outcome, refundId);
       }
     }
-    this.deps.logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome, refundId });
-    return { eventId: event.id, type: event.type, outcome, refundId };
+    const answered = discrepancy ? 'discrepancy' : outcome;
+    this.deps.logger.info('stripe webhook', { eventId: event.id, type: event.type, outcome: answered, refundId });
+    return { eventId: event.id, type: event.type, outcome: answered, refundId };
   }
 }
 

@@ -7,8 +7,11 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { toErrorBody, type RefundKitError } from '../domain/errors.js';
 import { redact } from '../logger.js';
 
-export function successResult(data: Record<string, unknown>): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
+export function successResult(data: Record<string, unknown>, note?: string): CallToolResult {
+  const content: CallToolResult['content'] = [{ type: 'text', text: JSON.stringify(data) }];
+  // After the data, so that a client reading the first block still finds the JSON there.
+  if (note !== undefined) content.push({ type: 'text', text: note });
+  return { content, structuredContent: data };
 }
 
 export function errorResult(error: RefundKitError): CallToolResult {

@@ -120,7 +120,7 @@ async function invokeTool(
     const input = parseInput(tool.inputSchema, args);
     const output = (await tool.handler(input, context));
     logger.debug('tool call', { tool: tool.name, ms: Math.round(performance.now() - started) });
-    return successResult(output);
+    return successResult(output, tool.note?.(output));
   } catch (thrown) {
     const error = asRefundKitError(thrown);
     if (error.code === 'internal_error') {

@@ -15,16 +15,20 @@ import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_STDIO_MAX_MESSAGE_BYTES } from '../config.js';
 import { invalidParams } from './params-check.js';
 
-/** The SDK's own limit; a refund call is a few hundred bytes. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
 
 export interface LineStdioTransportOptions {
   stdin?: Readable;
   stdout?: Writable;
+  /**
+   * REFUNDKIT_STDIO_MAX_MESSAGE_BYTES. A line costs many times its size while it is parsed and
+   * checked (a 6.5 MB one took the process past 300 MB), so the limit is what bounds one message's
+   * memory: past it the line is dropped as it streams in, never held whole.
+   */
   maxMessageBytes?: number;
 }
 
@@ -45,7 +49,7 @@ export class LineStdioServerTransport implements Transport {
   constructor(options: LineStdioTransportOptions = {}) {
     this.stdin = options.stdin ?? process.stdin;
     this.stdout = options.stdout ?? process.stdout;
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_STDIO_MAX_MESSAGE_BYTES;
   }
 
   start(): Promise<void> {
@@ -103,7 +107,11 @@ export class LineStdioServerTransport implements Transport {
   private endOfLine(): void {
     if (this.discarding) {
       this.discarding = false;
-      this.refuse(null, ErrorCode.InvalidRequest, `Invalid Request: a message is limited to ${this.maxMessageBytes} bytes; it was discarded`);
+      this.refuse(
+        null,
+        ErrorCode.InvalidRequest,
+        `Invalid Request: a message is limited to ${this.maxMessageBytes} bytes (REFUNDKIT_STDIO_MAX_MESSAGE_BYTES); it was discarded`,
+      );
       return;
     }
     const line = Buffer.concat(this.parts, this.size).toString('utf8').replace(/\r$/, '');

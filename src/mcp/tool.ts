@@ -26,6 +26,12 @@ export interface ToolDefinition<
   /** Write tools are left unregistered in read-only mode. */
   writes: boolean;
   handler(input: z.output<In>, context: ToolContext): Promise<z.input<Out>> | z.input<Out>;
+  /**
+   * A sentence for the model beside the result, when the result alone could be misread (a refund
+   * still pending after create_refund). Sent as a second text block; the structured result and
+   * its schema are unchanged.
+   */
+  note?(output: z.input<Out>): string | undefined;
 }
 
 /** Keeps each tool's handler typed against its own schemas while the list holds them all. */

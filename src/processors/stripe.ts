@@ -8,7 +8,7 @@
  */
 import type Stripe from 'stripe';
 import { errors } from '../domain/errors.js';
-import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../domain/ports.js';
+import type { CallOptions, CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../domain/ports.js';
 import type { Refund, RefundReason, RefundStatus } from '../domain/refund.js';
 
 export const STRIPE_PROCESSOR = 'stripe';
@@ -46,6 +46,19 @@ export function mapStripeStatus(status: string | null | undefined): RefundStatus
   }
 }
 
+/**
+ * The least time after an unanswered request during which Stripe may still execute it, whatever
+ * our client's timeout. Nothing documents how late Stripe may act on a request it received; its
+ * own libraries wait 80 s for an answer (stripe-node's default timeout), so Stripe answers within
+ * that in the worst case it designs for, and twice that is the margin we take. The window must
+ * not shrink with a short client timeout (STRIPE_TIMEOUT_MS=300 once let a cancel at 1 s record
+ * "never received" for a refund Stripe executed at 2.5 s): it is the server's lateness, not ours.
+ */
+export const STRIPE_LATE_EXECUTION_FLOOR_MS = 160_000;
+
+/** Allowed for the SDK's own pause before each retry (0.5 s, then 1 s, with jitter). */
+const RETRY_PAUSE_ALLOWANCE_MS = 1_000;
+
 export function stripeIdempotencyKey(refundId: string): string {
   return `refundkit:${refundId}:create`;
 }
@@ -77,17 +90,26 @@ function describe(error: StripeErrorLike): string {
   return error.code === undefined ? error.message : `${error.code}: ${error.message}`;
 }
 
+/** What is left of a caller's time, handed out request by request. */
+interface Budget {
+  /** Options for the next request; throws when no time is left. */
+  next(): Stripe.RequestOptions;
+  /** The rest, for a call made on the way (a read-back after a refused cancel). */
+  remaining(): CallOptions;
+}
+
 export class StripeProcessor implements RefundProcessor {
   readonly name = STRIPE_PROCESSOR;
   private client: Promise<Stripe> | undefined;
 
   constructor(private readonly options: StripeProcessorOptions) {}
 
-  async submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
+  async submit(refund: Refund, attempt: number, options: CallOptions = {}): Promise<SubmitOutcome> {
+    const budget = this.budget(options);
     const stripe = await this.stripe();
     try {
       if (attempt > 1) {
-        const earlier = await this.findByMetadata(stripe, refund);
+        const earlier = await this.findByMetadata(stripe, refund, budget);
         if (earlier !== null) {
           return {
             kind: 'submitted',
@@ -97,7 +119,7 @@ export class StripeProcessor implements RefundProcessor {
           };
         }
       }
-      const currency = await this.transactionCurrency(stripe, refund.transactionId);
+      const currency = await this.transactionCurrency(stripe, refund.transactionId, budget);
       if (currency !== refund.currency) {
         return {
           kind: 'rejected',
@@ -114,7 +136,9 @@ export class StripeProcessor implements RefundProcessor {
           ...(reason === undefined ? {} : { reason }),
           metadata: { ...refund.metadata, [REFUND_ID_METADATA_KEY]: refund.id, [REASON_METADATA_KEY]: refund.reason },
         },
-        { idempotencyKey: stripeIdempotencyKey(refund.id) },
+        // Cut short like the reads when a caller waits: an abort only leaves the attempt in doubt,
+        // which the idempotency key and the lookup before any retry make safe.
+        { idempotencyKey: stripeIdempotencyKey(refund.id), ...budget.next() },
       );
       const detail = created.failure_reason == null ? `stripe status ${String(created.status)}` : `failure_reason ${created.failure_reason}`;
       return { kind: 'submitted', externalRefundId: created.id, status: mapStripeStatus(created.status), detail };
@@ -125,13 +149,12 @@ export class StripeProcessor implements RefundProcessor {
     }
   }
 
-  async retrieve(refund: Refund, options: { timeoutMs?: number } = {}): Promise<ProcessorStatus> {
+  async retrieve(refund: Refund, options: CallOptions = {}): Promise<ProcessorStatus> {
+    const budget = this.budget(options);
     const stripe = await this.stripe();
     const externalId = this.externalId(refund);
     try {
-      // A caller waiting gets one short try; the background loop uses the client's own settings.
-      const once = options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs, maxNetworkRetries: 0 };
-      const remote = await stripe.refunds.retrieve(externalId, {}, once);
+      const remote = await stripe.refunds.retrieve(externalId, {}, budget.next());
       return {
         status: mapStripeStatus(remote.status),
         detail: remote.failure_reason == null ? `stripe status ${String(remote.status)}` : `stripe status ${String(remote.status)}, failure_reason ${remote.failure_reason}`,
@@ -141,11 +164,12 @@ export class StripeProcessor implements RefundProcessor {
     }
   }
 
-  async cancel(refund: Refund): Promise<CancelOutcome> {
+  async cancel(refund: Refund, options: CallOptions = {}): Promise<CancelOutcome> {
+    const budget = this.budget(options);
     const stripe = await this.stripe();
     const externalId = this.externalId(refund);
     try {
-      const cancelled = await stripe.refunds.cancel(externalId);
+      const cancelled = await stripe.refunds.cancel(externalId, {}, budget.next());
       const status = mapStripeStatus(cancelled.status);
       return status === 'cancelled'
         ? { accepted: true }
@@ -154,15 +178,16 @@ export class StripeProcessor implements RefundProcessor {
       const stripeError = asStripeError(error);
       if (stripeError === null || !isRejection(stripeError)) throw errors.processorUnavailable(this.name, { cause: error });
       // Stripe only cancels refunds awaiting customer action; read back what it holds instead.
-      const current = await this.retrieve(refund);
+      const current = await this.retrieve(refund, budget.remaining());
       return { accepted: false, status: current.status, reason: describe(stripeError) };
     }
   }
 
-  async findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
+  async findSubmitted(refund: Refund, options: CallOptions = {}): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
+    const budget = this.budget(options);
     const stripe = await this.stripe();
     try {
-      const found = await this.findByMetadata(stripe, refund);
+      const found = await this.findByMetadata(stripe, refund, budget);
       return found === null ? null : { externalRefundId: found.id, status: mapStripeStatus(found.status) };
     } catch (error) {
       const stripeError = asStripeError(error);
@@ -172,21 +197,50 @@ export class StripeProcessor implements RefundProcessor {
     }
   }
 
-  private async findByMetadata(stripe: Stripe, refund: Refund): Promise<Stripe.Refund | null> {
+  private async findByMetadata(stripe: Stripe, refund: Refund, budget: Budget): Promise<Stripe.Refund | null> {
     const params: Stripe.RefundListParams = refund.transactionId.startsWith('pi_')
       ? { payment_intent: refund.transactionId, limit: 100 }
       : { charge: refund.transactionId, limit: 100 };
-    for await (const candidate of stripe.refunds.list(params)) {
-      if (candidate.metadata?.[REFUND_ID_METADATA_KEY] === refund.id) return candidate;
+    // Page by page, so that each request gets what is left of the budget.
+    let page = await stripe.refunds.list(params, budget.next());
+    for (;;) {
+      const ours = page.data.find((candidate) => candidate.metadata?.[REFUND_ID_METADATA_KEY] === refund.id);
+      if (ours !== undefined) return ours;
+      const last = page.data.at(-1);
+      if (!page.has_more || last === undefined) return null;
+      page = await stripe.refunds.list({ ...params, starting_after: last.id }, budget.next());
     }
-    return null;
   }
 
-  private async transactionCurrency(stripe: Stripe, transactionId: string): Promise<string> {
+  private async transactionCurrency(stripe: Stripe, transactionId: string, budget: Budget): Promise<string> {
     const paid = transactionId.startsWith('pi_')
-      ? await stripe.paymentIntents.retrieve(transactionId)
-      : await stripe.charges.retrieve(transactionId);
+      ? await stripe.paymentIntents.retrieve(transactionId, {}, budget.next())
+      : await stripe.charges.retrieve(transactionId, {}, budget.next());
     return paid.currency.toLowerCase();
+  }
+
+  /**
+   * Per-request options for a call a caller waits on (`timeoutMs`): each request, with the SDK's
+   * own retries, fits in what is left of it, so that the call ends by itself in time rather than
+   * only being abandoned. Without it, the client's own timeout and retries apply.
+   */
+  private budget(options: CallOptions): Budget {
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined) return { next: () => ({}), remaining: () => ({}) };
+    const ends = Date.now() + timeoutMs;
+    const left = (): number => ends - Date.now();
+    return {
+      next: () => {
+        const ms = left();
+        // Nothing is sent once the time is up: the caller hears processor_unavailable at once.
+        if (ms <= 0) throw new Error(`no time left for a Stripe request (call deadline ${timeoutMs} ms)`);
+        const timeout = Math.min(this.options.timeoutMs, ms);
+        let retries = this.options.maxNetworkRetries;
+        while (retries > 0 && (retries + 1) * timeout + retries * RETRY_PAUSE_ALLOWANCE_MS > ms) retries -= 1;
+        return { timeout, maxNetworkRetries: retries };
+      },
+      remaining: () => ({ timeoutMs: Math.max(1, left()) }),
+    };
   }
 
   private externalId(refund: Refund): string {

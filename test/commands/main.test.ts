@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { insertRefund } from '../support/fixtures.js';
 import {
   assertBuilt,
   cleanupCli,
@@ -53,6 +56,7 @@ describe('--help', () => {
     [['keys', 'create', '--help'], 'refundkit-mcp keys create --org ORG_ID [--mode live|test]'],
     [['keys', 'revoke', '--help'], 'refundkit-mcp keys revoke --id KEY_ID | --key API_KEY'],
     [['keys', 'list', '--help'], 'refundkit-mcp keys list --org ORG_ID'],
+    [['discrepancies', '--help'], 'Usage: refundkit-mcp discrepancies [--org ORG_ID]'],
   ];
 
   it.concurrent.each(cases)('%j prints usage and exits 0 without touching a database', async (args, mentions) => {
@@ -88,6 +92,8 @@ describe('usage errors exit 2 with one clear line on stderr', () => {
     [['keys', 'create', '--org', 'org_abc123def456', '--verbose'], /Unknown option '--verbose'/],
     [['keys', 'revoke'], /exactly one of --id KEY_ID or --key API_KEY/],
     [['keys', 'revoke', '--id', 'key_abc123def456', '--key', 'rk_test_x'], /exactly one of --id/],
+    [['discrepancies', '--all'], /Unknown option '--all'/],
+    [['discrepancies', '--org'], /--org/],
   ];
 
   it.concurrent.each(cases)('%j', async (args, mentions) => {
@@ -311,3 +317,50 @@ describe('orgs and keys', () => {
     for (const row of after) expect(row[4]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 });
+
+describe('discrepancies', () => {
+  it('lists what processors hold as paid for refunds we hold as cancelled or failed, per organization or all', async () => {
+    const home = createTestHome();
+    expect((await runCli(['init'], home.env())).code).toBe(0);
+    const empty = await runCli(['discrepancies'], home.env());
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stdout).toBe('');
+    expect(empty.stderr).toBe('no discrepancies\n');
+    // A discrepancy as the server records it (a webhook or the late-landing watch found it).
+    const app = createApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
+    let org: string;
+    let other: string;
+    let refundId: string;
+    try {
+      org = (await app.organizations.create('Acme')).id;
+      other = (await app.organizations.create('Other')).id;
+      refundId = insertRefund(app, org, { status: 'cancelled', processor: 'stripe', externalRefundId: null }).id;
+      const recorded = await app.refunds.recordDiscrepancy(
+        {
+          organizationId: org,
+          refundId,
+          processor: 'stripe',
+          externalRefundId: 're_landedLate',
+          ourStatus: 'cancelled',
+          processorStatus: 'completed',
+          source: 'late-landing watch',
+          detectedAt: '2026-03-01T12:00:00.000Z',
+        },
+        'discrepancy: test',
+      );
+      expect(recorded).toBe(true);
+    } finally {
+      app.close();
+    }
+    const all = await runCli(['discrepancies'], home.env());
+    expect(all.code, all.stderr).toBe(0);
+    expect(lines(all.stdout).map((line) => line.split('\t'))).toEqual([
+      ['2026-03-01T12:00:00.000Z', org, refundId, 'cancelled', 'stripe', 're_landedLate', 'completed', 'late-landing watch'],
+    ]);
+    expect(lines((await runCli(['discrepancies', '--org', org], home.env())).stdout)).toHaveLength(1);
+    const none = await runCli(['discrepancies', '--org', other], home.env());
+    expect(none.stdout).toBe('');
+    expectOneErrorLine(await runCli(['discrepancies', '--org', 'org_nosuchorg000'], home.env()), 1, /no organization org_nosuchorg000/);
+  });
+});
+

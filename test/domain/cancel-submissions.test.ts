@@ -5,51 +5,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { errors, RefundKitError } from '../../src/domain/errors.js';
-import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
-import type { Refund, RefundStatus } from '../../src/domain/refund.js';
+import type { SubmitOutcome } from '../../src/domain/ports.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
+import { deferred, ObservedStore, ScriptedProcessor } from '../support/scripted.js';
 import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
-
-
-/** A processor whose answers the test scripts, recording every call. */
-class ScriptedProcessor implements RefundProcessor {
-  readonly name = 'stripe';
-  submits: Array<{ id: string; attempt: number }> = [];
-  cancels: string[] = [];
-  retrieves: Array<{ id: string; options: { timeoutMs?: number } | undefined }> = [];
-  onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
-    Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
-  onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
-  onCancel: (refund: Refund) => Promise<CancelOutcome> = () => Promise.resolve({ accepted: true });
-  onFind: (refund: Refund) => Promise<{ externalRefundId: string; status: RefundStatus } | null> = () =>
-    Promise.resolve(null);
-
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
-    this.submits.push({ id: refund.id, attempt });
-    return this.onSubmit(refund, attempt);
-  }
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus> {
-    this.retrieves.push({ id: refund.id, options });
-    return this.onRetrieve(refund);
-  }
-  cancel(refund: Refund): Promise<CancelOutcome> {
-    this.cancels.push(refund.id);
-    return this.onCancel(refund);
-  }
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
-    return this.onFind(refund);
-  }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 const input: CreateRefundInput = {
   transactionId: 'ch_3PqTestCharge',
@@ -64,8 +26,10 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const org = createOrg(app);
   const clock = new FakeClock();
   const processor = new ScriptedProcessor();
+  // What the service asks of the store, so that a test can wait for a step instead of sleeping.
+  const observed = new ObservedStore(app.refunds);
   const service = new RefundService({
-    store: app.refunds,
+    store: observed.store,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
     settings: settingsWith({ retryBaseMs: 1_000, cancelWaitMs: 300, ...policy }),
@@ -73,22 +37,26 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const caller: Caller = { organizationId: org.id, actor: 'mcp' };
   const column = (id: string, name: string): unknown =>
     (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
-  return { app, org, clock, processor, service, caller, column };
+  return { app, org, clock, processor, service, caller, column, observed };
 }
 
 afterEach(() => cleanupAll());
 
 describe('cancel around submissions', () => {
   it('waits for a submission in flight and then cancels at the processor', async () => {
-    const { app, service, caller, processor } = setup({ cancelWaitMs: 5_000 });
+    const { app, service, caller, processor, observed } = setup({ cancelWaitMs: 60_000 });
+    const reached = deferred<string>();
     const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = () => answer.promise;
+    processor.onSubmit = (refund) => {
+      reached.resolve(refund.id);
+      return answer.promise;
+    };
     const creating = service.create(caller, input);
-    // Let the create reach the processor.
-    await new Promise((r) => setTimeout(r, 20));
-    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    const id = await reached.promise;
     const cancelling = service.cancel(caller, id);
-    await new Promise((r) => setTimeout(r, 150));
+    // The cancel has looked twice and found the submission still holding the refund: it waits.
+    await observed.whenCalled('submissionState', 2);
+    expect(observed.of('submissionState').map((call) => (call.result as { claimed: boolean }).claimed)).toEqual([true, true]);
     expect(processor.cancels).toHaveLength(0);
     answer.resolve({ kind: 'submitted', externalRefundId: 're_inflight', status: 'processing' });
     await creating;
@@ -119,16 +87,20 @@ describe('cancel around submissions', () => {
   });
 
   it('answers refund_busy when the submission outlasts the wait, and changes nothing', async () => {
-    const { app, service, caller, processor } = setup({ cancelWaitMs: 200 });
+    const { service, caller, processor } = setup({ cancelWaitMs: 200 });
+    const reached = deferred<string>();
     const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = () => answer.promise;
+    processor.onSubmit = (refund) => {
+      reached.resolve(refund.id);
+      return answer.promise;
+    };
     const creating = service.create(caller, input);
-    await new Promise((r) => setTimeout(r, 20));
-    const id = (app.db.prepare('SELECT id FROM refunds').get() as { id: string }).id;
+    const id = await reached.promise;
     const error = await service.cancel(caller, id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RefundKitError);
     expect((error as RefundKitError).code).toBe('refund_busy');
     expect((await service.get(caller, id)).status).toBe('pending');
+    expect(processor.cancels).toHaveLength(0);
     answer.resolve({ kind: 'submitted', externalRefundId: 're_late', status: 'processing' });
     expect((await creating).status).toBe('processing');
   });
@@ -186,17 +158,20 @@ describe('cancel around submissions', () => {
   });
 
   it('waits out a doubt that ends within the cancel wait, then looks the refund up', async () => {
-    const { service, caller, processor, clock } = setup({ inDoubtMs: 30_000, cancelWaitMs: 2_000 });
+    const { service, caller, processor, clock, observed } = setup({ inDoubtMs: 30_000, cancelWaitMs: 60_000 });
     processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
     const refund = await service.create(caller, input);
+    const doubtEnds = clock.ms + 30_000;
     clock.advance(29_000);
-    // The fake clock moves on while the cancel waits.
-    const tick = setInterval(() => clock.advance(250), 50);
-    try {
-      expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
-    } finally {
-      clearInterval(tick);
-    }
+    // The fake clock moves on while the cancel waits: a quarter second each time it looks again.
+    observed.after((call) => {
+      if (call.method === 'submissionState') clock.advance(250);
+    });
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    // It looked the refund up once, and not before the doubt had ended.
+    expect(processor.finds).toEqual([refund.id]);
+    expect(observed.of('submissionState').length).toBeGreaterThan(1);
+    expect(clock.ms).toBeGreaterThanOrEqual(doubtEnds);
   });
 
   it('a claim whose process died stays in doubt for the window after its lease ran out', async () => {
@@ -286,5 +261,60 @@ describe('cancel around submissions', () => {
     const refund = await service.create(caller, input);
     processor.onCancel = () => Promise.resolve({ accepted: false, status: 'cancelled', reason: 'already canceled' });
     expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+  });
+});
+
+describe('cancel is bounded on every path (issue 15)', () => {
+  it('a store that never lets the cancel through ends in refund_busy instead of spinning', { timeout: 10_000 }, async () => {
+    const { app, service, caller, clock, processor } = setup({ holdMs: 60_000, cancelWaitMs: 300 });
+    const refund = await service.create(caller, input);
+    let transitions = 0;
+    class NeverMoves extends SqliteRefundStore {
+      override transition(): Promise<null> {
+        transitions += 1;
+        // The loop this guards against never yields, so no test timeout could stop it: fail it here.
+        if (transitions > 10_000) throw new Error('cancel spun: 10,000 transitions without a pause');
+        return Promise.resolve(null);
+      }
+    }
+    const stuck = new RefundService({
+      store: new NeverMoves(app.db),
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ holdMs: 60_000, cancelWaitMs: 300 }),
+    });
+    await expect(stuck.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy' });
+    expect(transitions).toBeGreaterThan(0);
+    expect(transitions).toBeLessThanOrEqual(10);
+    expect((await service.get(caller, refund.id)).status).toBe('pending');
+  });
+
+  it('the wait for a submission in flight ends at a deadline read from the injected clock', { timeout: 10_000 }, async () => {
+    const { app, caller, clock, processor } = setup({ holdMs: 1_000 });
+    // Waits are long in real time: only the fake clock can end this one in time.
+    const settings = settingsWith({ holdMs: 1_000, cancelWaitMs: 10 * 60_000, callDeadlineMs: 50_000 });
+    const creator = new RefundService({ store: app.refunds, processors: new StaticProcessorRegistry([processor], {}, 'stripe'), clock, settings });
+    const refund = await creator.create(caller, input);
+    clock.advance(1_000);
+    // Another process holds it for submission and never answers.
+    const at = (ms: number): string => new Date(clock.now().getTime() + ms).toISOString();
+    expect(await app.refunds.claimForSubmission(refund.id, 'elsewhere', at(0), at(3_600_000))).not.toBeNull();
+    let looks = 0;
+    class ClockMovesOnEachLook extends SqliteRefundStore {
+      override submissionState(refundId: string, now: string) {
+        looks += 1;
+        clock.advance(5_000);
+        return super.submissionState(refundId, now);
+      }
+    }
+    const service = new RefundService({
+      store: new ClockMovesOnEachLook(app.db),
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings,
+    });
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'refund_busy' });
+    // The wait is half the call deadline (25 s): five looks at 5 s of fake time each.
+    expect(looks).toBe(5);
   });
 });

@@ -4,43 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { errors } from '../../src/domain/errors.js';
-import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
-import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
-
-
-/** A processor whose answers the test scripts, recording every call. */
-class ScriptedProcessor implements RefundProcessor {
-  readonly name = 'stripe';
-  submits: Array<{ id: string; attempt: number }> = [];
-  cancels: string[] = [];
-  retrieves: Array<{ id: string; options: { timeoutMs?: number } | undefined }> = [];
-  onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
-    Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
-  onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
-  onCancel: (refund: Refund) => Promise<CancelOutcome> = () => Promise.resolve({ accepted: true });
-  onFind: (refund: Refund) => Promise<{ externalRefundId: string; status: RefundStatus } | null> = () =>
-    Promise.resolve(null);
-
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
-    this.submits.push({ id: refund.id, attempt });
-    return this.onSubmit(refund, attempt);
-  }
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus> {
-    this.retrieves.push({ id: refund.id, options });
-    return this.onRetrieve(refund);
-  }
-  cancel(refund: Refund): Promise<CancelOutcome> {
-    this.cancels.push(refund.id);
-    return this.onCancel(refund);
-  }
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
-    return this.onFind(refund);
-  }
-}
+import { ObservedStore, ScriptedProcessor } from '../support/scripted.js';
+import { cleanupAll, countRows, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
 
 const input: CreateRefundInput = {
   transactionId: 'ch_3PqTestCharge',
@@ -55,8 +23,10 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const org = createOrg(app);
   const clock = new FakeClock();
   const processor = new ScriptedProcessor();
+  // What the service asks of the store, so that a test can wait for a step instead of sleeping.
+  const observed = new ObservedStore(app.refunds);
   const service = new RefundService({
-    store: app.refunds,
+    store: observed.store,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
     settings: settingsWith({ retryBaseMs: 1_000, cancelWaitMs: 300, ...policy }),
@@ -64,7 +34,7 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const caller: Caller = { organizationId: org.id, actor: 'mcp' };
   const column = (id: string, name: string): unknown =>
     (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
-  return { app, org, clock, processor, service, caller, column };
+  return { app, org, clock, processor, service, caller, column, observed };
 }
 
 afterEach(() => cleanupAll());
@@ -106,6 +76,40 @@ describe('create', () => {
     await expect(service.create(caller, { ...input, amount: 2600, idempotencyKey: 'ticket-43' })).rejects.toMatchObject({
       code: 'idempotency_conflict',
     });
+    expect(processor.submits).toHaveLength(1);
+  });
+
+  // The key stands for one set of arguments: any one of them different is a different refund,
+  // never the first one replayed (the same key for another charge would refund the wrong one).
+  it.each<[string, Partial<CreateRefundInput>]>([
+    ['another charge', { transactionId: 'ch_3PqOtherCharge' }],
+    ['another amount', { amount: 2501 }],
+    ['another currency', { currency: 'eur' }],
+    ['another reason', { reason: 'duplicate_charge' }],
+    ['a metadata value changed', { metadata: { orderId: 'order_2', ticketId: 'SUP-1' } }],
+    ['a metadata key added', { metadata: { orderId: 'order_1', ticketId: 'SUP-1', note: 'x' } }],
+    ['metadata left out', { metadata: undefined }],
+  ])('refuses the same key with %s: idempotency_conflict, nothing created or sent', async (_label, change) => {
+    const { app, service, caller, processor } = setup();
+    const first = await service.create(caller, { ...input, idempotencyKey: 'ticket-44' });
+    const again: CreateRefundInput = { ...input, ...change, idempotencyKey: 'ticket-44' };
+    if (again.metadata === undefined) delete again.metadata;
+    await expect(service.create(caller, again)).rejects.toMatchObject({
+      code: 'idempotency_conflict',
+      message: 'idempotencyKey was already used for a refund with different arguments; use a new key for a new refund',
+    });
+    expect(processor.submits).toEqual([{ id: first.id, attempt: 1 }]);
+    expect(countRows(app, 'refunds')).toBe(1);
+    expect(rawEvents(app, first.id)).toHaveLength(2);
+  });
+
+  it('replays for the same key when only the default currency was spelt out', async () => {
+    const { service, caller, processor } = setup();
+    const withoutCurrency: CreateRefundInput = { ...input };
+    delete withoutCurrency.currency;
+    const first = await service.create(caller, { ...withoutCurrency, idempotencyKey: 'ticket-45' });
+    const again = await service.create(caller, { ...input, currency: 'usd', idempotencyKey: 'ticket-45' });
+    expect(again).toEqual(first);
     expect(processor.submits).toHaveLength(1);
   });
 

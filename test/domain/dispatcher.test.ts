@@ -4,45 +4,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { errors } from '../../src/domain/errors.js';
-import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
-import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
+import { HeldCalls, ObservedStore, ScriptedProcessor } from '../support/scripted.js';
 import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
-
-
-/** A processor whose answers the test scripts, recording every call. */
-class ScriptedProcessor implements RefundProcessor {
-  readonly name = 'stripe';
-  submits: Array<{ id: string; attempt: number }> = [];
-  cancels: string[] = [];
-  retrieves: Array<{ id: string; options: { timeoutMs?: number } | undefined }> = [];
-  onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
-    Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
-  onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
-  onCancel: (refund: Refund) => Promise<CancelOutcome> = () => Promise.resolve({ accepted: true });
-  onFind: (refund: Refund) => Promise<{ externalRefundId: string; status: RefundStatus } | null> = () =>
-    Promise.resolve(null);
-
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
-    this.submits.push({ id: refund.id, attempt });
-    return this.onSubmit(refund, attempt);
-  }
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus> {
-    this.retrieves.push({ id: refund.id, options });
-    return this.onRetrieve(refund);
-  }
-  cancel(refund: Refund): Promise<CancelOutcome> {
-    this.cancels.push(refund.id);
-    return this.onCancel(refund);
-  }
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
-    return this.onFind(refund);
-  }
-}
 
 const input: CreateRefundInput = {
   transactionId: 'ch_3PqTestCharge',
@@ -57,8 +25,10 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const org = createOrg(app);
   const clock = new FakeClock();
   const processor = new ScriptedProcessor();
+  // What the service asks of the store, so that a test can wait for a step instead of sleeping.
+  const observed = new ObservedStore(app.refunds);
   const service = new RefundService({
-    store: app.refunds,
+    store: observed.store,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
     settings: settingsWith({ retryBaseMs: 1_000, cancelWaitMs: 300, ...policy }),
@@ -66,7 +36,7 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const caller: Caller = { organizationId: org.id, actor: 'mcp' };
   const column = (id: string, name: string): unknown =>
     (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
-  return { app, org, clock, processor, service, caller, column };
+  return { app, org, clock, processor, service, caller, column, observed };
 }
 
 afterEach(() => cleanupAll());
@@ -109,30 +79,24 @@ describe('claims across connections', () => {
 });
 
 describe('a background pass drains a backlog several at a time', () => {
-  /** Processor answers that take a while, counting how many are in flight at once. */
-  function slowly<T>(answer: () => T): { run: () => Promise<T>; peak: () => number } {
-    let inFlight = 0;
-    let peak = 0;
-    return {
-      run: async () => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await new Promise((r) => setTimeout(r, 15));
-        inFlight -= 1;
-        return answer();
-      },
-      peak: () => peak,
-    };
+  /** Releases the held calls round by round until `total` have answered. */
+  async function drain(calls: HeldCalls<unknown>, total: number, concurrency: number): Promise<void> {
+    for (let left = total; left > 0; ) {
+      await calls.held(Math.min(concurrency, left));
+      left -= calls.releaseAll();
+    }
   }
 
   it.each([1, 3])('with concurrency %i submits that many refunds at once, each exactly once', async (concurrency) => {
     const { service, caller, processor, clock } = setup({ holdMs: 1_000, concurrency });
     for (let i = 0; i < 10; i += 1) await service.create(caller, { ...input, amount: 100 + i });
     clock.advance(1_000);
-    const submit = slowly(() => ({ kind: 'submitted' as const, externalRefundId: `re_${processor.submits.length}`, status: 'processing' as const }));
+    const submit = new HeldCalls(() => ({ kind: 'submitted' as const, externalRefundId: `re_${processor.submits.length}`, status: 'processing' as const }));
     processor.onSubmit = submit.run;
-    expect(await service.submitDue()).toBe(10);
-    expect(submit.peak()).toBe(concurrency);
+    const pass = service.submitDue();
+    await drain(submit, 10, concurrency);
+    expect(await pass).toBe(10);
+    expect(submit.peak).toBe(concurrency);
     expect(new Set(processor.submits.map((s) => s.id)).size).toBe(10);
     expect(processor.submits).toHaveLength(10);
   });
@@ -142,15 +106,17 @@ describe('a background pass drains a backlog several at a time', () => {
     const refunds = [];
     for (let i = 0; i < 9; i += 1) refunds.push(await service.create(caller, { ...input, amount: 100 + i }));
     const failing = refunds[4]?.id;
-    const read = slowly(() => ({ status: 'completed' as const }));
+    const read = new HeldCalls(() => ({ status: 'completed' as const }));
     processor.onRetrieve = async (refund) => {
       const answer = await read.run();
       if (refund.id === failing) throw errors.processorUnavailable('stripe');
       return answer;
     };
     clock.advance(10_000);
-    expect(await service.syncDue()).toEqual({ synced: 8, changed: 8 });
-    expect(read.peak()).toBe(4);
+    const pass = service.syncDue();
+    await drain(read, 9, 4);
+    expect(await pass).toEqual({ synced: 8, changed: 8 });
+    expect(read.peak).toBe(4);
     expect((await Promise.all(refunds.map(async (r) => (await service.get(caller, r.id)).status))).filter((s) => s === 'completed')).toHaveLength(8);
   });
 });
@@ -176,6 +142,38 @@ describe('status sync', () => {
     // Failed is final: nothing more to read.
     clock.advance(10 * 60_000);
     expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+  });
+
+  it('re-reads a completed refund every completedRecheckMs until completedWatchMs after it completed, then never again', async () => {
+    const { service, caller, processor, clock, column } = setup({ syncIntervalMs: 10_000, completedRecheckMs: 60_000, completedWatchMs: 150_000 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed' });
+    clock.advance(10_000);
+    const completedAt = clock.ms;
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 1 });
+    expect(column(refund.id, 'next_sync_at')).toBe(new Date(completedAt + 60_000).toISOString());
+    clock.advance(60_000);
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 0 });
+    expect(column(refund.id, 'next_sync_at')).toBe(new Date(completedAt + 120_000).toISOString());
+    // The next read would fall at +180 s, past the watch (+150 s): this read is the last.
+    clock.advance(60_000);
+    expect(await service.syncDue()).toEqual({ synced: 1, changed: 0 });
+    expect(column(refund.id, 'next_sync_at')).toBeNull();
+    clock.advance(7 * 24 * 3_600_000);
+    expect(await service.syncDue()).toEqual({ synced: 0, changed: 0 });
+    expect(processor.retrieves).toHaveLength(3);
+  });
+
+  it('a read that falls exactly at the end of the watch is still made', async () => {
+    const { service, caller, processor, clock, column } = setup({ syncIntervalMs: 10_000, completedRecheckMs: 60_000, completedWatchMs: 120_000 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = () => Promise.resolve({ status: 'completed' });
+    clock.advance(10_000);
+    const completedAt = clock.ms;
+    await service.syncDue();
+    clock.advance(60_000);
+    await service.syncDue();
+    expect(column(refund.id, 'next_sync_at')).toBe(new Date(completedAt + 120_000).toISOString());
   });
 
   it('keeps the status and tries again later when the read fails', async () => {

@@ -4,51 +4,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { errors } from '../../src/domain/errors.js';
-import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
-import type { Refund, RefundStatus } from '../../src/domain/refund.js';
+import type { ProcessorStatus } from '../../src/domain/ports.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { deferred, ObservedStore, ScriptedProcessor } from '../support/scripted.js';
 import { cleanupAll, FakeClock, createOrg, createTestApp, insertRefund, rawEvents, settingsWith } from '../support/fixtures.js';
-
-
-/** A processor whose answers the test scripts, recording every call. */
-class ScriptedProcessor implements RefundProcessor {
-  readonly name = 'stripe';
-  submits: Array<{ id: string; attempt: number }> = [];
-  cancels: string[] = [];
-  retrieves: Array<{ id: string; options: { timeoutMs?: number } | undefined }> = [];
-  onSubmit: (refund: Refund, attempt: number) => Promise<SubmitOutcome> = (refund) =>
-    Promise.resolve({ kind: 'submitted', externalRefundId: `re_${refund.id.slice(4)}`, status: 'processing' });
-  onRetrieve: (refund: Refund) => Promise<ProcessorStatus> = (refund) => Promise.resolve({ status: refund.status });
-  onCancel: (refund: Refund) => Promise<CancelOutcome> = () => Promise.resolve({ accepted: true });
-  onFind: (refund: Refund) => Promise<{ externalRefundId: string; status: RefundStatus } | null> = () =>
-    Promise.resolve(null);
-
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome> {
-    this.submits.push({ id: refund.id, attempt });
-    return this.onSubmit(refund, attempt);
-  }
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus> {
-    this.retrieves.push({ id: refund.id, options });
-    return this.onRetrieve(refund);
-  }
-  cancel(refund: Refund): Promise<CancelOutcome> {
-    this.cancels.push(refund.id);
-    return this.onCancel(refund);
-  }
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
-    return this.onFind(refund);
-  }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 const input: CreateRefundInput = {
   transactionId: 'ch_3PqTestCharge',
@@ -63,8 +24,10 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const org = createOrg(app);
   const clock = new FakeClock();
   const processor = new ScriptedProcessor();
+  // What the service asks of the store, so that a test can wait for a step instead of sleeping.
+  const observed = new ObservedStore(app.refunds);
   const service = new RefundService({
-    store: app.refunds,
+    store: observed.store,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
     settings: settingsWith({ retryBaseMs: 1_000, cancelWaitMs: 300, ...policy }),
@@ -72,7 +35,7 @@ function setup(policy: Partial<RefundSettings> = {}) {
   const caller: Caller = { organizationId: org.id, actor: 'mcp' };
   const column = (id: string, name: string): unknown =>
     (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
-  return { app, org, clock, processor, service, caller, column };
+  return { app, org, clock, processor, service, caller, column, observed };
 }
 
 afterEach(() => cleanupAll());

@@ -38,6 +38,7 @@ class ReadableProcessor implements RefundProcessor {
 let app: App;
 let org: string;
 let reported: string[];
+let alarms: Array<Record<string, unknown>>;
 
 function serviceWith(...processors: RefundProcessor[]): RefundService {
   return new RefundService({
@@ -46,6 +47,7 @@ function serviceWith(...processors: RefundProcessor[]): RefundService {
     clock,
     onBackgroundError: (message) => reported.push(message),
     settings: settingsWith(),
+    onDiscrepancy: (_message, detail) => alarms.push(detail),
   });
 }
 
@@ -64,6 +66,7 @@ beforeEach(() => {
   app = createTestApp();
   org = createOrg(app).id;
   reported = [];
+  alarms = [];
 });
 afterEach(() => cleanupAll());
 
@@ -99,13 +102,18 @@ describe('applyProcessorReport', () => {
   it('never moves a refund backwards, whatever the source says', async () => {
     const refund = stripeRefund('failed');
     const before = rawEvents(app, refund.id).length;
+    // An event's own status may be stale news: refused, and nothing written.
+    const fromReport = await serviceWith().applyProcessorReport(report('processing'));
+    expect(fromReport).toMatchObject({ changed: false, discrepancy: false, refund: { status: 'failed' } });
+    expect(rawEvents(app, refund.id)).toHaveLength(before);
+    // A fresh read saying money moved is not stale: still no move, but never hidden (a
+    // discrepancy: an audit event that leaves the status as it is).
     const fromProcessor = await serviceWith(new ReadableProcessor(() => Promise.resolve({ status: 'completed' }))).applyProcessorReport(
       report('completed'),
     );
-    expect(fromProcessor).toMatchObject({ changed: false, refund: { status: 'failed' } });
-    const fromReport = await serviceWith().applyProcessorReport(report('processing'));
-    expect(fromReport).toMatchObject({ changed: false, refund: { status: 'failed' } });
-    expect(rawEvents(app, refund.id)).toHaveLength(before);
+    expect(fromProcessor).toMatchObject({ changed: false, discrepancy: true, refund: { status: 'failed' } });
+    expect(rawEvents(app, refund.id).slice(before).map((e) => [e.from_status, e.to_status])).toEqual([['failed', 'failed']]);
+    expect(storedStatus(app, refund.id)).toBe('failed');
   });
 
   it('the same status again changes nothing and writes no event', async () => {
@@ -139,5 +147,62 @@ describe('applyProcessorReport', () => {
     // A refund id we do not hold at all (another installation's refund): nothing to wait for.
     expect(await serviceWith(processor).applyProcessorReport({ ...report('failed', 're_notLinkedYet'), refundId: 'ref_notours00000' })).toBeNull();
     expect(processor.reads).toBe(0);
+  });
+});
+
+describe('applyProcessorReport: the processor made a refund we hold as cancelled or failed (issue 15)', () => {
+  /** Cancelled here ("never received"), with no processor id: then the processor made it after all. */
+  function cancelledHere(status: 'cancelled' | 'failed' = 'cancelled'): Refund {
+    return insertRefund(app, org, { status, processor: 'stripe', externalRefundId: null });
+  }
+
+  it('is acknowledged, not refund_busy for ever: recorded as a discrepancy, with an audit event, an alarm and the processor id', async () => {
+    const refund = cancelledHere();
+    const before = rawEvents(app, refund.id).length;
+    const processor = new ReadableProcessor(() => Promise.resolve({ status: 'completed', detail: 'stripe status succeeded' }));
+    const outcome = await serviceWith(processor).applyProcessorReport({ ...report('processing', 're_landedLate'), refundId: refund.id });
+    expect(outcome).toMatchObject({ changed: false, discrepancy: true, statusFrom: 'processor', refund: { id: refund.id, status: 'cancelled' } });
+    expect(outcome?.refund.externalRefundId).toBe('re_landedLate');
+    expect(storedStatus(app, refund.id)).toBe('cancelled');
+    const added = rawEvents(app, refund.id).slice(before);
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({ from_status: 'cancelled', to_status: 'cancelled', initiated_by: 'system' });
+    expect(added[0]?.detail).toContain('discrepancy: stripe holds re_landedLate as completed while this refund is cancelled');
+    expect(added[0]?.detail).toContain('stripe webhook refund.updated evt_1');
+    expect(alarms).toEqual([expect.objectContaining({ refundId: refund.id, externalRefundId: 're_landedLate', processorStatus: 'completed', status: 'cancelled' })]);
+    expect(await app.refunds.listDiscrepancies(org)).toEqual([
+      expect.objectContaining({ refundId: refund.id, externalRefundId: 're_landedLate', ourStatus: 'cancelled', processorStatus: 'completed' }),
+    ]);
+    // The same news again (another event, now found by the processor id) is recorded once.
+    const again = await serviceWith(processor).applyProcessorReport(report('completed', 're_landedLate'));
+    expect(again).toMatchObject({ changed: false, discrepancy: true, refund: { status: 'cancelled' } });
+    expect(rawEvents(app, refund.id).slice(before)).toHaveLength(1);
+    expect(alarms).toHaveLength(1);
+    expect(await app.refunds.listDiscrepancies(org)).toHaveLength(1);
+  });
+
+  it('a failed refund the processor holds as paid is a discrepancy too; without a read, the signed report itself is the proof', async () => {
+    const refund = cancelledHere('failed');
+    const outcome = await serviceWith().applyProcessorReport({ ...report('processing', 're_failedHere'), refundId: refund.id });
+    expect(outcome).toMatchObject({ changed: false, discrepancy: true, statusFrom: 'report', refund: { status: 'failed' } });
+    expect(await app.refunds.listDiscrepancies()).toEqual([expect.objectContaining({ refundId: refund.id, ourStatus: 'failed', processorStatus: 'processing' })]);
+  });
+
+  it('no money moving there (cancelled or failed at the processor too) is acknowledged and writes nothing', async () => {
+    const refund = cancelledHere();
+    const before = rawEvents(app, refund.id).length;
+    const processor = new ReadableProcessor(() => Promise.resolve({ status: 'cancelled' }));
+    const outcome = await serviceWith(processor).applyProcessorReport({ ...report('cancelled', 're_cancelledThere'), refundId: refund.id });
+    expect(outcome).toMatchObject({ changed: false, discrepancy: false, refund: { status: 'cancelled', externalRefundId: null } });
+    expect(rawEvents(app, refund.id)).toHaveLength(before);
+    expect(alarms).toEqual([]);
+  });
+
+  it('a second processor refund for a refund of ours is a discrepancy (money moved twice)', async () => {
+    const refund = stripeRefund('completed', 're_first');
+    const processor = new ReadableProcessor(() => Promise.resolve({ status: 'completed' }));
+    const outcome = await serviceWith(processor).applyProcessorReport({ ...report('completed', 're_second'), refundId: refund.id });
+    expect(outcome).toMatchObject({ discrepancy: true, refund: { status: 'completed', externalRefundId: 're_first' } });
+    expect(rawEvents(app, refund.id).at(-1)?.detail).toContain('holds a second refund re_second (completed) for this refund, recorded as re_first');
   });
 });

@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Env } from '../../src/config.js';
 import { refundSettings } from '../../src/domain/settings.js';
+import { STRIPE_TIMING } from '../support/fixtures.js';
 
-const from = (env: Env = {}) => refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home', ...env }));
+const from = (env: Env = {}) => refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home', ...env }), STRIPE_TIMING);
 
 describe('refundSettings', () => {
   it('from the default configuration', () => {
@@ -21,7 +22,10 @@ describe('refundSettings', () => {
       refreshAfterMs: 10_000,
       refreshTimeoutMs: 2_000,
       cancelWaitMs: 5_000,
-      inDoubtMs: 40_000,
+      inDoubtMs: 160_000,
+      callDeadlineMs: 15_000,
+      lateLandingRecheckMs: 10 * 60_000,
+      lateLandingWatchMs: 24 * 3_600_000,
     });
   });
 
@@ -33,8 +37,9 @@ describe('refundSettings', () => {
         REFUNDKIT_DISPATCH_CONCURRENCY: '8',
         REFUNDKIT_REFRESH_AFTER_SECONDS: '0',
         REFUNDKIT_RETRY_BASE_SECONDS: '0.5',
+        REFUNDKIT_CALL_DEADLINE_SECONDS: '7.5',
       }),
-    ).toMatchObject({ holdMs: 30_000, syncIntervalMs: 120_000, concurrency: 8, refreshAfterMs: 0, retryBaseMs: 500 });
+    ).toMatchObject({ holdMs: 30_000, syncIntervalMs: 120_000, concurrency: 8, refreshAfterMs: 0, retryBaseMs: 500, callDeadlineMs: 7_500 });
   });
 
   it('a read-only process never reads a status on request: it could not record what it found', () => {
@@ -45,8 +50,11 @@ describe('refundSettings', () => {
     // A claim outlasts every try of the client, twice over, plus room; never under a minute.
     expect(from({ STRIPE_TIMEOUT_MS: '100000', STRIPE_MAX_NETWORK_RETRIES: '3' }).leaseMs).toBe(100_000 * 4 * 2 + 10_000);
     expect(from({ STRIPE_TIMEOUT_MS: '500', STRIPE_MAX_NETWORK_RETRIES: '0' }).leaseMs).toBe(60_000);
-    // The doubt is twice one try; the read a caller waits on is one short try.
-    expect(from({ STRIPE_TIMEOUT_MS: '500' })).toMatchObject({ inDoubtMs: 1_000, refreshTimeoutMs: 500 });
-    expect(from({ STRIPE_TIMEOUT_MS: '30000' })).toMatchObject({ inDoubtMs: 60_000, refreshTimeoutMs: 2_000 });
+    // The doubt is twice one try, never under the processor's own floor (a short client timeout
+    // does not make Stripe quicker); the read a caller waits on is one short try.
+    expect(from({ STRIPE_TIMEOUT_MS: '500' })).toMatchObject({ inDoubtMs: 160_000, refreshTimeoutMs: 500 });
+    expect(from({ STRIPE_TIMEOUT_MS: '30000' })).toMatchObject({ inDoubtMs: 160_000, refreshTimeoutMs: 2_000 });
+    expect(from({ STRIPE_TIMEOUT_MS: '100000' })).toMatchObject({ inDoubtMs: 200_000, refreshTimeoutMs: 2_000 });
+    expect(refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home' }), { lateExecutionFloorMs: 0 }).inDoubtMs).toBe(40_000);
   });
 });

@@ -189,6 +189,37 @@ describe('create_refund, list, get and cancel against Stripe', () => {
   });
 });
 
+describe('the call deadline (issue 9)', () => {
+  it('Stripe never answering: create_refund answers pending and queued, says so, and the refund is submitted once when Stripe is back', { timeout: 45_000 }, async () => {
+    const { chargeId } = imitation.addCharge({ amount: 5000 });
+    // Each Stripe try may take 30 s, with two retries: only the call deadline ends the call in time
+    // (before it, the MCP client's own 60 s timeout ended it: "Request timed out").
+    const env = stripeEnv({
+      STRIPE_TIMEOUT_MS: '30000',
+      STRIPE_MAX_NETWORK_RETRIES: '2',
+      REFUNDKIT_CALL_DEADLINE_SECONDS: '1',
+      REFUNDKIT_RETRY_BASE_SECONDS: '0.1',
+    });
+    imitation.failNext(1, { kind: 'hang' }, { method: 'POST', path: '/v1/refunds' });
+    const server = await connectServer(env);
+    const args = { transactionId: chargeId, amount: 1000, reason: 'other', idempotencyKey: 'deadline-e2e' };
+    const result = await callTool(server, 'create_refund', args);
+    expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
+    const created = (result.structuredContent as { refund: RefundJson }).refund;
+    expect(created).toMatchObject({ status: 'pending', externalRefundId: null });
+    expect(result.content[1]).toMatchObject({ type: 'text', text: expect.stringContaining(`Refund ${created.id} is pending: it is recorded and queued`) });
+    expect(imitation.pendingFaults()).toBe(0);
+    // Stripe is back: the background work (here a dispatch run) submits it, once.
+    const get = async (): Promise<RefundJson> => {
+      expect((await runCli(['dispatch'], env)).code).toBe(0);
+      return ((await callTool(server, 'get_refund', { refundId: created.id })).structuredContent as { refund: RefundJson }).refund;
+    };
+    expect((await until(get, (r) => r.status === 'completed', 20_000)).status).toBe('completed');
+    expect((await create(server, args)).id).toBe(created.id);
+    expect(imitation.refundCount()).toBe(1);
+  });
+});
+
 describe('a client that closes stdin right after its requests', () => {
   it('still gets every answer, and the refund Stripe made is recorded', async () => {
     const { chargeId } = imitation.addCharge({ amount: 5000 });

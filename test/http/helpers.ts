@@ -41,6 +41,10 @@ export async function serveApp(app: App, overrides: Partial<HttpServerOptions> =
     maxBodyBytes: app.config.http.maxBodyBytes,
     webhookSecret: app.config.stripe.webhookSecret,
     allowedHosts: app.config.http.allowedHosts,
+    mcpSessionIdleMs: app.config.http.mcpSessionIdleSeconds * 1000,
+    mcpMaxSessions: app.config.http.mcpMaxSessions,
+    mcpMaxSessionsPerOrg: app.config.http.mcpMaxSessionsPerOrg,
+    mcpMaxSessionsPerKey: app.config.http.mcpMaxSessionsPerKey,
     shutdownGraceMs: 2_000,
     ...overrides,
   });

@@ -3,12 +3,15 @@
  * (StreamableHTTPClientTransport) against a live server. The bearer key decides the
  * organization; Host and Origin are checked against DNS rebinding.
  */
+import { request } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
-import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+import { createLogger } from '../../src/logger.js';
+import { FakeClock, countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { cleanupHttp, orgWithKey, raw, startTestServer, type TestServer } from './helpers.js';
 
 const NOT_FOUND = { error: { message: 'Refund not found', code: 'not_found' } };
@@ -212,6 +215,113 @@ describe('DNS-rebinding protection', () => {
   });
 });
 
+/** A session opened with a bare initialize request (no GET stream): its id, or the refusal. */
+async function initialize(server: TestServer, key: string): Promise<{ status: number; sessionId: string | undefined; text: string; retryAfter: unknown }> {
+  const res = await raw(`${server.url}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, authorization: `Bearer ${key}` }, body: INITIALIZE });
+  const header = res.headers['mcp-session-id'];
+  return { status: res.status, sessionId: typeof header === 'string' ? header : undefined, text: res.text, retryAfter: res.headers['retry-after'] };
+}
+
+async function ping(server: TestServer, key: string, sessionId: string): Promise<number> {
+  const res = await raw(`${server.url}/mcp`, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+  });
+  return res.status;
+}
+
+/** A GET stream on a session: its status once the server answers, and when the server ends it. */
+function openStream(server: TestServer, key: string, sessionId: string): { status: Promise<number>; ended: Promise<void> } {
+  let ended: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (ended = resolve));
+  const status = new Promise<number>((resolve, reject) => {
+    const req = request(
+      `${server.url}/mcp`,
+      { headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${key}` }, agent: false },
+      (res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+        res.once('close', ended);
+      },
+    );
+    req.once('error', reject);
+    req.end();
+  });
+  return { status, ended: done };
+}
+
+/** Debug log lines of a server, to wait for one. */
+const logWatcher = (() => {
+  const waiting: Array<{ text: string; resolve: (line: string) => void }> = [];
+  return {
+    logger: createLogger('debug', (line) => {
+      const at = waiting.findIndex((w) => line.includes(w.text));
+      if (at !== -1) waiting.splice(at, 1)[0]!.resolve(line);
+    }),
+    next: (text: string) => new Promise<string>((resolve) => waiting.push({ text, resolve })),
+  };
+})();
+
+describe('session caps: no organization can end, or crowd out, another\'s sessions', () => {
+  it("a key filling its cap replaces its own oldest idle session, never another organization's", async () => {
+    const capped = await startTestServer({}, { mcpMaxSessions: 6, mcpMaxSessionsPerOrg: 4, mcpMaxSessionsPerKey: 2 });
+    const orgA = orgWithKey(capped.app, 'Org A');
+    const orgB = orgWithKey(capped.app, 'Org B');
+    const sessionA = (await initialize(capped, orgA.key)).sessionId!;
+    const opened: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const res = await initialize(capped, orgB.key);
+      expect(res.status, res.text).toBe(200);
+      opened.push(res.sessionId!);
+    }
+    expect(await ping(capped, orgA.key, sessionA)).toBe(200);
+    // B's own: the two newest live on, the older ones made room for them.
+    expect(await ping(capped, orgB.key, opened[11]!)).toBe(200);
+    expect(await ping(capped, orgB.key, opened[10]!)).toBe(200);
+    expect(await ping(capped, orgB.key, opened[0]!)).toBe(404);
+  });
+
+  it("an organization at its cap is refused (429) when the key has no idle session of its own to replace", async () => {
+    const capped = await startTestServer({ REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG: '2', REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY: '2' });
+    const org = orgWithKey(capped.app, 'Org B');
+    const first = await initialize(capped, org.key);
+    const second = await initialize(capped, org.key);
+    const otherKey = (await capped.app.apiKeys.create(org.organizationId, 'test')).key;
+    const refused = await initialize(capped, otherKey);
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toMatch(/^\d+$/);
+    expect(JSON.parse(refused.text)).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: expect.stringContaining('REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG') },
+      id: null,
+    });
+    expect(await ping(capped, org.key, first.sessionId!)).toBe(200);
+    expect(await ping(capped, org.key, second.sessionId!)).toBe(200);
+  });
+
+  it('the ceiling of the process refuses a new session (503, Retry-After) and ends none', async () => {
+    const capped = await startTestServer({}, { mcpMaxSessions: 3 });
+    const orgs = [orgWithKey(capped.app, 'Org A'), orgWithKey(capped.app, 'Org B'), orgWithKey(capped.app, 'Org C')];
+    const held = [await initialize(capped, orgs[0]!.key), await initialize(capped, orgs[0]!.key), await initialize(capped, orgs[1]!.key)];
+    expect(held.map((h) => h.status)).toEqual([200, 200, 200]);
+    const refused = await initialize(capped, orgs[2]!.key);
+    expect(refused.status).toBe(503);
+    expect(refused.retryAfter).toMatch(/^\d+$/);
+    expect(JSON.parse(refused.text)).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('REFUNDKIT_MCP_MAX_SESSIONS') }, id: null });
+    expect(await ping(capped, orgs[0]!.key, held[0]!.sessionId!)).toBe(200);
+    expect(await ping(capped, orgs[0]!.key, held[1]!.sessionId!)).toBe(200);
+    expect(await ping(capped, orgs[1]!.key, held[2]!.sessionId!)).toBe(200);
+    // A session ended by its client frees its slot.
+    const ended = await raw(`${capped.url}/mcp`, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': held[2]!.sessionId!, 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${orgs[1]!.key}` },
+    });
+    expect(ended.status).toBe(200);
+    expect((await initialize(capped, orgs[2]!.key)).status).toBe(200);
+  });
+});
+
 describe('sessions over time', () => {
   it('a read-only server lists no write tools', async () => {
     const ro = await startTestServer({ REFUNDKIT_READ_ONLY: '1' });
@@ -221,29 +331,48 @@ describe('sessions over time', () => {
   });
 
   it('an idle session is closed after the idle time', async () => {
-    const short = await startTestServer({}, { mcpSessionIdleMs: 200 });
+    const clock = new FakeClock();
+    const short = await startTestServer({}, { mcpSessionIdleMs: 200, clock, logger: logWatcher.logger });
     const who = orgWithKey(short.app);
-    const { transport } = await connect(short, who.key);
-    const sessionId = transport.sessionId!;
-    // The SDK client keeps a GET stream open: close the client so that the session is idle.
-    await transport.close();
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
-    const res = await raw(`${short.url}/mcp`, {
-      method: 'POST',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId, authorization: `Bearer ${who.key}` },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
-    });
-    expect(res.status).toBe(404);
+    // A bare initialize: the SDK client would open a GET stream at a moment of its own choosing.
+    const { sessionId } = await initialize(short, who.key);
+    const ended = logWatcher.next('mcp session ended');
+    clock.advance(201);
+    expect(await ended).toContain('"why":"idle"');
+    expect(await ping(short, who.key, sessionId!)).toBe(404);
+  });
+
+  it('a session whose only activity is an open GET stream is ended after the idle time, and the stream with it', async () => {
+    const clock = new FakeClock();
+    const short = await startTestServer({}, { mcpSessionIdleMs: 200, clock });
+    const who = orgWithKey(short.app);
+    const { sessionId } = await initialize(short, who.key);
+    const stream = openStream(short, who.key, sessionId!);
+    expect(await stream.status).toBe(200);
+    // Time passes with the stream open and no request: the session is idle.
+    clock.advance(201);
+    await stream.ended;
+    expect(await ping(short, who.key, sessionId!)).toBe(404);
   });
 
   it('closing the server ends open sessions and their streams at once', async () => {
-    const other = await startTestServer();
+    const logger = new RecordingLogger();
+    // A grace far longer than the test may take: close() can only return because the sessions and
+    // their streams were ended, never because the grace ran out and connections were cut.
+    const other = await startTestServer({}, { shutdownGraceMs: 3_600_000, logger });
     const who = orgWithKey(other.app);
-    await connect(other, who.key);
-    await connect(other, who.key);
-    const started = performance.now();
+    const sessions = [(await connect(other, who.key)).transport.sessionId!, (await connect(other, who.key)).transport.sessionId!];
+    // Each client holds its session's standalone SSE stream open: a second one is refused.
+    for (const sessionId of sessions) {
+      const second = await raw(`${other.url}/mcp`, {
+        headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId, authorization: `Bearer ${who.key}` },
+      });
+      expect(second.status).toBe(409);
+    }
     await other.running.close();
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(other.running.server.listening).toBe(false);
+    expect(logger.messages('mcp session ended').map((e) => e.fields).sort((x, y) => String(x?.sessionId).localeCompare(String(y?.sessionId)))).toEqual(
+      [...sessions].sort().map((sessionId) => ({ sessionId, why: 'shutdown' })),
+    );
   });
 });

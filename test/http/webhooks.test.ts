@@ -7,7 +7,7 @@ import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
 import { SIGNATURE_TOLERANCE_SECONDS } from '../../src/http/webhooks.js';
-import { countRows, rawEvents, storedStatus } from '../support/fixtures.js';
+import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
 import { startStripeImitation, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
 import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, startTestServer, type RawResponse, type TestServer } from './helpers.js';
 
@@ -231,6 +231,41 @@ describe('replays and order', () => {
     expect(storedStatus(s.app, refund.id)).toBe('failed');
     expect(rawEvents(s.app, refund.id)).toHaveLength(rows);
   });
+});
+
+describe('a refund of ours that we hold as cancelled or failed, made at Stripe after all (issue 15)', () => {
+  /** Ours, settled here without a Stripe id; then Stripe executes the create it had received. */
+  async function landedLate(status: 'cancelled' | 'failed'): Promise<{ refund: Refund; stripeId: string }> {
+    const { organizationId } = orgWithKey(s.app, 'Late landings');
+    const { chargeId } = stripe.addCharge({ amount: 10_000, currency: 'usd' });
+    const refund = insertRefund(s.app, organizationId, { status, processor: 'stripe', externalRefundId: null, transactionId: chargeId });
+    const made = await stripe.stripeClient().refunds.create({ charge: chargeId, amount: 2500, metadata: { refundkit_refund_id: refund.id } });
+    return { refund, stripeId: made.id };
+  }
+
+  it.each(['cancelled', 'failed'] as const)(
+    'held as %s: acknowledged 200 "discrepancy" (it was 409 refund_busy on every delivery), recorded and listed, the status left as it is',
+    async (status) => {
+      const { refund, stripeId } = await landedLate(status);
+      const before = rawEvents(s.app, refund.id).length;
+      const event = stripe.signedEvent(SECRET, 'refund.created', stripeId);
+      expect(answer(await deliver(event))).toEqual({ eventId: event.event.id, type: 'refund.created', outcome: 'discrepancy', refundId: refund.id });
+      expect(storedStatus(s.app, refund.id)).toBe(status);
+      const added = rawEvents(s.app, refund.id).slice(before);
+      expect(added).toHaveLength(1);
+      expect(added[0]).toMatchObject({ from_status: status, to_status: status, initiated_by: 'system' });
+      expect(added[0]?.detail).toContain(`stripe holds ${stripeId} as completed while this refund is ${status}`);
+      expect(added[0]?.detail).toContain(event.event.id);
+      expect((await s.app.refunds.findById(refund.organizationId, refund.id))?.externalRefundId).toBe(stripeId);
+      expect(await s.app.refunds.listDiscrepancies(refund.organizationId)).toEqual([
+        expect.objectContaining({ refundId: refund.id, externalRefundId: stripeId, ourStatus: status, processorStatus: 'completed' }),
+      ]);
+      // Later events about it are acknowledged too, and record nothing new.
+      expect(answer(await deliver(stripe.signedEvent(SECRET, 'refund.updated', stripeId))).outcome).toBe('discrepancy');
+      expect(rawEvents(s.app, refund.id).slice(before)).toHaveLength(1);
+      expect(await s.app.refunds.listDiscrepancies(refund.organizationId)).toHaveLength(1);
+    },
+  );
 });
 
 describe('configuration', () => {

@@ -11,11 +11,11 @@ import { errors } from '../../src/domain/errors.js';
 import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { RefundService } from '../../src/domain/refund-service.js';
-import type { Refund } from '../../src/domain/refund.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import type { Initiator, Refund } from '../../src/domain/refund.js';
+import { createLogger, redact, type Logger } from '../../src/logger.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
+import { cleanupAll, countRows, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
 
 let app: App;
 let orgA: string;
@@ -35,6 +35,12 @@ afterEach(async () => {
 
 interface ConnectOptions {
   organizationId?: string;
+  /**
+   * The caller's actor, as an adapter sets it. The real adapters (/mcp, stdio) set `mcp`, and are
+   * checked in test/http/mcp.test.ts and test/e2e/stdio.test.ts; here the server must stamp
+   * whatever it was given, so the tests about stamping give it something else.
+   */
+  actor?: Initiator;
   readOnly?: boolean;
   service?: RefundService;
   logger?: Logger;
@@ -43,7 +49,7 @@ interface ConnectOptions {
 async function connect(options: ConnectOptions = {}): Promise<Client> {
   const server = createMcpServer({
     service: options.service ?? app.service,
-    caller: { organizationId: options.organizationId ?? orgA, actor: 'mcp' },
+    caller: { organizationId: options.organizationId ?? orgA, actor: options.actor ?? 'mcp' },
     readOnly: options.readOnly ?? false,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
@@ -110,6 +116,41 @@ function serviceWith(processor: RefundProcessor): RefundService {
 }
 
 const ISSUE_2_TOOLS = ['get_refund', 'list_refunds', 'cancel_refund'];
+
+describe('create_refund when the processor does not answer within the call deadline (issue 9)', () => {
+  it('answers the pending refund, unchanged in shape, with a second text block saying it is queued and what to do', async () => {
+    // Stripe that never answers; the submission goes on after the call, as the server would.
+    const silent: RefundProcessor = { ...failingProcessor('stripe', new Error('unused')), submit: () => new Promise<SubmitOutcome>(() => undefined) };
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([silent]),
+      clock: systemClock,
+      settings: settingsWith({ callDeadlineMs: 100 }),
+    });
+    const result = await call(await connect({ service }), 'create_refund', {
+      transactionId: 'ch_3PqTestCharge',
+      amount: 2500,
+      reason: 'product_defective',
+      idempotencyKey: 'ticket-deadline',
+    });
+    expect(result.isError ?? false).toBe(false);
+    const refund = (result.structuredContent as { refund: Refund }).refund;
+    expect(refund).toMatchObject({ status: 'pending', processor: 'stripe', externalRefundId: null });
+    expect(result.content).toHaveLength(2);
+    const [data, note] = result.content;
+    expect(data?.type === 'text' ? JSON.parse(data.text) : undefined).toEqual(result.structuredContent);
+    expect(note).toEqual({
+      type: 'text',
+      text: `Refund ${refund.id} is pending: it is recorded and queued, and the server submits it to the processor by itself (nothing more to do). Check its status with get_refund. Do not create it again: a repeat with the same idempotencyKey returns this refund, without it a second refund would be made.`,
+    });
+  });
+
+  it('a refund the processor took carries no note', async () => {
+    const result = await call(await connect(), 'create_refund', { transactionId: 'ch_3PqTestCharge', amount: 2500, reason: 'other' });
+    expect((result.structuredContent as { refund: Refund }).refund.status).not.toBe('pending');
+    expect(result.content).toHaveLength(1);
+  });
+});
 
 describe('tools/list', () => {
   it('offers the refund tools, reads before writes', async () => {
@@ -225,6 +266,27 @@ describe('an unknown tool', () => {
   });
 });
 
+describe('a credential the caller sent, echoed back', () => {
+  const SECRETS = [
+    ['a Stripe secret key', `sk_test_${'Q7'.repeat(12)}`],
+    ['a RefundKit API key', `rk_live_${'Zx9'.repeat(10)}`],
+    ['a webhook signing secret', `whsec_${'Ab3'.repeat(10)}`],
+  ] as const;
+
+  it.each(SECRETS)('is masked in the error body when %s is sent as a field name', async (_label, secret) => {
+    const result = await call(await connect(), 'list_refunds', { [secret]: 1 });
+    failure(result, 'validation_error', `Unknown field '${redact(secret)}'`);
+    expect(JSON.stringify(result)).not.toContain(secret);
+  });
+
+  it.each(SECRETS)('is masked in the protocol error when %s is sent as a tool name', async (_label, secret) => {
+    const error = await call(await connect(), secret, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain(`Unknown tool '${redact(secret)}'`);
+    expect((error as Error).message).not.toContain(secret);
+  });
+});
+
 describe('get_refund', () => {
   it('returns { refund } as structured content and as text', async () => {
     const refund = insertRefund(app, orgA, { metadata: { orderId: 'order_1' }, status: 'completed' });
@@ -266,21 +328,70 @@ describe('list_refunds', () => {
   });
 });
 
+describe('create_refund', () => {
+  it("creates the refund for the session's organization, initiated by the session's actor, and submits it", async () => {
+    const client = await connect({ actor: 'dashboard' });
+    const data = success(
+      await call(client, 'create_refund', {
+        transactionId: 'ch_mcpServerTest1',
+        amount: 1234,
+        reason: 'product_defective',
+        metadata: { ticketId: 'SUP-9' },
+        idempotencyKey: 'server-test-1',
+      }),
+    );
+    const refund = data.refund as Refund;
+    expect(refund).toMatchObject({
+      organizationId: orgA,
+      transactionId: 'ch_mcpServerTest1',
+      amount: 1234,
+      currency: 'usd',
+      reason: 'product_defective',
+      metadata: { ticketId: 'SUP-9' },
+      processor: 'sandbox',
+      status: 'processing',
+      initiatedBy: 'dashboard',
+    });
+    expect(rawEvents(app, refund.id).map((e) => [e.to_status, e.initiated_by])).toEqual([
+      ['pending', 'dashboard'],
+      ['processing', 'system'],
+    ]);
+    // The same key and arguments: the same refund, nothing new.
+    const again = success(
+      await call(client, 'create_refund', {
+        transactionId: 'ch_mcpServerTest1',
+        amount: 1234,
+        reason: 'product_defective',
+        metadata: { ticketId: 'SUP-9' },
+        idempotencyKey: 'server-test-1',
+      }),
+    );
+    expect(again).toEqual({ refund });
+    expect(countRows(app, 'refunds')).toBe(1);
+  });
+
+  it('a refusal is a validation_error body naming the field, and nothing is created', async () => {
+    const result = await call(await connect(), 'create_refund', { transactionId: 'ch_mcpServerTest2', amount: 0, reason: 'other' });
+    failure(result, 'validation_error', 'Amount must be an integer number of minor units between 1 and 99999999 (2500 = $25.00)');
+    expect(countRows(app, 'refunds')).toBe(0);
+  });
+});
+
 describe('cancel_refund', () => {
-  it('cancels a pending refund and writes an event initiated by mcp', async () => {
+  it("cancels a pending refund and writes an event initiated by the session's actor", async () => {
     const refund = insertRefund(app, orgA, { status: 'pending', initiatedBy: 'api' });
-    const data = success(await call(await connect(), 'cancel_refund', { refundId: refund.id }));
+    const data = success(await call(await connect({ actor: 'dashboard' }), 'cancel_refund', { refundId: refund.id }));
     expect(data.refund).toMatchObject({ id: refund.id, status: 'cancelled', initiatedBy: 'api' });
     expect(storedStatus(app, refund.id)).toBe('cancelled');
     const events = rawEvents(app, refund.id);
-    expect(events.at(-1)).toMatchObject({ from_status: 'pending', to_status: 'cancelled', initiated_by: 'mcp' });
+    expect(events.at(-1)).toMatchObject({ from_status: 'pending', to_status: 'cancelled', initiated_by: 'dashboard' });
   });
 
-  it('cancels a processing sandbox refund the sandbox lets go', async () => {
+  it("cancels a processing sandbox refund the sandbox lets go, as the session's actor", async () => {
     const refund = insertRefund(app, orgA, { status: 'processing', processor: 'sandbox', amount: 2000 });
-    const data = success(await call(await connect(), 'cancel_refund', { refundId: refund.id }));
+    const data = success(await call(await connect({ actor: 'dashboard' }), 'cancel_refund', { refundId: refund.id }));
     expect(data.refund).toMatchObject({ status: 'cancelled' });
-    expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ from_status: 'processing', initiated_by: 'mcp' });
+    expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ from_status: 'processing', to_status: 'cancelled', initiated_by: 'dashboard' });
   });
 
   it.each(['completed', 'failed', 'cancelled'] as const)('a %s refund is refund_not_cancellable', async (status) => {

@@ -97,6 +97,17 @@ describe('LineStdioServerTransport', () => {
     expect(h.received.map((m) => ('id' in m ? m.id : null))).toEqual([13]);
   });
 
+  it('by default refuses a line past 1 MiB as it streams in, and answers the next request', async () => {
+    const h = await harness();
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 15, method: 'ping', params: { _meta: { pad: 'p'.repeat(1_048_576) } } });
+    // In 64 KiB pieces, as a pipe delivers it.
+    const pieces: string[] = [];
+    for (let at = 0; at < big.length; at += 65_536) pieces.push(big.slice(at, at + 65_536));
+    await h.feed(...pieces, '\n', `${ping(16)}\n`);
+    expect(h.answers()).toEqual([{ jsonrpc: '2.0', error: { code: -32600, message: expect.stringContaining('limited to 1048576 bytes') } }]);
+    expect(h.received.map((m) => ('id' in m ? m.id : null))).toEqual([16]);
+  });
+
   it('close stops reading and reports it', async () => {
     const h = await harness();
     let closed = false;

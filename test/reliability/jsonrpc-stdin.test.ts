@@ -2,13 +2,13 @@
  * Malformed JSON-RPC on the stdin of the BUILT server (node dist/cli.js, spawned as a client
  * launches it): garbage lines, truncated JSON, wrong or missing versions, unknown methods, params
  * and arguments of the wrong type, batches, ids of the wrong type, invalid UTF-8, blank lines, a
- * 3 MB message and an 11 MB one (over the 10 MB limit). JSON-RPC 2.0 says what each deserves: a
+ * 1 MB message, and a 6.5 MB and an 11 MB one (over the 1 MiB limit). JSON-RPC 2.0 says what each deserves: a
  * Parse error (-32700) or Invalid Request (-32600) without an id when the id cannot be read (MCP's
  * schema leaves it out where JSON-RPC 2.0 writes null), the request's id otherwise, Method not
  * found (-32601), Invalid params (-32602); blank lines and responses to nothing are ignored.
  * Before the fix, the SDK's stdio transport dropped the first two kinds without a word (a client
  * waiting on such an id waited forever), answered bad params Internal error (-32603), and on a
- * line over 10 MB closed itself: the server exited 0 without a word. Afterwards the server still answers a normal tools/call, and
+ * line over its limit (then 10 MB) closed itself: the server exited 0 without a word. Afterwards the server still answers a normal tools/call, and
  * EVERY line it wrote to stdout is a valid JSON-RPC 2.0 message.
  */
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
@@ -103,9 +103,10 @@ const PROBES: Probe[] = [
     expect: 'result',
     id: 29,
   },
-  // Large: a 3 MB tools/call is read and refused by the tool; a 3 MB garbage line is a parse error.
+  // Large, under the 1 MiB limit: a 1 MB tools/call is read and refused by the tool; a 1 MB
+  // garbage line is a parse error.
   {
-    send: toolCall(30, 'list_refunds', { ['k'.repeat(3_000_000)]: 1 }),
+    send: toolCall(30, 'list_refunds', { ['k'.repeat(1_000_000)]: 1 }),
     expect: 'result',
     id: 30,
     check: (m) => {
@@ -113,8 +114,10 @@ const PROBES: Probe[] = [
       expect(m.result?.content?.[0]?.text.length ?? 0).toBeLessThan(400);
     },
   },
-  { send: '{' + 'x'.repeat(3_000_000), expect: 'null-id-error', code: PARSE_ERROR },
-  // Over the 10 MB limit: discarded and answered, and the session goes on.
+  { send: '{' + 'x'.repeat(1_000_000), expect: 'null-id-error', code: PARSE_ERROR },
+  // Over the 1 MiB limit (REFUNDKIT_STDIO_MAX_MESSAGE_BYTES): discarded unread and answered, and
+  // the session goes on. A 6.5 MB line of small objects was parsed whole and cost 300 MB.
+  { send: toolCall(32, 'list_refunds', { pad: Array.from({ length: 2_200_000 }, () => ({})) }), expect: 'null-id-error', code: INVALID_REQUEST },
   { send: toolCall(31, 'list_refunds', { pad: 'p'.repeat(11 * 1024 * 1024) }), expect: 'null-id-error', code: INVALID_REQUEST },
   // And a normal session afterwards.
   { send: request(40, 'ping'), expect: 'result', id: 40 },
@@ -201,5 +204,22 @@ describe('malformed JSON-RPC on stdin', () => {
       if (m.error !== undefined) expect(m.error.message, m.error.message).not.toMatch(INTERNALS);
     }
     expect(rowsFingerprint(home.dbPath)).toBe(before);
+  });
+});
+
+describe('REFUNDKIT_STDIO_MAX_MESSAGE_BYTES', () => {
+  it('sets the limit: a longer line is refused, and the next request is answered', async () => {
+    const home = await createDemoHome();
+    const child = spawnServer(home.env({ REFUNDKIT_API_KEY: DEMO_API_KEY, REFUNDKIT_STDIO_MAX_MESSAGE_BYTES: '2048' }));
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    child.stdin.write(`${toolCall(1, 'list_refunds', { pad: 'p'.repeat(3_000) })}\n${request(2, 'ping')}\n`);
+    child.stdin.end();
+    await exited;
+    expect(lines(stdout).map((line) => JSON.parse(line) as Message)).toEqual([
+      { jsonrpc: '2.0', error: { code: INVALID_REQUEST, message: expect.stringContaining('limited to 2048 bytes') } },
+      { jsonrpc: '2.0', id: 2, result: {} },
+    ]);
   });
 });

@@ -22,7 +22,7 @@ import type { Refund } from '../../src/domain/refund.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { mapStripeStatus, StripeProcessor } from '../../src/processors/stripe.js';
+import { mapStripeStatus, STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from '../../src/processors/stripe.js';
 import { startStripeImitation, type Fault, type FaultMatch, type RefundBehavior, type StripeImitation } from '../support/stripe-imitation.js';
 import { cleanupAll, FakeClock, createOrg, createTestApp, settingsWith } from '../support/fixtures.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from './helpers.js';
@@ -353,5 +353,141 @@ describe.concurrent('faults during reconcile (status sync)', () => {
       }
     });
   }
+});
+
+/** Polls `done` until it holds: for what happens at the imitation on its own time (a slow request executing). */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i += 1) await sleep(25);
+  if (!done()) throw new Error(`never happened: ${what}`);
+}
+
+/** The product's own wiring (createApp on an environment) against the imitation, on a fake clock. */
+async function appWorld(env: Record<string, string>): Promise<World> {
+  const imitation = await startStripeImitation();
+  const clock = new FakeClock();
+  const app = createTestApp(
+    { STRIPE_SECRET_KEY: imitation.apiKey, STRIPE_API_BASE: imitation.url, STRIPE_MAX_NETWORK_RETRIES: '0', REFUNDKIT_RETRY_BASE_SECONDS: '1', ...env },
+    { clock },
+  );
+  const org = createOrg(app);
+  return { imitation, app, service: app.service, caller: { organizationId: org.id, actor: 'mcp' }, clock, close: () => imitation.close() };
+}
+
+describe.concurrent('the call deadline (issue 9): Stripe not answering never holds a call past it', () => {
+  // Stripe's client waits 5 s a try, with two retries: without the deadline a call waited that
+  // long (at defaults, 20 s a try: about a minute, past the MCP client's own timeout).
+  const slowClient = { STRIPE_TIMEOUT_MS: '5000', STRIPE_MAX_NETWORK_RETRIES: '2', REFUNDKIT_CALL_DEADLINE_SECONDS: '1' };
+  const cases: Array<{ label: string; fault: Fault; match: FaultMatch }> = [
+    { label: 'the charge read never answered', fault: { kind: 'hang' }, match: { method: 'GET', path: '/v1/charges/' } },
+    { label: 'the create never answered (and never executed)', fault: { kind: 'hang' }, match: CREATE },
+    { label: 'the create executed at once, answered after the deadline', fault: { kind: 'late', ms: 3_000 }, match: CREATE },
+  ];
+  for (const c of cases) {
+    it(`create: ${c.label}: answered pending, then submitted exactly once`, { timeout: 30_000 }, async () => {
+      const w = await appWorld(slowClient);
+      try {
+        const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+        w.imitation.failNext(1, c.fault, c.match);
+        const created = await w.service.create(w.caller, input(chargeId));
+        expect(created.status).toBe('pending');
+        expectHonest(w, created);
+        // The call answered while Stripe held the request; the processor comes back (faults spent).
+        const settled = await settle(w, heldFor({ label: c.label, fault: c.fault, times: 1 }));
+        expect(settled).toMatchObject({ id: created.id, status: 'completed' });
+        expect(w.imitation.refundCount()).toBe(1);
+        expect(settled.externalRefundId).toBe(w.imitation.refunds()[0]?.id);
+      } finally {
+        await w.close();
+      }
+    });
+  }
+
+  it('cancel: the cancel at Stripe never answered: processor_unavailable, nothing changed', { timeout: 30_000 }, async () => {
+    const w = await appWorld(slowClient);
+    try {
+      const { chargeId } = w.imitation.addCharge({ amount: 5_000, refundBehavior: 'requires_action' });
+      const created = await w.service.create(w.caller, input(chargeId));
+      // On a loaded machine the 1 s deadline may leave it to the background: let that submit it.
+      for (let pass = 0; pass < 5 && (await w.service.get(w.caller, created.id)).status === 'pending'; pass += 1) {
+        w.clock.ms += 20 * 60_000;
+        await w.service.runPass();
+      }
+      const refund = await w.service.get(w.caller, created.id);
+      expect(refund.status).toBe('processing');
+      w.imitation.failNext(1, { kind: 'hang' }, CANCEL);
+      await expect(w.service.cancel(w.caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+      expect((await w.service.get(w.caller, refund.id)).status).toBe('processing');
+      // Once Stripe answers again, the cancel goes through (a loaded machine may need a retry).
+      let again = await w.service.cancel(w.caller, refund.id).catch((error: unknown) => error);
+      for (let i = 0; i < 3 && (again as { code?: string }).code === 'processor_unavailable'; i += 1) {
+        again = await w.service.cancel(w.caller, refund.id).catch((error: unknown) => error);
+      }
+      expect(again).toMatchObject({ status: 'cancelled' });
+      expect(w.imitation.refunds()[0]?.status).toBe('canceled');
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe.concurrent('a create Stripe executes after we gave up on it (issue 15)', () => {
+  it('the reported case (STRIPE_TIMEOUT_MS=300, no retries, executed 2.5 s later): a cancel at 1 s is refund_busy, not "never received"', { timeout: 20_000 }, async () => {
+    const w = await appWorld({ STRIPE_TIMEOUT_MS: '300' });
+    try {
+      const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+      w.imitation.failNext(1, { kind: 'slow', ms: 2_500 }, CREATE);
+      const created = await w.service.create(w.caller, input(chargeId));
+      expect(created.status).toBe('pending');
+      w.clock.advance(1_000);
+      const early = await w.service.cancel(w.caller, created.id).catch((error: unknown) => error);
+      expect(early).toMatchObject({ code: 'refund_busy' });
+      expect((await w.service.get(w.caller, created.id)).status).toBe('pending');
+      // Stripe executes the request it held.
+      await until(() => w.imitation.refundCount() === 1, 'the slow create executed at Stripe');
+      // Once nothing can land any more, the cancel finds what Stripe holds and says so.
+      w.clock.advance(STRIPE_LATE_EXECUTION_FLOOR_MS);
+      await expect(w.service.cancel(w.caller, created.id)).rejects.toMatchObject({
+        code: 'refund_not_cancellable',
+        message: "Refund cannot be cancelled — status is 'completed'",
+      });
+      expect(await w.service.get(w.caller, created.id)).toMatchObject({ status: 'completed', externalRefundId: w.imitation.refunds()[0]?.id });
+      expect(violations(w, true)).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a landing later than any window is found by the late-landing watch and recorded as a discrepancy, never hidden', { timeout: 20_000 }, async () => {
+    // A window far too short (as the old rule made it) stands for "later than the window".
+    const w = await world(0);
+    try {
+      const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
+      w.imitation.failNext(1, { kind: 'slow', ms: 1_500 }, CREATE);
+      const created = await w.service.create(w.caller, input(chargeId));
+      w.clock.advance(1_000);
+      const cancelled = await w.service.cancel(w.caller, created.id);
+      expect(cancelled).toMatchObject({ status: 'cancelled', externalRefundId: null });
+      await until(() => w.imitation.refundCount() === 1, 'the slow create executed at Stripe');
+      const stripeId = w.imitation.refunds()[0]?.id;
+      w.clock.advance(10 * 60_000);
+      await w.service.runPass();
+      // The status machine keeps it cancelled; the truth is on the record, in the audit trail and the list.
+      expect(await w.service.get(w.caller, created.id)).toMatchObject({ status: 'cancelled', externalRefundId: stripeId });
+      const events = await w.app.refunds.events(w.caller.organizationId, created.id);
+      expect(events.at(-1)).toMatchObject({ from: 'cancelled', to: 'cancelled', initiatedBy: 'system' });
+      expect(events.at(-1)?.detail).toContain(`discrepancy: stripe holds ${stripeId} as completed while this refund is cancelled; found by late-landing watch`);
+      expect(await w.app.refunds.listDiscrepancies(w.caller.organizationId)).toEqual([
+        expect.objectContaining({ refundId: created.id, externalRefundId: stripeId, ourStatus: 'cancelled', processorStatus: 'completed' }),
+      ]);
+      expect(refundInvariantViolations(snapshot(w.app.db))).toEqual([]);
+      // Found once: the next looks record nothing new.
+      w.clock.advance(10 * 60_000);
+      await w.service.runPass();
+      expect(await w.app.refunds.listDiscrepancies()).toHaveLength(1);
+      expect(await w.app.refunds.events(w.caller.organizationId, created.id)).toHaveLength(events.length);
+    } finally {
+      await w.close();
+    }
+  });
 });
 

@@ -24,7 +24,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_API_KEY } from '../../src/demo.js';
 import { REFUND_ID_METADATA_KEY } from '../../src/processors/stripe.js';
 import { SEED, SOAK } from '../support/arbitraries.js';
@@ -44,6 +44,7 @@ import {
 } from '../support/cli.js';
 import { cleanupHttp, orgWithKey, serveApp, type TestServer } from '../http/helpers.js';
 import { createTestApp, rawEvents, storedStatus, tempDbPath } from '../support/fixtures.js';
+import { deferred } from '../support/scripted.js';
 import { startStripeImitation, type Fault, type FaultMatch, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
 import { refundInvariantViolations, sleep, snapshot, spawnHttp, stripeAgreementViolations, wire, type HttpProcess, type Snapshot } from './helpers.js';
 import { addCharges, injectFault, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
@@ -574,15 +575,16 @@ describe('regressions found by the storm above (two servers in this process on o
     const refund = await processingRefund();
     stripe.setRefundStatus(refund.stripeId, 'succeeded');
     const event = stripe.signedEvent(SECRET, 'refund.updated', refund.stripeId);
-    // The first process's read of the refund is answered late, after Stripe moved on to failed;
-    // the second reads succeeded at once. Before the fix each applied its own read, under one event id.
-    stripe.failNext(1, { kind: 'slow', ms: 400 }, { method: 'GET', path: '/v1/refunds/re_' });
+    // The first process's read of the refund is held until the second delivery has been answered
+    // and Stripe has moved on to failed. Before the fix each applied its own read, under one event id.
+    const release = deferred();
+    stripe.failNext(1, { kind: 'held', until: release.promise }, { method: 'GET', path: '/v1/refunds/re_' });
     const first = deliver(a, event);
-    await sleep(50);
-    const second = deliver(b, event);
-    await sleep(150);
+    await vi.waitFor(() => expect(stripe.requests.filter((r) => r.fault === 'held')).toHaveLength(1), { timeout: 30_000 });
+    const second = await deliver(b, event);
     stripe.setRefundStatus(refund.stripeId, 'failed', 'lost_or_stolen_card');
-    const outcomes = (await Promise.all([first, second])).map((res) => (JSON.parse(res.body) as { data: { outcome: string } }).data.outcome);
+    release.resolve();
+    const outcomes = [await first, second].map((res) => (JSON.parse(res.body) as { data: { outcome: string } }).data.outcome);
     expect(outcomes.sort()).toEqual(['applied', 'duplicate']);
     const rows = rawEvents(a.app, refund.id).filter((e) => e.detail?.includes(event.event.id) === true);
     expect(rows).toHaveLength(1);

@@ -17,10 +17,10 @@
  * on, nothing changed).
  */
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assertBuilt, cleanupCli, createTestHome, lastLine, runCli, type Env, type RunResult, type TestHome } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { randomText, rowsFingerprint, rpcMessagesOf, secretLeaks, sleep, snapshot, spawnHttp, twoOrganizations, wire, type HttpProcess, type WireRequest, type WireResponse } from './helpers.js';
+import { randomText, rowsFingerprint, rpcMessagesOf, secretLeaks, snapshot, spawnHttp, twoOrganizations, wire, type HttpProcess, type WireRequest, type WireResponse } from './helpers.js';
 
 
 const STRIPE_KEY = `sk_test_${randomText(40)}`;
@@ -206,8 +206,10 @@ beforeAll(async () => {
   await session.call(keyA, 'tools/call');
   // A server whose Stripe key Stripe refuses: the refusal is logged (at debug, every request too), never the key.
   const refused = await spawnHttp(serverEnv({ STRIPE_SECRET_KEY: OTHER_STRIPE_KEY }));
-  await send(refused, { method: 'POST', target: '/v1/refunds', headers: bearer(keyA, { 'content-type': 'application/json' }), body: JSON.stringify({ transactionId: succeeded.chargeId, amount: 300, reason: 'other' }) });
-  await sleep(300); // background passes retry the outages
+  const refusedCreate = await send(refused, { method: 'POST', target: '/v1/refunds', headers: bearer(keyA, { 'content-type': 'application/json' }), body: JSON.stringify({ transactionId: succeeded.chargeId, amount: 300, reason: 'other' }) });
+  const refusedId = (JSON.parse(refusedCreate.body) as { data: { id: string; status: string } }).data.id;
+  // A background pass retries the outage (and logs it) before the server stops.
+  await vi.waitFor(() => expect(snapshot(home.dbPath).refunds.find((r) => r.id === refusedId)?.attempts).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 });
   expect(await refused.stop()).toBe(0);
   captured['refused server: stderr'] = refused.stderr();
   await cli(['dispatch'], { STRIPE_SECRET_KEY: STRIPE_KEY, STRIPE_API_BASE: imitation.url, REFUNDKIT_LOG_LEVEL: 'debug' });

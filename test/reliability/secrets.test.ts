@@ -19,7 +19,7 @@
  * holds no key. Here the whole database file and its WAL are searched as bytes.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   assertBuilt,
   cleanupCli,
@@ -33,7 +33,7 @@ import {
   type TestHome,
 } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { randomText, rawSession, rowsFingerprint, secretLeaks, snapshot, twoOrganizations, type RawSession } from './helpers.js';
+import { randomText, rawSession, rowsFingerprint, secretLeaks, snapshot, twoOrganizations, type RawSession, type RefundRow } from './helpers.js';
 
 
 const STRIPE_KEY = `sk_test_${randomText(40)}`;
@@ -76,6 +76,18 @@ function stripeEnv(key: string, extra: Env = {}): Env {
     REFUNDKIT_SYNC_INTERVAL_SECONDS: '1',
     ...extra,
   });
+}
+
+/** Waits until the stored refund satisfies `done` (a background pass has acted on it). */
+async function untilRefund(id: string | undefined, done: (row: RefundRow) => boolean): Promise<void> {
+  expect(id).toBeDefined();
+  await vi.waitFor(
+    () => {
+      const row = snapshot(home.dbPath).refunds.find((r) => r.id === id);
+      expect(row !== undefined && done(row), JSON.stringify(row)).toBe(true);
+    },
+    { timeout: 30_000, interval: 50 },
+  );
 }
 
 async function session(label: string, env: Env): Promise<RawSession> {
@@ -124,14 +136,16 @@ beforeAll(async () => {
   await a.tool('get_refund', { refundId: 'ref_zzzzzzzzzzzz' });
   await a.tool('get_refund', { refundId: 'not-an-id' });
   await a.tool('list_refunds', { limit: 1_000 });
-  await new Promise((r) => setTimeout(r, 600)); // background passes retry the outage
+  // A background pass retries the outage: Stripe answers this time, and the refund settles.
+  await untilRefund(outage.refund?.id, (r) => r.status !== 'pending');
   refundsOfA = snapshot(home.dbPath).refunds.filter((r) => r.organization_id === orgA).map((r) => r.id);
   expect(refundsOfA.length).toBeGreaterThanOrEqual(4);
 
   // A server whose Stripe key Stripe refuses (401): the refusal is logged, never the key.
   const refused = await session('Stripe refuses the key', stripeEnv(keyA, { STRIPE_SECRET_KEY: OTHER_STRIPE_KEY }));
-  await refused.tool('create_refund', { transactionId: succeeded.chargeId, amount: 300, reason: 'other' });
-  await new Promise((r) => setTimeout(r, 300));
+  const refusedRefund = json(await refused.tool('create_refund', { transactionId: succeeded.chargeId, amount: 300, reason: 'other' }));
+  // A background pass retries it (and is refused again) before the session ends.
+  await untilRefund(refusedRefund.refund?.id, (r) => r.attempts >= 2);
 
   // dispatch with the same secrets, and start-up refusals that must not echo a key.
   await cli(['dispatch'], stripeEnv(keyA));

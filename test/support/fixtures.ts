@@ -12,7 +12,11 @@ import { newApiKeyId, newApiKeySecret, newOrganizationId, newRefundId } from '..
 import type { ApiKeyMode, Clock, Organization } from '../../src/domain/ports.js';
 import type { Actor, Initiator, Refund, RefundMetadata, RefundStatus } from '../../src/domain/refund.js';
 import { refundSettings, type RefundSettings } from '../../src/domain/settings.js';
+import { STRIPE_LATE_EXECUTION_FLOOR_MS } from '../../src/processors/stripe.js';
 import { hashApiKey } from '../../src/store/sqlite/api-key-store.js';
+
+/** What the composition root tells refundSettings about the processor (src/app.ts). */
+export const STRIPE_TIMING = { lateExecutionFloorMs: STRIPE_LATE_EXECUTION_FLOOR_MS };
 
 const tempDirs: string[] = [];
 
@@ -56,7 +60,7 @@ export function cleanupAll(): void {
  * test that builds its own RefundService starts from.
  */
 export function settingsWith(overrides: Partial<RefundSettings> = {}): RefundSettings {
-  return { ...refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home' })), ...overrides };
+  return { ...refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home' }), STRIPE_TIMING), ...overrides };
 }
 
 /*

@@ -20,6 +20,8 @@
  * - `reset`: reset the connection (TCP RST) without processing: the client sees ECONNRESET.
  * - `slow`: wait `ms`, then process and answer. The idempotency key is held meanwhile, so a
  *   concurrent request with it gets Stripe's 409 idempotency_key_in_use.
+ * - `held`: as `slow`, but held until the test settles `until` (a promise): for a test that must
+ *   order events around a request in flight without sleeping. reset() and close() drop it unrun.
  * - `late`: process at once (the refund is created or canceled), answer only after `ms`: the
  *   "Stripe did it but we timed out" case.
  * - `processThenReset`: process, then reset the connection.
@@ -75,6 +77,7 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'reset' }
   | { kind: 'slow'; ms: number }
+  | { kind: 'held'; until: Promise<unknown> }
   | { kind: 'late'; ms: number }
   | { kind: 'processThenReset' };
 
@@ -187,7 +190,7 @@ export interface StripeImitation {
   signedEvent(secret: string, type: string, refund: Stripe.Refund | string, options?: SignedEventOptions): SignedEvent;
   /**
    * Clears charges, refunds, idempotency keys, faults and the request log, and drops requests still
-   * held by a hang, slow or late fault (their connections are destroyed, a slow one never runs).
+   * held by a hang, slow, held or late fault (their connections are destroyed, a slow or held one never runs).
    */
   reset(): void;
   /** Stops the server, destroying every open connection (hung ones too). */
@@ -246,8 +249,8 @@ class StripeImitationServer implements StripeImitation {
   private readonly state: ImitationState;
   private readonly now: () => number;
   private readonly sockets = new Set<Socket>();
-  /** Requests held by a hang, slow or late fault, with the timer that will answer them (if any). */
-  private readonly parked = new Map<Socket, NodeJS.Timeout | null>();
+  /** Requests held by a hang, slow, held or late fault, with what stops their answer (if anything). */
+  private readonly parked = new Map<Socket, (() => void) | null>();
   private faults: FaultRule[] = [];
   private closing: Promise<void> | null = null;
 
@@ -377,23 +380,36 @@ class StripeImitationServer implements StripeImitation {
     return this.closing;
   }
 
-  /** Holds a request's connection; with `ms`, runs `fn` after that delay. */
-  private park(socket: Socket, ms?: number, fn?: () => void): void {
-    if (ms === undefined || fn === undefined) {
+  /** Holds a request's connection; with `after` (a delay in ms, or a promise), then runs `fn`. */
+  private park(socket: Socket, after?: number | Promise<unknown>, fn?: () => void): void {
+    if (after === undefined || fn === undefined) {
       this.parked.set(socket, null);
       socket.once('close', () => this.parked.delete(socket));
       return;
     }
-    const timer = setTimeout(() => {
+    if (typeof after === 'number') {
+      const timer = setTimeout(() => {
+        this.parked.delete(socket);
+        fn();
+      }, after);
+      this.parked.set(socket, () => clearTimeout(timer));
+      return;
+    }
+    let dropped = false;
+    const run = (): void => {
+      if (dropped) return;
       this.parked.delete(socket);
       fn();
-    }, ms);
-    this.parked.set(socket, timer);
+    };
+    after.then(run, run);
+    this.parked.set(socket, () => {
+      dropped = true;
+    });
   }
 
   private releaseParked(): void {
-    for (const [socket, timer] of this.parked) {
-      if (timer !== null) clearTimeout(timer);
+    for (const [socket, stop] of this.parked) {
+      stop?.();
       socket.destroy();
     }
     this.parked.clear();
@@ -468,9 +484,10 @@ class StripeImitationServer implements StripeImitation {
       case 'reset':
         resetSocket(req.socket);
         return;
-      case 'slow': {
+      case 'slow':
+      case 'held': {
         const admission = this.state.admit(request);
-        this.park(req.socket, fault.ms, () => {
+        this.park(req.socket, fault.kind === 'slow' ? fault.ms : fault.until, () => {
           answer(admission.kind === 'answer' ? admission.response : this.state.execute(admission.ticket));
         });
         return;

@@ -20,6 +20,15 @@ export interface ProcessorStatus {
   detail?: string;
 }
 
+/**
+ * How long a processor call may take, from when it is made, when a caller is waiting for it. The
+ * processor fits its requests (and its own retries) into that time and throws processor_unavailable
+ * once it has run out; absent, its own timeouts apply (the background loop).
+ */
+export interface CallOptions {
+  timeoutMs?: number;
+}
+
 export interface RefundProcessor {
   readonly name: string;
   /**
@@ -27,22 +36,22 @@ export interface RefundProcessor {
    * the processor must then find that refund rather than create a second one. Throws a
    * `processor_unavailable` RefundKitError on an outage (the refund stays pending).
    */
-  submit(refund: Refund, attempt: number): Promise<SubmitOutcome>;
+  submit(refund: Refund, attempt: number, options?: CallOptions): Promise<SubmitOutcome>;
   /**
    * The refund as the processor holds it now. Throws processor_unavailable on an outage, or when
-   * `options.timeoutMs` passes first (a caller is waiting: one try, no retries).
+   * `options.timeoutMs` passes first.
    */
-  retrieve(refund: Refund, options?: { timeoutMs?: number }): Promise<ProcessorStatus>;
+  retrieve(refund: Refund, options?: CallOptions): Promise<ProcessorStatus>;
   /**
    * Asks the processor to cancel a refund it holds. Throws a `processor_unavailable`
    * RefundKitError when the processor cannot be reached, so the caller changes nothing.
    */
-  cancel(refund: Refund): Promise<CancelOutcome>;
+  cancel(refund: Refund, options?: CallOptions): Promise<CancelOutcome>;
   /**
    * For a pending refund whose earlier submission may have reached the processor: the processor's
    * record of it, or null when it never arrived.
    */
-  findSubmitted(refund: Refund): Promise<{ externalRefundId: string; status: RefundStatus } | null>;
+  findSubmitted(refund: Refund, options?: CallOptions): Promise<{ externalRefundId: string; status: RefundStatus } | null>;
 }
 
 export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: false; hint: string };

@@ -33,6 +33,11 @@ export interface StatusChange {
   neverSubmitted?: boolean;
   /** When the processor should next be asked for this refund's status; null stops asking. */
   nextSyncAt?: string | null;
+  /**
+   * Keep looking for the refund at its processor until `until`, first at `nextAt`: set when a
+   * refund is cancelled after an unanswered attempt, which could still land there (a late landing).
+   */
+  lateLandingWatch?: { nextAt: string; until: string };
 }
 
 /** A refund as it is first written. */
@@ -90,6 +95,22 @@ export interface SubmissionState {
    * take effect for a while after. Null when there is no such claim.
    */
   lapsedClaimExpiredAt: string | null;
+}
+
+/** A processor holds money moving (or moved) for a refund we hold as cancelled or failed. */
+export interface Discrepancy {
+  organizationId: string;
+  refundId: string;
+  processor: string;
+  /** The processor's id of the refund it holds. */
+  externalRefundId: string;
+  /** Our status when it was found (cancelled or failed; or any, for a second refund of one of ours). */
+  ourStatus: RefundStatus;
+  /** The processor's status, mapped to ours. */
+  processorStatus: RefundStatus;
+  /** How it was found, e.g. `stripe webhook refund.created evt_…` or `late-landing watch`. */
+  source: string;
+  detectedAt: string;
 }
 
 export type CreateResult = { created: true; refund: Refund } | { created: false; refund: Refund; fingerprint: string | null };
@@ -169,4 +190,25 @@ export interface RefundStore {
   dueForSync(now: string, limit: number, processors: readonly string[]): Promise<Array<{ organizationId: string; id: string }>>;
   /** Records that a refund's status was read and when to read it next (null: stop). */
   scheduleSync(refundId: string, nextSyncAt: string | null): Promise<void>;
+  /**
+   * The refund with this id whatever its organization, if its processor is `processor`: for a
+   * processor's own report naming one of our refunds (Stripe metadata refundkit_refund_id).
+   */
+  findForProcessor(processor: string, refundId: string): Promise<Refund | null>;
+  /** Refunds whose late-landing watch is due (any organization), with when the watch ends. */
+  dueForLateLandingWatch(
+    now: string,
+    limit: number,
+    processors: readonly string[],
+  ): Promise<Array<{ organizationId: string; id: string; watchUntil: string }>>;
+  /** When to look for a late landing next; null ends the watch. */
+  scheduleLateLandingWatch(refundId: string, nextAt: string | null): Promise<void>;
+  /**
+   * Records a discrepancy once (again the same processor refund in the same status is no news):
+   * the row in the discrepancy list, an audit event that leaves the status as it is, and the
+   * processor's id on the refund if it has none, atomically. Resolves to whether it was news.
+   */
+  recordDiscrepancy(discrepancy: Discrepancy, auditDetail: string): Promise<boolean>;
+  /** Discrepancies found, oldest first; of one organization, or of all (the operator's list). */
+  listDiscrepancies(organizationId?: string): Promise<Discrepancy[]>;
 }

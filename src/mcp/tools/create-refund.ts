@@ -21,4 +21,11 @@ export const createRefundTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
   handler: async (input, { service, caller }) => ({ refund: await service.create(caller, input) }),
+  // A refund still pending is queued, not lost: the processor may not have answered within the
+  // call's deadline (or a review window holds it). Said outright, so that an agent does not take
+  // it for a failure and create the refund again.
+  note: ({ refund }) =>
+    refund.status === 'pending'
+      ? `Refund ${refund.id} is pending: it is recorded and queued, and the server submits it to the processor by itself (nothing more to do). Check its status with get_refund. Do not create it again: a repeat with the same idempotencyKey returns this refund, without it a second refund would be made.`
+      : undefined,
 });

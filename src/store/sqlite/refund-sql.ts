@@ -24,7 +24,9 @@ export const TRANSITION = `UPDATE refunds
   SET status = @to, updated_at = @at,
     external_refund_id = coalesce(@externalRefundId, external_refund_id),
     claim_token = NULL, claim_expires_at = NULL, next_attempt_at = NULL,
-    next_sync_at = CASE WHEN @setSync = 1 THEN @nextSyncAt ELSE next_sync_at END
+    next_sync_at = CASE WHEN @setSync = 1 THEN @nextSyncAt ELSE next_sync_at END,
+    late_watch_next_at = CASE WHEN @setWatch = 1 THEN @watchNextAt ELSE late_watch_next_at END,
+    late_watch_until = CASE WHEN @setWatch = 1 THEN @watchUntil ELSE late_watch_until END
   WHERE id = @refundId AND organization_id = @organizationId AND status = @from
     AND (@claimToken IS NULL OR claim_token = @claimToken)
     AND (@claimToken IS NOT NULL OR claim_token IS NULL OR claim_expires_at < @at)
@@ -85,7 +87,7 @@ export function dueForSyncSql(processorCount: number): string {
  * equality to the due index's range, and would walk every refund the processor ever held, then
  * sort them. The due indexes stay the plan; the processor is checked on each due row.
  */
-function processorIn(count: number): string {
+export function processorIn(count: number): string {
   return `+processor IN (${Array.from({ length: count }, (_, i) => `@p${i}`).join(', ')})`;
 }
 

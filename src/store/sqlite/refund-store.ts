@@ -14,6 +14,7 @@ import type {
   Claim,
   ClaimRelease,
   CreateResult,
+  Discrepancy,
   ListFilter,
   Page,
   RefundDraft,
@@ -24,13 +25,12 @@ import type {
   SubmissionState,
 } from '../../domain/ports.js';
 import { canTransition, type Actor, type Refund } from '../../domain/refund.js';
-import type { Statement } from 'better-sqlite3';
 import { redact } from '../../redact.js';
 import type { SqliteDatabase } from './database.js';
 import { promised } from './promised.js';
+import { SqliteDiscrepancies } from './discrepancies.js';
 import { toEvent, toRefund, type EventRow, type RefundRow } from './refund-rows.js';
 import {
-  APPEND_EVENT,
   CLAIM_FOR_CANCEL,
   CLAIM_FOR_SUBMISSION,
   CREATE,
@@ -47,6 +47,7 @@ import {
   SUBMISSION_STATE,
   TRANSITION,
 } from './refund-sql.js';
+import { SqliteStatements } from './refund-statements.js';
 
 export type { RefundEvent } from '../../domain/ports.js';
 
@@ -59,10 +60,14 @@ const DEFERRED_JOIN_FROM_OFFSET = 5_000;
 
 type Due = Array<{ organizationId: string; id: string }>;
 
-export class SqliteRefundStore implements RefundStore {
-  private readonly statements = new Map<string, Statement>();
+export class SqliteRefundStore extends SqliteStatements implements RefundStore {
+  /** The late-landing watch and the discrepancy list (discrepancies.ts). */
+  private readonly late: SqliteDiscrepancies;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(db: SqliteDatabase) {
+    super(db);
+    this.late = new SqliteDiscrepancies(db);
+  }
 
   findById(organizationId: string, refundId: string): Promise<Refund | null> {
     return promised(() => this.read(organizationId, refundId));
@@ -119,6 +124,9 @@ export class SqliteRefundStore implements RefundStore {
           neverSubmitted: c.neverSubmitted === true ? 1 : 0,
           setSync: c.nextSyncAt === undefined ? 0 : 1,
           nextSyncAt: c.nextSyncAt ?? null,
+          setWatch: c.lateLandingWatch === undefined ? 0 : 1,
+          watchNextAt: c.lateLandingWatch?.nextAt ?? null,
+          watchUntil: c.lateLandingWatch?.until ?? null,
         });
         if (result.changes !== 1) return false;
         this.appendEvent(c.refundId, c.organizationId, c.from, c.to, c.actor, c.at, c.detail ?? null);
@@ -245,6 +253,26 @@ export class SqliteRefundStore implements RefundStore {
     });
   }
 
+  findForProcessor(processor: string, refundId: string): Promise<Refund | null> {
+    return promised(() => this.late.findForProcessor(processor, refundId));
+  }
+
+  dueForLateLandingWatch(now: string, limit: number, processors: readonly string[]): Promise<Array<Due[number] & { watchUntil: string }>> {
+    return promised(() => this.late.dueForWatch(now, limit, processors));
+  }
+
+  scheduleLateLandingWatch(refundId: string, nextAt: string | null): Promise<void> {
+    return promised(() => this.late.scheduleWatch(refundId, nextAt));
+  }
+
+  recordDiscrepancy(discrepancy: Discrepancy, auditDetail: string): Promise<boolean> {
+    return promised(() => this.late.record(discrepancy, auditDetail));
+  }
+
+  listDiscrepancies(organizationId?: string): Promise<Discrepancy[]> {
+    return promised(() => this.late.list(organizationId));
+  }
+
   private read(organizationId: string, refundId: string): Refund | null {
     const row = this.statement(FIND_BY_ID, true).get(refundId, organizationId) as RefundRow | undefined;
     return row === undefined ? null : toRefund(row);
@@ -259,28 +287,5 @@ export class SqliteRefundStore implements RefundStore {
       id: string;
     }>;
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
-  }
-
-  private appendEvent(
-    refundId: string,
-    organizationId: string,
-    from: string | null,
-    to: string,
-    initiatedBy: Actor,
-    createdAt: string,
-    detail: string | null,
-  ): void {
-    this.statement(APPEND_EVENT).run({ refundId, organizationId, from, to, initiatedBy, createdAt, detail: detail === null ? null : redact(detail) });
-  }
-
-  /** Prepared once per SQL text (or `key`, for SQL built per call), and kept. */
-  private statement(sql: string | (() => string), raw = false, key = typeof sql === 'string' ? sql : ''): Statement {
-    let statement = this.statements.get(key);
-    if (statement === undefined) {
-      statement = this.db.prepare(typeof sql === 'string' ? sql : sql());
-      if (raw) statement.raw(true);
-      this.statements.set(key, statement);
-    }
-    return statement;
   }
 }

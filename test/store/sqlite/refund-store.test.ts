@@ -5,13 +5,15 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../../src/app.js';
-import { REFUND_STATUSES, canTransition } from '../../../src/domain/refund.js';
+import { REFUND_STATUSES, canTransition, type RefundStatus } from '../../../src/domain/refund.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../../support/fixtures.js';
+import { lateLandingContract } from '../contract/late-landings.js';
 import { refundStoreContract } from '../contract/refund-store.js';
 import { sqliteStores } from './harness.js';
 
 refundStoreContract(sqliteStores);
+lateLandingContract(sqliteStores);
 
 let app: App;
 let org: string;
@@ -169,6 +171,75 @@ describe('insert (SQLite)', () => {
     expect(refund.metadata).toBeNull();
     const raw = app.db.prepare<[string], { m: string | null }>('SELECT metadata AS m FROM refunds WHERE id = ?').get(refund.id);
     expect(raw?.m).toBeNull();
+  });
+});
+
+describe('list, deep pages (offset 5,000 and on take the deferred join)', () => {
+  interface Row {
+    id: string;
+    organization_id: string;
+    status: RefundStatus;
+    processor: string;
+    created_at: string;
+  }
+
+  /** 6,200 refunds of `org` (timestamps shared by threes, ids not in insertion order) and 300 of `other`. */
+  function seed(): Row[] {
+    const rows: Row[] = [];
+    const n = 6_200;
+    for (let i = 0; i < n; i += 1) {
+      rows.push({
+        id: `ref_d${String((i * 7_919) % n).padStart(11, '0')}`,
+        organization_id: org,
+        status: i % 10 === 0 ? 'completed' : 'pending',
+        processor: i % 12 === 0 ? 'sandbox' : 'stripe',
+        created_at: new Date(Date.parse('2025-01-01T00:00:00.000Z') + Math.floor(i / 3) * 1000).toISOString(),
+      });
+    }
+    for (let i = 0; i < 300; i += 1) {
+      rows.push({
+        id: `ref_o${String(i).padStart(11, '0')}`,
+        organization_id: other,
+        status: 'pending',
+        processor: 'stripe',
+        created_at: new Date(Date.parse('2025-01-01T00:00:00.000Z') + i * 7_000).toISOString(),
+      });
+    }
+    const insert = app.db.prepare(
+      `INSERT INTO refunds (id, organization_id, transaction_id, amount, currency, reason, status, processor,
+         initiated_by, created_at, updated_at)
+       VALUES (@id, @organization_id, 'ch_x', 100, 'usd', 'other', @status, @processor, 'api', @created_at, @created_at)`,
+    );
+    app.db.transaction(() => {
+      for (const row of rows) insert.run(row);
+    })();
+    return rows;
+  }
+
+  /** The organization's refunds matching `filter`, newest first, ties broken by id descending. */
+  function expectedOrder(rows: Row[], filter: { status?: RefundStatus; processor?: string }): string[] {
+    return rows
+      .filter((r) => r.organization_id === org)
+      .filter((r) => (filter.status === undefined || r.status === filter.status) && (filter.processor === undefined || r.processor === filter.processor))
+      .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1))
+      .map((r) => r.id);
+  }
+
+  it('returns exactly the rows at the offset asked, as full refunds, for every filter, on both sides of the switch', async () => {
+    const rows = seed();
+    const filters = [{}, { status: 'pending' as const }, { processor: 'stripe' }, { status: 'pending' as const, processor: 'stripe' }];
+    for (const filter of filters) {
+      const expected = expectedOrder(rows, filter);
+      expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(5_100);
+      for (const offset of [4_990, 4_999, 5_000, 5_001, 5_074, expected.length - 10, expected.length]) {
+        const page = (await app.refunds.list(org, filter, { limit: 26, offset })).map((r) => r.id);
+        expect(page, `${JSON.stringify(filter)} at ${offset}`).toEqual(expected.slice(offset, offset + 26));
+      }
+    }
+    // Full refunds, as findById reads them.
+    const page = await app.refunds.list(org, {}, { limit: 3, offset: 6_000 });
+    expect(page).toHaveLength(3);
+    for (const refund of page) expect(refund).toEqual(await app.refunds.findById(org, refund.id));
   });
 });
 
@@ -418,5 +489,29 @@ describe('due work, by processor', () => {
     })();
     app.db.exec('ANALYZE');
     assertDuePlans();
+  });
+});
+
+describe('discrepancies in SQLite', () => {
+  it('what was found stays found: the list is append-only, even for raw SQL', async () => {
+    const refund = insertRefund(app, org, { status: 'cancelled', processor: 'stripe', externalRefundId: null });
+    const recorded = await app.refunds.recordDiscrepancy(
+      {
+        organizationId: org,
+        refundId: refund.id,
+        processor: 'stripe',
+        externalRefundId: 're_late',
+        ourStatus: 'cancelled',
+        processorStatus: 'completed',
+        source: 'late-landing watch',
+        detectedAt: '2026-03-01T12:00:00.000Z',
+      },
+      'discrepancy: one',
+    );
+    expect(recorded).toBe(true);
+    expect(storedStatus(app, refund.id)).toBe('cancelled');
+    expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ from_status: 'cancelled', to_status: 'cancelled', initiated_by: 'system' });
+    expect(() => app.db.exec('DELETE FROM refund_discrepancies')).toThrow(/append-only/);
+    expect(() => app.db.exec("UPDATE refund_discrepancies SET processor_status = 'failed'")).toThrow(/append-only/);
   });
 });

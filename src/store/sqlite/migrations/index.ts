@@ -6,6 +6,7 @@ import * as initial from './001-initial.js';
 import * as submission from './002-submission.js';
 import * as webhookEvents from './003-webhook-events.js';
 import * as inDoubt from './004-in-doubt.js';
+import * as discrepancies from './005-discrepancies.js';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: submission.name, sql: submission.sql },
   { version: 3, name: webhookEvents.name, sql: webhookEvents.sql },
   { version: 4, name: inDoubt.name, sql: inDoubt.sql },
+  { version: 5, name: discrepancies.name, sql: discrepancies.sql },
 ];
