@@ -175,12 +175,13 @@ export async function generateDatabase(path: string, rows: number = DEFAULT_ROWS
   const organizationStore = new SqliteOrganizationStore(db);
   const apiKeyStore = new SqliteApiKeyStore(db);
   const shares = organizationShares();
-  const organizations: GeneratedOrganization[] = ORGANIZATION_NAMES.slice(0, ORGANIZATIONS).map((name, i) => {
+  const organizations: GeneratedOrganization[] = [];
+  for (const [i, name] of ORGANIZATION_NAMES.slice(0, ORGANIZATIONS).entries()) {
     const id = `org_bench${String(i + 1).padStart(7, '0')}`;
-    organizationStore.create(name, { id, at: new Date(HISTORY_END - HISTORY_MS - 86_400_000).toISOString() });
-    const { key } = apiKeyStore.create(id, 'test');
-    return { id, name, apiKey: key, refunds: 0 };
-  });
+    await organizationStore.create(name, { id, at: new Date(HISTORY_END - HISTORY_MS - 86_400_000).toISOString() });
+    const { key } = await apiKeyStore.create(id, 'test');
+    organizations.push({ id, name, apiKey: key, refunds: 0 });
+  }
   const organizationIds = organizations.map((o) => o.id);
   const shareTable = organizationIds.map((id, i) => [id, shares[i] ?? 0] as const);
 

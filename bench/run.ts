@@ -232,7 +232,7 @@ async function checkPlans(db: GeneratedDatabase): Promise<boolean> {
       for (const offset of [0, 100_000]) {
         const filter = { ...(combo.includes('status') ? { status: 'completed' as const } : {}), ...(combo.includes('processor') ? { processor: 'stripe' } : {}) };
         const before = prepared.length;
-        store.list(db.largest.id, filter, { limit: 26, offset });
+        await store.list(db.largest.id, filter, { limit: 26, offset });
         const sql = prepared.length > before ? (prepared[prepared.length - 1] ?? '') : (plans.find((p) => p.combo === combo)?.sql ?? '');
         const rows = sqlite
           .prepare(`EXPLAIN QUERY PLAN ${sql}`)

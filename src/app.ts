@@ -4,7 +4,15 @@
  */
 import type { Config } from './config.js';
 import { RefundService } from './domain/refund-service.js';
-import { systemClock, type Clock, type RefundProcessor } from './domain/ports.js';
+import { refundSettings } from './domain/settings.js';
+import {
+  systemClock,
+  type ApiKeyStore,
+  type Clock,
+  type OrganizationStore,
+  type RefundProcessor,
+  type RefundStore,
+} from './domain/ports.js';
 import { silentLogger, type Logger } from './logger.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
@@ -17,9 +25,9 @@ import { SqliteRefundStore } from './store/sqlite/refund-store.js';
 export interface App {
   config: Readonly<Config>;
   db: SqliteDatabase;
-  refunds: SqliteRefundStore;
-  organizations: SqliteOrganizationStore;
-  apiKeys: SqliteApiKeyStore;
+  refunds: RefundStore;
+  organizations: OrganizationStore;
+  apiKeys: ApiKeyStore;
   processors: StaticProcessorRegistry;
   service: RefundService;
   logger: Logger;
@@ -74,23 +82,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     store: refunds,
     processors,
     clock: options.clock ?? systemClock,
-    policy: {
-      holdMs: config.holdSeconds * 1000,
-      syncIntervalMs: config.syncIntervalSeconds * 1000,
-      concurrency: config.dispatchConcurrency,
-      // A read-only server answers the stored status: a read that found a change would record it.
-      refreshAfterMs: config.readOnly ? 0 : config.refreshAfterSeconds * 1000,
-      // A caller is waiting: a short read, never longer than the configured Stripe timeout.
-      refreshTimeoutMs: Math.min(2_000, config.stripe.timeoutMs),
-      callDeadlineMs: config.callDeadlineSeconds * 1000,
-      retryBaseMs: config.retryBaseSeconds * 1000,
-      // A claim must outlast every try the Stripe client makes, with room to spare.
-      leaseMs: Math.max(60_000, config.stripe.timeoutMs * (config.stripe.maxNetworkRetries + 1) * 2 + 10_000),
-      // A request Stripe received may still execute after the client gave up on it. How long is
-      // not documented; twice the client's own timeout, and never less than a floor that does not
-      // depend on it (a short client timeout does not make Stripe quicker).
-      inDoubtMs: Math.max(STRIPE_LATE_EXECUTION_FLOOR_MS, config.stripe.timeoutMs * 2),
-    },
+    settings: refundSettings(config, { lateExecutionFloorMs: STRIPE_LATE_EXECUTION_FLOOR_MS }),
     onBackgroundError: (message, detail) => logger.warn(message, detail),
     onDiscrepancy: (message, detail) => logger.error(message, detail),
   });

@@ -5,7 +5,7 @@
  * number of times and the README's examples always match.
  */
 import type { App } from './app.js';
-import type { Initiator, RefundMetadata, RefundStatus } from './domain/refund.js';
+import type { Actor, Initiator, RefundMetadata, RefundStatus } from './domain/refund.js';
 
 export const DEMO_ORGANIZATION_ID = 'org_demo00000000';
 export const DEMO_ORGANIZATION_NAME = 'RefundKit Demo Store';
@@ -61,50 +61,52 @@ export function demoRefundId(index: number): string {
   return `ref_demo${String(index + 1).padStart(8, '0')}`;
 }
 
-/** Creates the demo organization, key and refunds unless they exist. Returns what it created. */
-export function seedDemo(app: App): { created: boolean } {
-  if (app.organizations.findById(DEMO_ORGANIZATION_ID) !== null) return { created: false };
+/**
+ * Creates the demo organization, its refunds and its key, unless they exist. Each refund is
+ * written with its history in one step; the key comes last and marks the demo as complete, so a
+ * run cut short is finished by the next one, and a complete demo is never written twice.
+ */
+export async function seedDemo(app: App): Promise<{ created: boolean }> {
+  if ((await app.apiKeys.findByKey(DEMO_API_KEY)) !== null) return { created: false };
+  if ((await app.organizations.findById(DEMO_ORGANIZATION_ID)) === null) {
+    await app.organizations.create(DEMO_ORGANIZATION_NAME, { id: DEMO_ORGANIZATION_ID, at: '2026-01-01T00:00:00.000Z' });
+  }
   // Every refund is one hour older than the one before, counting back from a fixed moment.
   const newest = Date.parse('2026-02-22T11:00:00.000Z');
-  app.db.transaction(() => {
-    app.organizations.create(DEMO_ORGANIZATION_NAME, { id: DEMO_ORGANIZATION_ID, at: '2026-01-01T00:00:00.000Z' });
-    app.apiKeys.create(DEMO_ORGANIZATION_ID, 'test', { secret: DEMO_API_KEY, at: '2026-01-01T00:00:00.000Z' });
-    DEMO_REFUNDS.forEach((demo, index) => {
-      const id = demoRefundId(index);
-      const createdMs = newest - index * 3_600_000;
-      const createdAt = new Date(createdMs).toISOString();
-      app.refunds.insert({
+  for (const [index, demo] of DEMO_REFUNDS.entries()) {
+    const id = demoRefundId(index);
+    if ((await app.refunds.findById(DEMO_ORGANIZATION_ID, id)) !== null) continue;
+    const serial = String(index + 1).padStart(6, '0');
+    const createdMs = newest - index * 3_600_000;
+    const createdAt = new Date(createdMs).toISOString();
+    let from: RefundStatus = 'pending';
+    const history = PATHS[demo.status].map((to, step) => {
+      const submitted = to === 'processing';
+      const actor: Actor = submitted || from === 'processing' ? 'system' : demo.initiatedBy;
+      from = to;
+      return { to, actor, at: new Date(createdMs + (step + 1) * 60_000).toISOString(), detail: submitted ? 'demo: submitted to processor' : `demo: ${to}` };
+    });
+    await app.refunds.insert(
+      {
         id,
         organizationId: DEMO_ORGANIZATION_ID,
-        externalRefundId: null,
-        transactionId: `${demo.processor === 'stripe' ? 'ch_demo' : 'sbx_ch_demo'}${String(index + 1).padStart(6, '0')}`,
+        externalRefundId: demo.status === 'pending' || demo.status === 'cancelled' ? null : `${demo.processor === 'stripe' ? 're_demo' : 'sbx_re_demo'}${serial}`,
+        // A charge id as the reference shows them, whatever the processor: create_refund takes
+        // exactly these, so an agent can refund a transaction it has just listed here.
+        transactionId: `${demo.processor === 'stripe' ? 'ch_demo' : 'ch_sbx_demo'}${serial}`,
         amount: demo.amount,
         currency: demo.currency,
         reason: demo.reason,
-        status: 'pending',
+        status: demo.status,
         processor: demo.processor,
         metadata: demo.metadata,
         initiatedBy: demo.initiatedBy,
         createdAt,
-        updatedAt: createdAt,
-      });
-      let from: RefundStatus = 'pending';
-      PATHS[demo.status].forEach((to, step) => {
-        const at = new Date(createdMs + (step + 1) * 60_000).toISOString();
-        const submitted = to === 'processing';
-        app.refunds.transition({
-          organizationId: DEMO_ORGANIZATION_ID,
-          refundId: id,
-          from,
-          to,
-          actor: submitted || from === 'processing' ? 'system' : demo.initiatedBy,
-          at,
-          detail: submitted ? 'demo: submitted to processor' : `demo: ${to}`,
-          ...(submitted ? { externalRefundId: `${demo.processor === 'stripe' ? 're_demo' : 'sbx_re_demo'}${String(index + 1).padStart(6, '0')}` } : {}),
-        });
-        from = to;
-      });
-    });
-  })();
+        updatedAt: history.at(-1)?.at ?? createdAt,
+      },
+      { history },
+    );
+  }
+  await app.apiKeys.create(DEMO_ORGANIZATION_ID, 'test', { secret: DEMO_API_KEY, at: '2026-01-01T00:00:00.000Z' });
   return { created: true };
 }

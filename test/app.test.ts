@@ -27,15 +27,15 @@ afterEach(() => {
 });
 
 describe('createApp with readOnlyDatabase', () => {
-  it('sets up a new database, then refuses every write on its connection', () => {
+  it('sets up a new database, then refuses every write on its connection', async () => {
     const app = readOnlyApp(tempDbPath());
     expect(schemaVersion(app.db)).toBe(LATEST);
     expect(app.db.readonly).toBe(true);
-    expect(() => app.organizations.create('Nope')).toThrow(/readonly/);
-    expect(app.organizations.list()).toEqual([]);
+    await expect(app.organizations.create('Nope')).rejects.toThrow(/readonly/);
+    expect(await app.organizations.list()).toEqual([]);
   });
 
-  it('migrates a database left at an older schema before serving it, and reads its rows', () => {
+  it('migrates a database left at an older schema before serving it, and reads its rows', async () => {
     const path = tempDbPath();
     const old = openDatabase(path);
     migrate(old, migrations.slice(0, 2));
@@ -43,7 +43,7 @@ describe('createApp with readOnlyDatabase', () => {
     old.close();
     const app = readOnlyApp(path);
     expect(schemaVersion(app.db)).toBe(LATEST);
-    expect(app.organizations.list().map((o) => o.name)).toEqual(['Kept']);
+    expect((await app.organizations.list()).map((o) => o.name)).toEqual(['Kept']);
     const check = new Database(path, { readonly: true });
     try {
       expect(check.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });

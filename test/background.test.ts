@@ -9,7 +9,7 @@ import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } f
 import { RefundService } from '../src/domain/refund-service.js';
 import { silentLogger } from '../src/logger.js';
 import { StaticProcessorRegistry } from '../src/processors/registry.js';
-import { cleanupAll, createOrg, createTestApp, FakeClock } from './support/fixtures.js';
+import { cleanupAll, createOrg, createTestApp, FakeClock, settingsWith } from './support/fixtures.js';
 
 afterEach(() => cleanupAll());
 
@@ -29,7 +29,7 @@ describe('startBackgroundWork(...).stop()', () => {
       store: app.refunds,
       processors: new StaticProcessorRegistry([processor]),
       clock: new FakeClock(),
-      policy: { callDeadlineMs: 50 },
+      settings: settingsWith({ callDeadlineMs: 50 }),
     });
     const created = await service.create(caller, { transactionId: 'ch_3PqTestCharge', amount: 2500, currency: 'usd', reason: 'other' });
     expect(created.status).toBe('pending');
@@ -42,6 +42,6 @@ describe('startBackgroundWork(...).stop()', () => {
     expect(stopped).toBe(false);
     answer({ kind: 'submitted', externalRefundId: 're_atShutdown', status: 'processing' });
     await stopping;
-    expect(service.get(caller, created.id)).toMatchObject({ status: 'processing', externalRefundId: 're_atShutdown' });
+    expect(await service.get(caller, created.id)).toMatchObject({ status: 'processing', externalRefundId: 're_atShutdown' });
   });
 });

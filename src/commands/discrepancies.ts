@@ -17,13 +17,13 @@ stdout (and "no discrepancies" on stderr) when there are none.
 
   --org ORG_ID   only this organization's`;
 
-export function runDiscrepancies(config: Readonly<Config>, organizationId: string | undefined, io: Io): void {
+export async function runDiscrepancies(config: Readonly<Config>, organizationId: string | undefined, io: Io): Promise<void> {
   const app = createApp(config);
   try {
-    if (organizationId !== undefined && app.organizations.findById(organizationId) === null) {
+    if (organizationId !== undefined && (await app.organizations.findById(organizationId)) === null) {
       throw new CommandError(`no organization ${organizationId}; list them with: refundkit-mcp orgs list`);
     }
-    const found = app.refunds.listDiscrepancies(organizationId);
+    const found = await app.refunds.listDiscrepancies(organizationId);
     if (found.length === 0) io.err('no discrepancies');
     for (const d of found) {
       io.out(

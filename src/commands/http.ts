@@ -86,9 +86,9 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   }
   // A read-only server writes nothing: no background pass, no forgetting of webhook events.
   const background = startBackgroundWork(app.service, logger, config.readOnly ? 0 : config.dispatchIntervalSeconds * 1000);
-  const pruneWebhookEvents = (): void => {
+  const pruneWebhookEvents = async (): Promise<void> => {
     try {
-      const pruned = webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
+      const pruned = await webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
       if (pruned > 0) logger.info('forgot old webhook events', { pruned, olderThanDays: WEBHOOK_EVENT_RETENTION_MS / 86_400_000 });
     } catch (error) {
       // A busy database now is no reason to stop serving; the next round tries again.
@@ -97,8 +97,8 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   };
   let pruning: NodeJS.Timeout | undefined;
   if (!config.readOnly) {
-    pruneWebhookEvents();
-    pruning = setInterval(pruneWebhookEvents, PRUNE_EVERY_MS);
+    void pruneWebhookEvents();
+    pruning = setInterval(() => void pruneWebhookEvents(), PRUNE_EVERY_MS);
     pruning.unref();
   } else if (config.stripe.webhookSecret !== undefined) {
     logger.warn('read-only: POST /webhooks/stripe refuses deliveries (405); send them to a server without REFUNDKIT_READ_ONLY');

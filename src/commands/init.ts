@@ -12,14 +12,14 @@ Creates the database at REFUNDKIT_DB_PATH (folders included) or migrates it to t
            print its API key alone on the last line of stdout. Safe to run again: nothing is
            created twice.`;
 
-export function runInit(config: Readonly<Config>, options: { demo: boolean }, io: Io): void {
+export async function runInit(config: Readonly<Config>, options: { demo: boolean }, io: Io): Promise<void> {
   const app = createApp(config);
   try {
     io.out(`database ready: ${config.dbPath} (schema version ${schemaVersion(app.db)})`);
     if (!options.demo) return;
-    const { created } = seedDemo(app);
+    const { created } = await seedDemo(app);
     io.out(created ? `demo organization created: ${DEMO_ORGANIZATION_ID}` : `demo organization already present: ${DEMO_ORGANIZATION_ID}`);
-    const key = app.apiKeys.findByKey(DEMO_API_KEY);
+    const key = await app.apiKeys.findByKey(DEMO_API_KEY);
     if (key?.revokedAt != null) io.err(`warning: the demo API key was revoked at ${key.revokedAt}; it will be refused`);
     io.out(DEMO_API_KEY);
   } finally {

@@ -6,22 +6,22 @@ export const ORGS_HELP = `Usage:
   refundkit-mcp orgs create --name NAME   create an organization; prints its id alone on the last line
   refundkit-mcp orgs list                 list organizations (id, created, name)`;
 
-export function runOrgsCreate(config: Readonly<Config>, name: string, io: Io): void {
+export async function runOrgsCreate(config: Readonly<Config>, name: string, io: Io): Promise<void> {
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 200) throw new CommandError('--name must be 1 to 200 characters');
   const app = createApp(config);
   try {
-    const organization = app.organizations.create(trimmed);
+    const organization = await app.organizations.create(trimmed);
     io.out(organization.id);
   } finally {
     app.close();
   }
 }
 
-export function runOrgsList(config: Readonly<Config>, io: Io): void {
+export async function runOrgsList(config: Readonly<Config>, io: Io): Promise<void> {
   const app = createApp(config);
   try {
-    for (const org of app.organizations.list()) io.out(`${org.id}\t${org.createdAt}\t${org.name}`);
+    for (const org of await app.organizations.list()) io.out(`${org.id}\t${org.createdAt}\t${org.name}`);
   } finally {
     app.close();
   }

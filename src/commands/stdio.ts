@@ -40,7 +40,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   }
   const apiKey = config.apiKey;
   const app = createApp(config, { logger, readOnlyDatabase: config.readOnly });
-  const identity = app.apiKeys.authenticate(apiKey);
+  const identity = await app.apiKeys.authenticate(apiKey);
   if (identity === null) {
     app.close();
     throw new CommandError('REFUNDKIT_API_KEY is unknown or revoked (invalid_api_key): check the key and REFUNDKIT_DB_PATH');
@@ -56,8 +56,8 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     logger,
     inFlight,
     // The key is checked again at every call: revoking it ends the session's access, as over HTTP.
-    checkAccess: () => {
-      if (!app.apiKeys.isLive(identity.keyId)) throw errors.invalidApiKey();
+    checkAccess: async () => {
+      if (!(await app.apiKeys.isLive(identity.keyId))) throw errors.invalidApiKey();
     },
   });
   const transport = new LineStdioServerTransport({ maxMessageBytes: config.stdioMaxMessageBytes });

@@ -30,7 +30,7 @@ export interface McpServerOptions {
    * Runs before every tool call and throws a RefundKitError (invalid_api_key) when the caller may
    * no longer act: a key revoked while a session is open stops working at its next call.
    */
-  checkAccess?: () => void;
+  checkAccess?: () => void | Promise<void>;
 }
 
 /**
@@ -110,11 +110,11 @@ async function invokeTool(
   args: unknown,
   context: OperationContext,
   logger: Logger,
-  checkAccess?: () => void,
+  checkAccess?: () => void | Promise<void>,
 ): Promise<CallToolResult> {
   const started = performance.now();
   try {
-    checkAccess?.();
+    await checkAccess?.();
     const input = parseInput(operation.input, args);
     const output = await operation.run(input, context);
     logger.debug('tool call', { tool: operation.name, ms: Math.round(performance.now() - started) });

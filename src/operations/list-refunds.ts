@@ -44,5 +44,5 @@ export const listRefunds = defineOperation({
     // The reference's list answer is the array itself.
     data: (output) => output.refunds,
   },
-  run: (input, { service, caller }) => Promise.resolve(service.list(caller, toListQuery(input))),
+  run: (input, { service, caller }) => service.list(caller, toListQuery(input)),
 });

@@ -63,10 +63,10 @@ describe('generateDatabase', () => {
     expect(generated.counts.total).toBe(generated.largest.refunds);
   });
 
-  it("gives every organization a key that the product's own store authenticates", () => {
+  it("gives every organization a key that the product's own store authenticates", async () => {
     const keys = new SqliteApiKeyStore(db);
     for (const organization of generated.organizations) {
-      expect(keys.authenticate(organization.apiKey)?.organizationId).toBe(organization.id);
+      expect((await keys.authenticate(organization.apiKey))?.organizationId).toBe(organization.id);
     }
   });
 
@@ -89,14 +89,14 @@ describe('generateDatabase', () => {
     for (const { id } of ids) expect(id).toMatch(REFUND_ID_PATTERN);
   });
 
-  it('reads back through the real store, newest first', () => {
+  it('reads back through the real store, newest first', async () => {
     const store = new SqliteRefundStore(db);
-    const page = store.list(generated.largest.id, {}, { limit: 25, offset: 0 });
+    const page = await store.list(generated.largest.id, {}, { limit: 25, offset: 0 });
     expect(page).toHaveLength(25);
     const created = page.map((r) => r.createdAt);
     expect(created).toEqual([...created].sort().reverse());
     const first = page[0];
-    expect(first === undefined ? null : store.findById(generated.largest.id, first.id)).toEqual(first);
+    expect(first === undefined ? null : await store.findById(generated.largest.id, first.id)).toEqual(first);
   });
 
   it('writes the audit trail each status implies, in order, ending at the refund status', () => {

@@ -332,10 +332,10 @@ describe('discrepancies', () => {
     let other: string;
     let refundId: string;
     try {
-      org = app.organizations.create('Acme').id;
-      other = app.organizations.create('Other').id;
+      org = (await app.organizations.create('Acme')).id;
+      other = (await app.organizations.create('Other')).id;
       refundId = insertRefund(app, org, { status: 'cancelled', processor: 'stripe', externalRefundId: null }).id;
-      const recorded = app.refunds.recordDiscrepancy(
+      const recorded = await app.refunds.recordDiscrepancy(
         {
           organizationId: org,
           refundId,

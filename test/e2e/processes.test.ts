@@ -85,7 +85,7 @@ async function seedDueWork(options: { oldWebhookEvent?: boolean } = {}): Promise
     for (let i = 0; i < 3; i += 1) {
       const { chargeId } = imitation.addCharge({ amount: 10_000 });
       const id = `ref_shpend${String(i).padStart(6, '0')}`;
-      app.refunds.create({
+      await app.refunds.create({
         id,
         organizationId: DEMO_ORGANIZATION_ID,
         transactionId: chargeId,
@@ -110,11 +110,11 @@ async function seedDueWork(options: { oldWebhookEvent?: boolean } = {}): Promise
       const twin = await stripe.refunds.create({ charge: chargeId, amount: 2_000, metadata: { [REFUND_ID_METADATA_KEY]: id } });
       imitation.setRefundStatus(twin.id, 'succeeded');
       insertRefund(app, DEMO_ORGANIZATION_ID, { id, status: 'processing', processor: 'stripe', transactionId: chargeId, externalRefundId: twin.id, amount: 2_000 });
-      app.refunds.scheduleSync(id, at(60 - i));
+      await app.refunds.scheduleSync(id, at(60 - i));
       stripeProcessing.push(id);
     }
     const sandboxPending = 'ref_shsbxpend001';
-    app.refunds.create({
+    await app.refunds.create({
       id: sandboxPending,
       organizationId: DEMO_ORGANIZATION_ID,
       transactionId: 'sbx_ch_processes1',
@@ -137,7 +137,7 @@ async function seedDueWork(options: { oldWebhookEvent?: boolean } = {}): Promise
       amount: 4_999,
       externalRefundId: 'sbx_re_shsbxproc001',
     }).id;
-    app.refunds.scheduleSync(sandboxProcessing, at(1));
+    await app.refunds.scheduleSync(sandboxProcessing, at(1));
     if (options.oldWebhookEvent === true) {
       // Older than the 30 days a serving process remembers events for: pruning would delete it.
       new SqliteWebhookEventStore(app.db).record({

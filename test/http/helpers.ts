@@ -9,7 +9,7 @@ import type { App } from '../../src/app.js';
 import type { Env } from '../../src/config.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../src/http/server.js';
 import { SqliteWebhookEventStore } from '../../src/store/sqlite/webhook-event-store.js';
-import { cleanupAll, createTestApp } from '../support/fixtures.js';
+import { cleanupAll, createKey, createOrg, createTestApp } from '../support/fixtures.js';
 
 export interface TestServer {
   app: App;
@@ -60,9 +60,9 @@ export async function cleanupHttp(): Promise<void> {
 
 /** A new organization with a live key. */
 export function orgWithKey(app: App, name = 'Test Org'): { organizationId: string; key: string; keyId: string } {
-  const org = app.organizations.create(name);
-  const { key, record } = app.apiKeys.create(org.id, 'test');
-  return { organizationId: org.id, key, keyId: record.id };
+  const org = createOrg(app, name);
+  const { key, keyId } = createKey(app, org.id, 'test');
+  return { organizationId: org.id, key, keyId };
 }
 
 export interface RawResponse {

@@ -116,7 +116,7 @@ describe('an MCP client over Streamable HTTP', () => {
     await expect(connect(s, null)).rejects.toThrow(/invalid_api_key/);
     await expect(connect(s, 'rk_test_0000000000000000000000000000000')).rejects.toThrow(/invalid_api_key/);
     const revoked = orgWithKey(s.app, 'Revoked');
-    s.app.apiKeys.revoke(revoked.keyId);
+    await s.app.apiKeys.revoke(revoked.keyId);
     await expect(connect(s, revoked.key)).rejects.toThrow(/invalid_api_key/);
     const res = await raw(`${s.url}/mcp`, { method: 'POST', headers: MCP_HEADERS, body: INITIALIZE });
     expect(res.status).toBe(401);
@@ -135,11 +135,11 @@ describe('an MCP client over Streamable HTTP', () => {
     expect(hijack.status).toBe(404);
     expect(hijack.json()).toEqual({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
 
-    const second = s.app.apiKeys.create(own.organizationId, 'test');
+    const second = await s.app.apiKeys.create(own.organizationId, 'test');
     const sameOrg = await raw(`${s.url}/mcp`, { method: 'POST', headers: headers(second.key), body: listCall });
     expect(sameOrg.status).toBe(200);
 
-    s.app.apiKeys.revoke(own.keyId);
+    await s.app.apiKeys.revoke(own.keyId);
     const afterRevoke = await raw(`${s.url}/mcp`, { method: 'POST', headers: headers(own.key), body: listCall });
     expect(afterRevoke.status).toBe(401);
   });
@@ -287,7 +287,7 @@ describe('session caps: no organization can end, or crowd out, another\'s sessio
     const org = orgWithKey(capped.app, 'Org B');
     const first = await initialize(capped, org.key);
     const second = await initialize(capped, org.key);
-    const otherKey = capped.app.apiKeys.create(org.organizationId, 'test').key;
+    const otherKey = (await capped.app.apiKeys.create(org.organizationId, 'test')).key;
     const refused = await initialize(capped, otherKey);
     expect(refused.status).toBe(429);
     expect(refused.retryAfter).toMatch(/^\d+$/);

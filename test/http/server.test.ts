@@ -359,7 +359,7 @@ describe('API keys', () => {
 
   it('a missing, malformed, unknown or revoked key is invalid_api_key (401) on every route, and nothing changes', async () => {
     const revoked = orgWithKey(s.app, 'Revoked');
-    s.app.apiKeys.revoke(revoked.keyId);
+    await s.app.apiKeys.revoke(revoked.keyId);
     const refund = insertRefund(s.app, org, { status: 'pending' });
     const before = countRows(s.app, 'refund_events');
     const headerSets: Array<[string, Record<string, string>]> = [

@@ -256,14 +256,14 @@ describe('a refund of ours that we hold as cancelled or failed, made at Stripe a
       expect(added[0]).toMatchObject({ from_status: status, to_status: status, initiated_by: 'system' });
       expect(added[0]?.detail).toContain(`stripe holds ${stripeId} as completed while this refund is ${status}`);
       expect(added[0]?.detail).toContain(event.event.id);
-      expect(s.app.refunds.findById(refund.organizationId, refund.id)?.externalRefundId).toBe(stripeId);
-      expect(s.app.refunds.listDiscrepancies(refund.organizationId)).toEqual([
+      expect((await s.app.refunds.findById(refund.organizationId, refund.id))?.externalRefundId).toBe(stripeId);
+      expect(await s.app.refunds.listDiscrepancies(refund.organizationId)).toEqual([
         expect.objectContaining({ refundId: refund.id, externalRefundId: stripeId, ourStatus: status, processorStatus: 'completed' }),
       ]);
       // Later events about it are acknowledged too, and record nothing new.
       expect(answer(await deliver(stripe.signedEvent(SECRET, 'refund.updated', stripeId))).outcome).toBe('discrepancy');
       expect(rawEvents(s.app, refund.id).slice(before)).toHaveLength(1);
-      expect(s.app.refunds.listDiscrepancies(refund.organizationId)).toHaveLength(1);
+      expect(await s.app.refunds.listDiscrepancies(refund.organizationId)).toHaveLength(1);
     },
   );
 });

@@ -15,7 +15,7 @@ import type { Initiator, Refund } from '../../src/domain/refund.js';
 import { createLogger, redact, type Logger } from '../../src/logger.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { cleanupAll, countRows, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+import { cleanupAll, countRows, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
 
 let app: App;
 let orgA: string;
@@ -111,6 +111,7 @@ function serviceWith(processor: RefundProcessor): RefundService {
     store: app.refunds,
     processors: new StaticProcessorRegistry([processor]),
     clock: systemClock,
+    settings: settingsWith(),
   });
 }
 
@@ -124,7 +125,7 @@ describe('create_refund when the processor does not answer within the call deadl
       store: app.refunds,
       processors: new StaticProcessorRegistry([silent]),
       clock: systemClock,
-      policy: { callDeadlineMs: 100 },
+      settings: settingsWith({ callDeadlineMs: 100 }),
     });
     const result = await call(await connect({ service }), 'create_refund', {
       transactionId: 'ch_3PqTestCharge',

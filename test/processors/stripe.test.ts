@@ -15,7 +15,7 @@ import {
   stripeIdempotencyKey,
 } from '../../src/processors/stripe.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents } from '../support/fixtures.js';
+import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
 
 let imitation: StripeImitation;
 
@@ -273,7 +273,7 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
         'stripe',
       ),
       clock,
-      policy: { holdMs: options.holdMs ?? 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000 },
+      settings: settingsWith({ holdMs: options.holdMs ?? 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000 }),
     });
     const caller: Caller = { organizationId: org.id, actor: 'mcp' };
     return { app, service, caller, clock };
@@ -322,7 +322,7 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
       code: 'refund_not_cancellable',
       message: "Refund cannot be cancelled — the processor refused the cancellation; status is 'processing'",
     });
-    expect(service.get(caller, a.id).status).toBe('processing');
+    expect((await service.get(caller, a.id)).status).toBe('processing');
     await expect(service.cancel(caller, b.id)).rejects.toMatchObject({
       code: 'refund_not_cancellable',
       message: "Refund cannot be cancelled — status is 'completed'",
@@ -338,7 +338,7 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
       code: 'refund_not_cancellable',
       message: "Refund cannot be cancelled — the processor refused the cancellation; status is 'completed'",
     });
-    expect(service.get(caller, created.id).status).toBe('completed');
+    expect((await service.get(caller, created.id)).status).toBe('completed');
     expect(rawEvents(app, created.id).at(-1)?.detail).toContain('refused the cancellation');
   });
 
@@ -358,7 +358,7 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
     imitation.addCharge({ amount: 5000, id: chargeId });
     clock.ms += 1_000;
     expect(await service.submitDue()).toBe(1);
-    expect(service.get(caller, created.id).status).toBe('completed');
+    expect((await service.get(caller, created.id)).status).toBe('completed');
     expect(imitation.refundCount()).toBe(1);
   });
 
@@ -391,7 +391,7 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
     expect(refundPosts()).toEqual([{ idempotencyKey: key, fault: 'late', status: 200, delivered: false, replayed: false }]);
     clock.ms += 1_000;
     expect(await service.submitDue()).toBe(1);
-    const settled = service.get(caller, created.id);
+    const settled = await service.get(caller, created.id);
     expect(settled.status).toBe('completed');
     expect(settled.externalRefundId).toBe(imitation.refunds()[0]?.id);
     expect(imitation.refundCount()).toBe(1);
@@ -413,7 +413,7 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
     const created = await service.create(caller, input(chargeId));
     imitation.failNext(10, fault, { path: /\/cancel$/ });
     await expect(service.cancel(caller, created.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
-    expect(service.get(caller, created.id).status).toBe('processing');
+    expect((await service.get(caller, created.id)).status).toBe('processing');
     expect(imitation.refund(created.externalRefundId ?? '')?.status).toBe('requires_action');
     expect(imitation.refundCount()).toBe(1);
   });
@@ -426,10 +426,10 @@ describe('RefundService with Stripe: what Stripe holds and what we store agree',
     imitation.setRefundStatus(created.externalRefundId ?? '', 'succeeded');
     clock.ms += 1_000;
     expect((await service.syncDue()).changed).toBe(1);
-    expect(service.get(caller, created.id).status).toBe('completed');
+    expect((await service.get(caller, created.id)).status).toBe('completed');
     imitation.setRefundStatus(created.externalRefundId ?? '', 'failed', 'expired_or_canceled_card');
     clock.ms += 1_000;
     expect((await service.syncDue()).changed).toBe(1);
-    expect(service.get(caller, created.id).status).toBe('failed');
+    expect((await service.get(caller, created.id)).status).toBe('failed');
   });
 });

@@ -24,7 +24,7 @@ import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { mapStripeStatus, STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from '../../src/processors/stripe.js';
 import { startStripeImitation, type Fault, type FaultMatch, type RefundBehavior, type StripeImitation } from '../support/stripe-imitation.js';
-import { cleanupAll, FakeClock, createOrg, createTestApp } from '../support/fixtures.js';
+import { cleanupAll, FakeClock, createOrg, createTestApp, settingsWith } from '../support/fixtures.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from './helpers.js';
 
 const TIMEOUT_MS = 300;
@@ -55,7 +55,7 @@ async function world(retries: number): Promise<World> {
     store: app.refunds,
     processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
     clock,
-    policy: { holdMs: 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000, cancelWaitMs: 2_000, inDoubtMs: IN_DOUBT_MS },
+    settings: settingsWith({ holdMs: 0, retryBaseMs: 1_000, syncIntervalMs: 1_000, completedRecheckMs: 1_000, cancelWaitMs: 2_000, inDoubtMs: IN_DOUBT_MS }),
   });
   return {
     imitation,
@@ -101,7 +101,7 @@ async function settle(w: World, heldMs = 0): Promise<Refund> {
   }
   expect(w.imitation.pendingFaults()).toBe(0);
   expect(violations(w, true)).toEqual([]);
-  const [refund] = w.app.refunds.list(w.caller.organizationId, {}, { limit: 10, offset: 0 });
+  const [refund] = await w.app.refunds.list(w.caller.organizationId, {}, { limit: 10, offset: 0 });
   if (refund === undefined) throw new Error('no refund');
   return refund;
 }
@@ -204,7 +204,7 @@ describe.concurrent('faults during create (submission inside the call)', () => {
       w.imitation.failNext(1, { kind: 'status', status: 500 }, { method: 'GET', path: '/v1/refunds' });
       w.clock.ms += 20 * 60_000;
       await w.service.submitDue();
-      expect(w.service.get(w.caller, created.id).status).toBe('pending');
+      expect((await w.service.get(w.caller, created.id)).status).toBe('pending');
       expect(w.imitation.refundCount()).toBe(1);
       // And once Stripe forgot the idempotency key, the lookup is all that prevents a second one.
       w.imitation.forgetIdempotencyKeys();
@@ -233,8 +233,8 @@ describe.concurrent('faults during create, then a cancel at once (the request ma
         } else {
           // Stripe's answer never came, so it may yet create the refund: no "never received" now.
           expect(first).toEqual({ code: 'refund_busy' });
-          expect(w.service.get(w.caller, created.id).status).toBe('pending');
-          expectHonest(w, w.service.get(w.caller, created.id));
+          expect((await w.service.get(w.caller, created.id)).status).toBe('pending');
+          expectHonest(w, await w.service.get(w.caller, created.id));
           // Once nothing can land any more, the cancel finds out what Stripe really holds.
           await sleep(heldFor(c));
           w.clock.ms += IN_DOUBT_MS;
@@ -265,7 +265,7 @@ describe.concurrent('faults during cancel of a processing refund', () => {
         } catch (error) {
           answer = { code: (error as { code: string }).code };
         }
-        const stored = w.service.get(w.caller, refund.id);
+        const stored = await w.service.get(w.caller, refund.id);
         if ('code' in answer) {
           // Not known to be cancelled: the caller is told to retry, and nothing changed here.
           expect(answer.code).toBe('processor_unavailable');
@@ -292,7 +292,7 @@ describe.concurrent('faults during cancel of a processing refund', () => {
       w.imitation.setRefundStatus(refund.externalRefundId ?? '', 'succeeded');
       w.imitation.failNext(1, { kind: 'status', status: 500 }, RETRIEVE);
       await expect(w.service.cancel(w.caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
-      expect(w.service.get(w.caller, refund.id).status).toBe('processing');
+      expect((await w.service.get(w.caller, refund.id)).status).toBe('processing');
       expect((await settle(w)).status).toBe('completed');
     } finally {
       await w.close();
@@ -311,7 +311,7 @@ describe.concurrent('faults during cancel of a processing refund', () => {
       w.clock.ms += IN_DOUBT_MS;
       w.imitation.failNext(1, { kind: 'status', status: 503 }, { method: 'GET', path: '/v1/refunds' });
       await expect(w.service.cancel(w.caller, created.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
-      expect(w.service.get(w.caller, created.id).status).toBe('pending');
+      expect((await w.service.get(w.caller, created.id)).status).toBe('pending');
       // The lookup's claim was given back: the next cancel finds the refund at Stripe and cancels it there.
       const cancelled = await w.service.cancel(w.caller, created.id);
       expect(cancelled.status).toBe('cancelled');
@@ -336,7 +336,7 @@ describe.concurrent('faults during reconcile (status sync)', () => {
         w.imitation.failNext(c.times, c.fault, RETRIEVE);
         w.clock.ms += 2_000;
         await w.service.syncDue();
-        const after = w.service.get(w.caller, refund.id);
+        const after = await w.service.get(w.caller, refund.id);
         expect(['processing', 'completed']).toContain(after.status);
         expectHonest(w, after);
         expect((await settle(w, heldFor(c))).status).toBe('completed');
@@ -345,7 +345,7 @@ describe.concurrent('faults during reconcile (status sync)', () => {
         w.imitation.failNext(c.times, c.fault, RETRIEVE);
         w.clock.ms += 2_000;
         await w.service.syncDue();
-        expect(['completed', 'failed']).toContain(w.service.get(w.caller, refund.id).status);
+        expect(['completed', 'failed']).toContain((await w.service.get(w.caller, refund.id)).status);
         expect((await settle(w, heldFor(c))).status).toBe('failed');
         expect(w.imitation.refundCount()).toBe(1);
       } finally {
@@ -408,15 +408,15 @@ describe.concurrent('the call deadline (issue 9): Stripe not answering never hol
       const { chargeId } = w.imitation.addCharge({ amount: 5_000, refundBehavior: 'requires_action' });
       const created = await w.service.create(w.caller, input(chargeId));
       // On a loaded machine the 1 s deadline may leave it to the background: let that submit it.
-      for (let pass = 0; pass < 5 && w.service.get(w.caller, created.id).status === 'pending'; pass += 1) {
+      for (let pass = 0; pass < 5 && (await w.service.get(w.caller, created.id)).status === 'pending'; pass += 1) {
         w.clock.ms += 20 * 60_000;
         await w.service.runPass();
       }
-      const refund = w.service.get(w.caller, created.id);
+      const refund = await w.service.get(w.caller, created.id);
       expect(refund.status).toBe('processing');
       w.imitation.failNext(1, { kind: 'hang' }, CANCEL);
       await expect(w.service.cancel(w.caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
-      expect(w.service.get(w.caller, refund.id).status).toBe('processing');
+      expect((await w.service.get(w.caller, refund.id)).status).toBe('processing');
       // Once Stripe answers again, the cancel goes through (a loaded machine may need a retry).
       let again = await w.service.cancel(w.caller, refund.id).catch((error: unknown) => error);
       for (let i = 0; i < 3 && (again as { code?: string }).code === 'processor_unavailable'; i += 1) {
@@ -441,7 +441,7 @@ describe.concurrent('a create Stripe executes after we gave up on it (issue 15)'
       w.clock.advance(1_000);
       const early = await w.service.cancel(w.caller, created.id).catch((error: unknown) => error);
       expect(early).toMatchObject({ code: 'refund_busy' });
-      expect(w.service.get(w.caller, created.id).status).toBe('pending');
+      expect((await w.service.get(w.caller, created.id)).status).toBe('pending');
       // Stripe executes the request it held.
       await until(() => w.imitation.refundCount() === 1, 'the slow create executed at Stripe');
       // Once nothing can land any more, the cancel finds what Stripe holds and says so.
@@ -450,7 +450,7 @@ describe.concurrent('a create Stripe executes after we gave up on it (issue 15)'
         code: 'refund_not_cancellable',
         message: "Refund cannot be cancelled — status is 'completed'",
       });
-      expect(w.service.get(w.caller, created.id)).toMatchObject({ status: 'completed', externalRefundId: w.imitation.refunds()[0]?.id });
+      expect(await w.service.get(w.caller, created.id)).toMatchObject({ status: 'completed', externalRefundId: w.imitation.refunds()[0]?.id });
       expect(violations(w, true)).toEqual([]);
     } finally {
       await w.close();
@@ -472,19 +472,19 @@ describe.concurrent('a create Stripe executes after we gave up on it (issue 15)'
       w.clock.advance(10 * 60_000);
       await w.service.runPass();
       // The status machine keeps it cancelled; the truth is on the record, in the audit trail and the list.
-      expect(w.service.get(w.caller, created.id)).toMatchObject({ status: 'cancelled', externalRefundId: stripeId });
-      const events = w.app.refunds.events(w.caller.organizationId, created.id);
+      expect(await w.service.get(w.caller, created.id)).toMatchObject({ status: 'cancelled', externalRefundId: stripeId });
+      const events = await w.app.refunds.events(w.caller.organizationId, created.id);
       expect(events.at(-1)).toMatchObject({ from: 'cancelled', to: 'cancelled', initiatedBy: 'system' });
       expect(events.at(-1)?.detail).toContain(`discrepancy: stripe holds ${stripeId} as completed while this refund is cancelled; found by late-landing watch`);
-      expect(w.app.refunds.listDiscrepancies(w.caller.organizationId)).toEqual([
+      expect(await w.app.refunds.listDiscrepancies(w.caller.organizationId)).toEqual([
         expect.objectContaining({ refundId: created.id, externalRefundId: stripeId, ourStatus: 'cancelled', processorStatus: 'completed' }),
       ]);
       expect(refundInvariantViolations(snapshot(w.app.db))).toEqual([]);
       // Found once: the next looks record nothing new.
       w.clock.advance(10 * 60_000);
       await w.service.runPass();
-      expect(w.app.refunds.listDiscrepancies()).toHaveLength(1);
-      expect(w.app.refunds.events(w.caller.organizationId, created.id)).toHaveLength(events.length);
+      expect(await w.app.refunds.listDiscrepancies()).toHaveLength(1);
+      expect(await w.app.refunds.events(w.caller.organizationId, created.id)).toHaveLength(events.length);
     } finally {
       await w.close();
     }

@@ -8,10 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Env } from '../../src/config.js';
-import { newRefundId } from '../../src/domain/ids.js';
-import type { Clock } from '../../src/domain/ports.js';
+import { newApiKeyId, newApiKeySecret, newOrganizationId, newRefundId } from '../../src/domain/ids.js';
+import type { ApiKeyMode, Clock, Organization } from '../../src/domain/ports.js';
 import type { Actor, Initiator, Refund, RefundMetadata, RefundStatus } from '../../src/domain/refund.js';
-import type { Organization } from '../../src/store/sqlite/organization-store.js';
+import { refundSettings, type RefundSettings } from '../../src/domain/settings.js';
+import { STRIPE_LATE_EXECUTION_FLOOR_MS } from '../../src/processors/stripe.js';
+import { hashApiKey } from '../../src/store/sqlite/api-key-store.js';
+
+/** What the composition root tells refundSettings about the processor (src/app.ts). */
+export const STRIPE_TIMING = { lateExecutionFloorMs: STRIPE_LATE_EXECUTION_FLOOR_MS };
 
 const tempDirs: string[] = [];
 
@@ -50,8 +55,33 @@ export function cleanupAll(): void {
   cleanupTempDirs();
 }
 
+/**
+ * The settings the product derives from a default configuration, with `overrides` on top: what a
+ * test that builds its own RefundService starts from.
+ */
+export function settingsWith(overrides: Partial<RefundSettings> = {}): RefundSettings {
+  return { ...refundSettings(loadConfig({ HOME: '/nonexistent-refundkit-home' }), STRIPE_TIMING), ...overrides };
+}
+
+/*
+ * Seeding is written in SQL, at once: tests set up their data synchronously, and do not depend on
+ * the (asynchronous) store under test to do it.
+ */
+
 export function createOrg(app: App, name = 'Test Org'): Organization {
-  return app.organizations.create(name);
+  const organization: Organization = { id: newOrganizationId(), name, createdAt: new Date().toISOString() };
+  app.db.prepare('INSERT INTO organizations (id, name, created_at) VALUES (@id, @name, @createdAt)').run(organization);
+  return organization;
+}
+
+/** A live API key of the organization, returned in clear with its id. */
+export function createKey(app: App, organizationId: string, mode: ApiKeyMode = 'test'): { key: string; keyId: string } {
+  const key = newApiKeySecret(mode);
+  const keyId = newApiKeyId();
+  app.db
+    .prepare('INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(keyId, organizationId, hashApiKey(key), key.slice(0, 12), mode, new Date().toISOString());
+  return { key, keyId };
 }
 
 export interface RefundSeed {
@@ -91,7 +121,7 @@ export function nextTimestamp(): string {
 export function insertRefund(app: App, organizationId: string, seed: RefundSeed = {}): Refund {
   const createdAt = seed.createdAt ?? nextTimestamp();
   const status = seed.status ?? 'pending';
-  return app.refunds.insert({
+  const refund: Refund = {
     id: seed.id ?? newRefundId(),
     organizationId,
     externalRefundId:
@@ -106,7 +136,24 @@ export function insertRefund(app: App, organizationId: string, seed: RefundSeed 
     initiatedBy: seed.initiatedBy ?? 'api',
     createdAt,
     updatedAt: createdAt,
-  });
+  };
+  app.db.transaction(() => {
+    app.db
+      .prepare(
+        `INSERT INTO refunds (id, organization_id, external_refund_id, transaction_id, amount, currency, reason, status,
+           processor, metadata, initiated_by, created_at, updated_at)
+         VALUES (@id, @organizationId, @externalRefundId, @transactionId, @amount, @currency, @reason, @status,
+           @processor, @metadata, @initiatedBy, @createdAt, @updatedAt)`,
+      )
+      .run({ ...refund, metadata: refund.metadata === null ? null : JSON.stringify(refund.metadata) });
+    app.db
+      .prepare(
+        `INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at, detail)
+         VALUES (?, ?, NULL, ?, ?, ?, NULL)`,
+      )
+      .run(refund.id, organizationId, status, refund.initiatedBy, createdAt);
+  })();
+  return refund;
 }
 
 /** Raw audit rows for a refund, straight from SQL (independent of the store's mapping). */

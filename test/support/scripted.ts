@@ -71,7 +71,8 @@ export interface StoreCall {
 }
 
 /**
- * A RefundStore that forwards every call to `store` and records it, then calls the listeners.
+ * A RefundStore that forwards every call to `store` and records it (with what it resolved to),
+ * then calls the listeners.
  * `when(predicate)` resolves at the first call (past or future) that matches; `after` runs a
  * hook after every call, e.g. to move a fake clock each time a waiting loop looks again.
  */
@@ -88,7 +89,16 @@ export class ObservedStore {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           const result: unknown = Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
-          this.record({ method: property as StoreMethod, args, result });
+          const method = property as StoreMethod;
+          // The store answers asynchronously: the call is recorded with what it resolved to, before
+          // the caller goes on (so that a hook runs between the call and what follows it).
+          if (result instanceof Promise) {
+            return result.then((resolved: unknown) => {
+              this.record({ method, args, result: resolved });
+              return resolved;
+            });
+          }
+          this.record({ method, args, result });
           return result;
         };
       },

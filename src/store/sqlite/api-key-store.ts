@@ -4,19 +4,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { API_KEY_PATTERN, newApiKeyId, newApiKeySecret } from '../../domain/ids.js';
+import type { ApiKeyIdentity, ApiKeyMode, ApiKeyRecord, ApiKeyStore } from '../../domain/ports.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
+import { promised } from './promised.js';
 
-export type ApiKeyMode = 'live' | 'test';
-
-export interface ApiKeyRecord {
-  id: string;
-  organizationId: string;
-  displayPrefix: string;
-  mode: ApiKeyMode;
-  createdAt: string;
-  revokedAt: string | null;
-}
+export type { ApiKeyMode, ApiKeyRecord } from '../../domain/ports.js';
 
 interface ApiKeyRow {
   id: string;
@@ -38,7 +31,7 @@ export function hashApiKey(key: string): string {
 /** Bounds the verified-key cache; an API server sees a handful of keys, not thousands. */
 const MAX_VERIFIED_KEYS = 1_000;
 
-export class SqliteApiKeyStore {
+export class SqliteApiKeyStore implements ApiKeyStore {
   /** Prepared once: authenticate runs on every REST request, isLive on every stdio tool call. */
   private byHash: Statement<[string], ApiKeyRow> | undefined;
   private byId: Statement<[string], ApiKeyRow> | undefined;
@@ -48,17 +41,17 @@ export class SqliteApiKeyStore {
    * another connection commits). A revocation by the CLI or another server is such a commit, so
    * a cached answer is never older than the database: the next call after it sees the revocation.
    */
-  private readonly verified = new Map<string, { organizationId: string; keyId: string }>();
+  private readonly verified = new Map<string, ApiKeyIdentity>();
   private verifiedAt = -1;
 
   constructor(private readonly db: SqliteDatabase) {}
 
   /** Creates a key and returns it in clear: the only time it is ever seen. */
-  create(
-    organizationId: string,
-    mode: ApiKeyMode,
-    options: { secret?: string; at?: string } = {},
-  ): { key: string; record: ApiKeyRecord } {
+  create(organizationId: string, mode: ApiKeyMode, options: { secret?: string; at?: string } = {}): Promise<{ key: string; record: ApiKeyRecord }> {
+    return promised(() => this.createNow(organizationId, mode, options));
+  }
+
+  private createNow(organizationId: string, mode: ApiKeyMode, options: { secret?: string; at?: string }): { key: string; record: ApiKeyRecord } {
     const key = options.secret ?? newApiKeySecret(mode);
     const record: ApiKeyRecord = {
       id: newApiKeyId(),
@@ -78,7 +71,11 @@ export class SqliteApiKeyStore {
   }
 
   /** The organization a live (unrevoked) key belongs to, or null. */
-  authenticate(key: string): { organizationId: string; keyId: string } | null {
+  authenticate(key: string): Promise<ApiKeyIdentity | null> {
+    return promised(() => this.authenticateNow(key));
+  }
+
+  private authenticateNow(key: string): ApiKeyIdentity | null {
     if (!API_KEY_PATTERN.test(key)) return null;
     const hash = hashApiKey(key);
     this.forgetIfChanged();
@@ -99,12 +96,14 @@ export class SqliteApiKeyStore {
    * Whether the key with this id, authenticated earlier, is still live (not revoked): what a
    * session that holds an identity checks before each call, without hashing the key again.
    */
-  isLive(keyId: string): boolean {
-    this.forgetIfChanged();
-    // A session holds one key, and this store a handful: a scan is all it takes.
-    for (const identity of this.verified.values()) if (identity.keyId === keyId) return true;
-    const row = this.rowById(keyId);
-    return row !== undefined && row.revoked_at === null;
+  isLive(keyId: string): Promise<boolean> {
+    return promised(() => {
+      this.forgetIfChanged();
+      // A session holds one key, and this store a handful: a scan is all it takes.
+      for (const identity of this.verified.values()) if (identity.keyId === keyId) return true;
+      const row = this.rowById(keyId);
+      return row !== undefined && row.revoked_at === null;
+    });
   }
 
   private forgetIfChanged(): void {
@@ -125,31 +124,37 @@ export class SqliteApiKeyStore {
     return this.byId.get(id);
   }
 
-  findByKey(key: string): ApiKeyRecord | null {
-    const row = this.rowByHash(hashApiKey(key));
-    return row === undefined ? null : toRecord(row);
+  findByKey(key: string): Promise<ApiKeyRecord | null> {
+    return promised(() => {
+      const row = this.rowByHash(hashApiKey(key));
+      return row === undefined ? null : toRecord(row);
+    });
   }
 
-  findById(id: string): ApiKeyRecord | null {
-    const row = this.rowById(id);
-    return row === undefined ? null : toRecord(row);
+  findById(id: string): Promise<ApiKeyRecord | null> {
+    return promised(() => {
+      const row = this.rowById(id);
+      return row === undefined ? null : toRecord(row);
+    });
   }
 
-  listForOrganization(organizationId: string): ApiKeyRecord[] {
-    return this.db
-      .prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE organization_id = ? ORDER BY created_at, id')
-      .all(organizationId)
-      .map(toRecord);
+  listForOrganization(organizationId: string): Promise<ApiKeyRecord[]> {
+    return promised(() =>
+      this.db
+        .prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE organization_id = ? ORDER BY created_at, id')
+        .all(organizationId)
+        .map(toRecord),
+    );
   }
 
-  /** Revokes a key by id. Returns false when there is no such key or it was already revoked. */
-  revoke(id: string, at: string = new Date().toISOString()): boolean {
-    // data_version does not move for this connection's own commits: forget what was verified.
-    this.verified.clear();
-    const result = this.db
-      .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(at, id);
-    return result.changes === 1;
+  /** Revokes a key by id. Resolves false when there is no such key or it was already revoked. */
+  revoke(id: string, at: string = new Date().toISOString()): Promise<boolean> {
+    return promised(() => {
+      // data_version does not move for this connection's own commits: forget what was verified.
+      this.verified.clear();
+      const result = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+      return result.changes === 1;
+    });
   }
 }
 

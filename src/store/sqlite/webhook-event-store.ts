@@ -2,19 +2,12 @@
  * Webhook events already handled, so that a delivery Stripe repeats (it retries until it gets a
  * 2xx, and may send one event twice) is recognised and changes nothing.
  */
+import type { WebhookEventRecord, WebhookEventStore, WebhookOutcome } from '../../domain/ports.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
+import { promised } from './promised.js';
 
-export type WebhookOutcome = 'applied' | 'unchanged' | 'ignored';
-
-export interface WebhookEventRecord {
-  source: string;
-  eventId: string;
-  type: string;
-  refundId: string | null;
-  outcome: WebhookOutcome;
-  receivedAt: string;
-}
+export type { WebhookEventRecord, WebhookOutcome } from '../../domain/ports.js';
 
 interface WebhookEventRow {
   source: string;
@@ -25,7 +18,7 @@ interface WebhookEventRow {
   received_at: string;
 }
 
-export class SqliteWebhookEventStore {
+export class SqliteWebhookEventStore implements WebhookEventStore {
   private readonly findStatement: Statement<[string, string]>;
   private readonly insertStatement: Statement<[WebhookEventRow]>;
   private readonly settleStatement: Statement<[WebhookOutcome, string | null, string, string]>;
@@ -52,44 +45,54 @@ export class SqliteWebhookEventStore {
   }
 
   /** Forgets events received before `receivedBefore` (ISO time); returns how many. */
-  prune(receivedBefore: string, batchSize = 1_000): number {
-    let pruned = 0;
-    for (;;) {
-      const removed = this.pruneStatement.run(receivedBefore, batchSize).changes;
-      pruned += removed;
-      if (removed < batchSize) return pruned;
-    }
+  prune(receivedBefore: string, batchSize = 1_000): Promise<number> {
+    return promised(() => {
+      let pruned = 0;
+      for (;;) {
+        const removed = this.pruneStatement.run(receivedBefore, batchSize).changes;
+        pruned += removed;
+        if (removed < batchSize) return pruned;
+      }
+    });
   }
 
-  find(source: string, eventId: string): WebhookEventRecord | null {
-    const row = this.findStatement.get(source, eventId) as WebhookEventRow | undefined;
-    return row === undefined ? null : toRecord(row);
+  find(source: string, eventId: string): Promise<WebhookEventRecord | null> {
+    return promised(() => {
+      const row = this.findStatement.get(source, eventId) as WebhookEventRow | undefined;
+      return row === undefined ? null : toRecord(row);
+    });
   }
 
   /**
    * Records a handled event. Returns false when it was already recorded (two deliveries of one
    * event handled at the same moment): the first record stands.
    */
-  record(event: WebhookEventRecord): boolean {
-    const result = this.insertStatement.run({
-      source: event.source,
-      event_id: event.eventId,
-      type: event.type,
-      refund_id: event.refundId,
-      outcome: event.outcome,
-      received_at: event.receivedAt,
+  record(event: WebhookEventRecord): Promise<boolean> {
+    return promised(() => {
+      const result = this.insertStatement.run({
+        source: event.source,
+        event_id: event.eventId,
+        type: event.type,
+        refund_id: event.refundId,
+        outcome: event.outcome,
+        received_at: event.receivedAt,
+      });
+      return result.changes === 1;
     });
-    return result.changes === 1;
   }
 
   /** What handling an event recorded beforehand (as a claim) came to. */
-  settle(source: string, eventId: string, outcome: WebhookOutcome, refundId: string | null): void {
-    this.settleStatement.run(outcome, refundId, source, eventId);
+  settle(source: string, eventId: string, outcome: WebhookOutcome, refundId: string | null): Promise<void> {
+    return promised(() => {
+      this.settleStatement.run(outcome, refundId, source, eventId);
+    });
   }
 
   /** Forgets an event whose handling failed, so that the sender's retry is handled afresh. */
-  release(source: string, eventId: string): void {
-    this.releaseStatement.run(source, eventId);
+  release(source: string, eventId: string): Promise<void> {
+    return promised(() => {
+      this.releaseStatement.run(source, eventId);
+    });
   }
 }
 

@@ -1,12 +1,19 @@
 /**
- * The refund store against a real SQLite file: the schema's constraints and triggers (which must
- * hold even for raw SQL), the guarded status change, the audit trail, ordering and index use.
+ * The SQLite refund store: the shared RefundStore contract (test/store/contract/), then what only
+ * SQLite has: the schema's constraints and triggers (which must hold even for raw SQL), and index
+ * use by the store's own queries.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../../src/app.js';
 import { REFUND_STATUSES, canTransition, type RefundStatus } from '../../../src/domain/refund.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../../support/fixtures.js';
+import { lateLandingContract } from '../contract/late-landings.js';
+import { refundStoreContract } from '../contract/refund-store.js';
+import { sqliteStores } from './harness.js';
+
+refundStoreContract(sqliteStores);
+lateLandingContract(sqliteStores);
 
 let app: App;
 let org: string;
@@ -158,182 +165,12 @@ describe('refund_events is append-only', () => {
   });
 });
 
-describe('insert', () => {
-  it('stores the refund as given and writes a creation event', () => {
-    const refund = insertRefund(app, org, {
-      status: 'pending',
-      metadata: { orderId: 'order_1', note: 'ünïcödé ✓' },
-      initiatedBy: 'dashboard',
-      createdAt: '2026-02-02T02:02:02.000Z',
-    });
-    expect(app.refunds.findById(org, refund.id)).toEqual(refund);
-    expect(refund.metadata).toEqual({ orderId: 'order_1', note: 'ünïcödé ✓' });
-    expect(refund.externalRefundId).toBeNull();
-    const events = app.refunds.events(org, refund.id);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      refundId: refund.id,
-      organizationId: org,
-      from: null,
-      to: 'pending',
-      initiatedBy: 'dashboard',
-      createdAt: '2026-02-02T02:02:02.000Z',
-      detail: null,
-    });
-  });
-
+describe('insert (SQLite)', () => {
   it('null metadata stays null (not the string "null")', () => {
     const refund = insertRefund(app, org, { metadata: null });
     expect(refund.metadata).toBeNull();
     const raw = app.db.prepare<[string], { m: string | null }>('SELECT metadata AS m FROM refunds WHERE id = ?').get(refund.id);
     expect(raw?.m).toBeNull();
-  });
-
-  it('takes an explicit actor and detail for the creation event', () => {
-    const refund = app.refunds.insert(
-      {
-        id: 'ref_abcdefabcdef',
-        organizationId: org,
-        externalRefundId: null,
-        transactionId: 'ch_1',
-        amount: 100,
-        currency: 'eur',
-        reason: 'other',
-        status: 'pending',
-        processor: 'stripe',
-        metadata: null,
-        initiatedBy: 'api',
-        createdAt: '2026-01-01T00:00:00.000Z',
-        updatedAt: '2026-01-01T00:00:00.000Z',
-      },
-      'system',
-      'imported',
-    );
-    expect(app.refunds.events(org, refund.id)[0]).toMatchObject({ initiatedBy: 'system', detail: 'imported' });
-  });
-
-  it('a rejected insert leaves no event behind', () => {
-    expect(() => insertRefund(app, org, { id: 'ref_badbadbadbad', amount: -1 })).toThrow();
-    expect(rawEvents(app, 'ref_badbadbadbad')).toEqual([]);
-  });
-});
-
-describe('findById', () => {
-  it('is scoped to the organization', () => {
-    const refund = insertRefund(app, org);
-    expect(app.refunds.findById(org, refund.id)).not.toBeNull();
-    expect(app.refunds.findById(other, refund.id)).toBeNull();
-    expect(app.refunds.findById(org, 'ref_nonexistent00')).toBeNull();
-  });
-});
-
-describe('transition', () => {
-  const change = (refundId: string, from: RefundStatus, to: RefundStatus, organizationId = org) => ({
-    organizationId,
-    refundId,
-    from,
-    to,
-    actor: 'mcp' as const,
-    at: '2026-05-05T05:05:05.000Z',
-    detail: 'why',
-  });
-
-  it('moves the status, stamps updated_at and appends the event', () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    const moved = app.refunds.transition(change(refund.id, 'pending', 'cancelled'));
-    expect(moved).toMatchObject({ id: refund.id, status: 'cancelled', updatedAt: '2026-05-05T05:05:05.000Z' });
-    expect(moved?.createdAt).toBe(refund.createdAt);
-    const events = app.refunds.events(org, refund.id);
-    expect(events).toHaveLength(2);
-    expect(events[1]).toMatchObject({
-      from: 'pending',
-      to: 'cancelled',
-      initiatedBy: 'mcp',
-      createdAt: '2026-05-05T05:05:05.000Z',
-      detail: 'why',
-    });
-  });
-
-  it('is conditional: a wrong `from` returns null, changes nothing and writes no event', () => {
-    const refund = insertRefund(app, org, { status: 'processing' });
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled'))).toBeNull();
-    expect(app.refunds.findById(org, refund.id)).toEqual(refund);
-    expect(rawEvents(app, refund.id)).toHaveLength(1);
-  });
-
-  it('the second of two identical transitions loses', () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled'))).not.toBeNull();
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled'))).toBeNull();
-    expect(rawEvents(app, refund.id)).toHaveLength(2);
-  });
-
-  it("another organization's refund is not moved", () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    expect(app.refunds.transition(change(refund.id, 'pending', 'cancelled', other))).toBeNull();
-    expect(storedStatus(app, refund.id)).toBe('pending');
-    expect(rawEvents(app, refund.id)).toHaveLength(1);
-  });
-
-  it('an unknown refund returns null', () => {
-    expect(app.refunds.transition(change('ref_nosuchrefund', 'pending', 'cancelled'))).toBeNull();
-  });
-
-  it.each([
-    ['cancelled', 'pending'],
-    ['failed', 'completed'],
-    ['completed', 'processing'],
-    ['processing', 'pending'],
-  ] as const)('an illegal move %s -> %s throws before touching the row', (from, to) => {
-    const refund = insertRefund(app, org, { status: from });
-    expect(() => app.refunds.transition(change(refund.id, from, to))).toThrow(/illegal/);
-    expect(storedStatus(app, refund.id)).toBe(from);
-    expect(rawEvents(app, refund.id)).toHaveLength(1);
-  });
-
-  it('sets externalRefundId when given and keeps it otherwise', () => {
-    const refund = insertRefund(app, org, { status: 'pending', externalRefundId: null });
-    const submitted = app.refunds.transition({ ...change(refund.id, 'pending', 'processing'), externalRefundId: 're_abc' });
-    expect(submitted?.externalRefundId).toBe('re_abc');
-    const completed = app.refunds.transition(change(refund.id, 'processing', 'completed'));
-    expect(completed?.externalRefundId).toBe('re_abc');
-  });
-
-  it('a null detail is stored as null', () => {
-    const refund = insertRefund(app, org, { status: 'pending' });
-    app.refunds.transition({ ...change(refund.id, 'pending', 'processing'), detail: null });
-    expect(rawEvents(app, refund.id)[1]!.detail).toBeNull();
-  });
-});
-
-describe('list', () => {
-  it('is newest first with ties on created_at broken by id (descending)', () => {
-    const at = '2026-03-03T03:03:03.000Z';
-    const ids = ['ref_bbbbbbbbbbbb', 'ref_aaaaaaaaaaaa', 'ref_cccccccccccc'];
-    for (const id of ids) insertRefund(app, org, { id, createdAt: at });
-    const newer = insertRefund(app, org, { createdAt: '2026-03-04T00:00:00.000Z' });
-    const older = insertRefund(app, org, { createdAt: '2026-03-02T00:00:00.000Z' });
-    const listed = app.refunds.list(org, {}, { limit: 10, offset: 0 }).map((r) => r.id);
-    expect(listed).toEqual([newer.id, 'ref_cccccccccccc', 'ref_bbbbbbbbbbbb', 'ref_aaaaaaaaaaaa', older.id]);
-  });
-
-  it('pages are disjoint and cover everything, even with equal timestamps', () => {
-    const at = '2026-03-03T03:03:03.000Z';
-    const all = Array.from({ length: 9 }, () => insertRefund(app, org, { createdAt: at }).id);
-    const seen: string[] = [];
-    for (let offset = 0; offset < 9; offset += 4) {
-      seen.push(...app.refunds.list(org, {}, { limit: 4, offset }).map((r) => r.id));
-    }
-    expect(seen).toHaveLength(9);
-    expect([...seen].sort()).toEqual([...all].sort());
-  });
-
-  it('returns full refunds, filtered and scoped', () => {
-    const mine = insertRefund(app, org, { status: 'failed', processor: 'stripe', metadata: { k: 'v' } });
-    insertRefund(app, org, { status: 'failed', processor: 'sandbox' });
-    insertRefund(app, other, { status: 'failed', processor: 'stripe' });
-    expect(app.refunds.list(org, { status: 'failed', processor: 'stripe' }, { limit: 10, offset: 0 })).toEqual([mine]);
-    expect(app.refunds.list(other, {}, { limit: 10, offset: 0 })).toHaveLength(1);
   });
 });
 
@@ -388,21 +225,21 @@ describe('list, deep pages (offset 5,000 and on take the deferred join)', () => 
       .map((r) => r.id);
   }
 
-  it('returns exactly the rows at the offset asked, as full refunds, for every filter, on both sides of the switch', () => {
+  it('returns exactly the rows at the offset asked, as full refunds, for every filter, on both sides of the switch', async () => {
     const rows = seed();
     const filters = [{}, { status: 'pending' as const }, { processor: 'stripe' }, { status: 'pending' as const, processor: 'stripe' }];
     for (const filter of filters) {
       const expected = expectedOrder(rows, filter);
       expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(5_100);
       for (const offset of [4_990, 4_999, 5_000, 5_001, 5_074, expected.length - 10, expected.length]) {
-        const page = app.refunds.list(org, filter, { limit: 26, offset }).map((r) => r.id);
+        const page = (await app.refunds.list(org, filter, { limit: 26, offset })).map((r) => r.id);
         expect(page, `${JSON.stringify(filter)} at ${offset}`).toEqual(expected.slice(offset, offset + 26));
       }
     }
     // Full refunds, as findById reads them.
-    const page = app.refunds.list(org, {}, { limit: 3, offset: 6_000 });
+    const page = await app.refunds.list(org, {}, { limit: 3, offset: 6_000 });
     expect(page).toHaveLength(3);
-    for (const refund of page) expect(refund).toEqual(app.refunds.findById(org, refund.id));
+    for (const refund of page) expect(refund).toEqual(await app.refunds.findById(org, refund.id));
   });
 });
 
@@ -420,7 +257,7 @@ describe('query plans', () => {
     };
     for (const [name, filter] of Object.entries(filters)) {
       prepare.mockClear();
-      store.list(org, filter, { limit: 5, offset: 0 });
+      void store.list(org, filter, { limit: 5, offset: 0 });
       const sql = prepare.mock.calls.map((call) => call[0]).find((s) => /FROM refunds/i.test(s));
       expect(sql, `list SQL for ${name}`).toBeDefined();
       byFilter.set(name, sql!);
@@ -489,78 +326,6 @@ describe('query plans', () => {
   });
 });
 
-describe('claims, and the doubt an unanswered attempt leaves', () => {
-  const T0 = '2026-05-05T05:00:00.000Z';
-  const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
-  let counter = 0;
-  function duePending(): string {
-    counter += 1;
-    const id = `ref_claim${String(counter).padStart(7, '0')}`;
-    app.refunds.create({
-      id,
-      organizationId: org,
-      transactionId: 'ch_claims',
-      amount: 1000,
-      currency: 'usd',
-      reason: 'other',
-      processor: 'stripe',
-      metadata: null,
-      initiatedBy: 'mcp',
-      createdAt: T0,
-      submitAt: T0,
-      idempotencyKey: null,
-      requestFingerprint: null,
-    });
-    return id;
-  }
-
-  it('one claim at a time: a second claimant gets null until the lease runs out', () => {
-    const id = duePending();
-    expect(app.refunds.claimForSubmission(id, 'a', at(0), at(60))).toMatchObject({ token: 'a', attempt: 1 });
-    expect(app.refunds.claimForSubmission(id, 'b', at(1), at(61))).toBeNull();
-    expect(app.refunds.claimForCancel(id, 'c', at(1), at(61), at(1))).toBeNull();
-    expect(app.refunds.submissionState(id, at(1))).toEqual({ attempts: 1, claimed: true, inDoubtUntil: null, lapsedClaimExpiredAt: null });
-    expect(app.refunds.claimForSubmission(id, 'b', at(61), at(121))).toMatchObject({ token: 'b', attempt: 2 });
-  });
-
-  it('a release with inDoubtUntil records it; a cancel cannot claim until it has passed, a retry can', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
-    app.refunds.releaseClaim(id, 'a', { retryAt: at(5), error: 'timed out', inDoubtUntil: at(40) });
-    expect(app.refunds.submissionState(id, at(10))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: at(40), lapsedClaimExpiredAt: null });
-    expect(app.refunds.claimForCancel(id, 'c', at(39), at(99), at(39))).toBeNull();
-    // The dispatcher's retry carries the same idempotency key, so it may go ahead during the doubt.
-    expect(app.refunds.claimForSubmission(id, 'r', at(10), at(70))).toMatchObject({ attempt: 2 });
-    app.refunds.releaseClaim(id, 'r', { retryAt: at(25), error: 'timed out again', inDoubtUntil: at(50) });
-    expect(app.refunds.claimForCancel(id, 'c', at(49), at(109), at(49))).toBeNull();
-    expect(app.refunds.claimForCancel(id, 'c', at(50), at(110), at(50))).not.toBeNull();
-  });
-
-  it('a release without inDoubtUntil keeps the doubt an earlier attempt left', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
-    app.refunds.releaseClaim(id, 'a', { retryAt: at(1), inDoubtUntil: at(40) });
-    app.refunds.claimForSubmission(id, 'b', at(1), at(61));
-    app.refunds.releaseClaim(id, 'b', { retryAt: at(2), error: 'not configured' });
-    expect(app.refunds.submissionState(id, at(2))?.inDoubtUntil).toBe(at(40));
-  });
-
-  it('a release by a token that no longer holds the claim changes nothing', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'a', at(0), at(60));
-    app.refunds.releaseClaim(id, 'stale', { retryAt: at(1), inDoubtUntil: at(40) });
-    expect(app.refunds.submissionState(id, at(1))).toEqual({ attempts: 1, claimed: true, inDoubtUntil: null, lapsedClaimExpiredAt: null });
-  });
-
-  it('a lapsed claim (its holder died) is reported, and a cancel may only take it once lapsedBefore is past its end', () => {
-    const id = duePending();
-    app.refunds.claimForSubmission(id, 'dead', at(0), at(60));
-    expect(app.refunds.submissionState(id, at(61))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: null, lapsedClaimExpiredAt: at(60) });
-    expect(app.refunds.claimForCancel(id, 'c', at(61), at(121), at(21))).toBeNull();
-    expect(app.refunds.claimForCancel(id, 'c', at(101), at(161), at(61))).not.toBeNull();
-  });
-});
-
 describe('texts we compose are masked on the way in', () => {
   // Made up here: what a processor error or a caller's text may quote.
   const KEY = `sk_test_${'Q'.repeat(12)}storeMaskingOnly0000`;
@@ -570,9 +335,9 @@ describe('texts we compose are masked on the way in', () => {
     return app.db.prepare<[string], { last_error: string | null }>('SELECT last_error FROM refunds WHERE id = ?').get(id)?.last_error ?? null;
   }
 
-  it('an event detail and a last error that quote credentials (glued to other text, or percent-encoded) keep only the masked form', () => {
+  it('an event detail and a last error that quote credentials (glued to other text, or percent-encoded) keep only the masked form', async () => {
     const T0 = '2026-05-05T05:00:00.000Z';
-    app.refunds.create({
+    await app.refunds.create({
       id: 'ref_masked000001',
       organizationId: org,
       transactionId: 'ch_masked',
@@ -587,9 +352,9 @@ describe('texts we compose are masked on the way in', () => {
       idempotencyKey: null,
       requestFingerprint: null,
     });
-    expect(app.refunds.claimForSubmission('ref_masked000001', 't', T0, '2026-05-05T05:01:00.000Z')).not.toBeNull();
-    app.refunds.releaseClaim('ref_masked000001', 't', { retryAt: T0, error: `upstream said: invalid key x${KEY} (key=${API_KEY.slice(0, 9)}%${API_KEY.charCodeAt(9).toString(16)}${API_KEY.slice(10)})` });
-    app.refunds.transition({
+    expect(await app.refunds.claimForSubmission('ref_masked000001', 't', T0, '2026-05-05T05:01:00.000Z')).not.toBeNull();
+    await app.refunds.releaseClaim('ref_masked000001', 't', { retryAt: T0, error: `upstream said: invalid key x${KEY} (key=${API_KEY.slice(0, 9)}%${API_KEY.charCodeAt(9).toString(16)}${API_KEY.slice(10)})` });
+    await app.refunds.transition({
       organizationId: org,
       refundId: 'ref_masked000001',
       from: 'pending',
@@ -603,7 +368,7 @@ describe('texts we compose are masked on the way in', () => {
     expect(rawLastError('ref_masked000001')).toBe('upstream said: invalid key xsk_test_…[redacted] (key=rk_live_…[redacted])');
     expect(rawEvents(app, 'ref_masked000001').at(-1)?.detail).toBe('rejected by stripe: No such charge; request made with key_sk_test_…[redacted]');
     // The caller's own data is theirs, returned to them as they sent it.
-    expect(app.refunds.findById(org, 'ref_masked000001')?.metadata).toEqual({ note: 'kept as the caller sent it' });
+    expect((await app.refunds.findById(org, 'ref_masked000001'))?.metadata).toEqual({ note: 'kept as the caller sent it' });
   });
 });
 
@@ -614,53 +379,40 @@ describe('due work, by processor', () => {
   function duePending(processor: string, dueAt: string): string {
     n += 1;
     const id = `ref_dueby${String(n).padStart(7, '0')}`;
-    app.refunds.create({
-      id,
-      organizationId: n % 2 === 0 ? org : other,
-      transactionId: 'ch_due',
-      amount: 1000,
-      currency: 'usd',
-      reason: 'other',
-      processor,
-      metadata: null,
-      initiatedBy: 'api',
-      createdAt: dueAt,
-      submitAt: dueAt,
-      idempotencyKey: null,
-      requestFingerprint: null,
-    });
+    insertRefund(app, n % 2 === 0 ? org : other, { id, transactionId: 'ch_due', amount: 1000, reason: 'other', processor, createdAt: dueAt });
+    app.db.prepare('UPDATE refunds SET next_attempt_at = ? WHERE id = ?').run(dueAt, id);
     return id;
   }
   function dueProcessing(processor: string, dueAt: string): string {
     const id = insertRefund(app, org, { status: 'processing', processor }).id;
-    app.refunds.scheduleSync(id, dueAt);
+    app.db.prepare('UPDATE refunds SET next_sync_at = ? WHERE id = ?').run(dueAt, id);
     return id;
   }
   const ids = (rows: Array<{ id: string }>): string[] => rows.map((row) => row.id);
 
-  it('selects only refunds of the processors asked for, oldest first, the limit counting only those', () => {
+  it('selects only refunds of the processors asked for, oldest first, the limit counting only those', async () => {
     const stripe = [duePending('stripe', at(0)), duePending('stripe', at(1)), duePending('stripe', at(2))];
     const sandbox = [duePending('sandbox', at(3)), duePending('sandbox', at(4))];
     const now = at(10);
-    expect(ids(app.refunds.dueForSubmission(now, 2, ['sandbox']))).toEqual(sandbox);
-    expect(ids(app.refunds.dueForSubmission(now, 2, ['stripe']))).toEqual(stripe.slice(0, 2));
-    expect(ids(app.refunds.dueForSubmission(now, 10, ['sandbox', 'stripe']))).toEqual([...stripe, ...sandbox]);
-    expect(ids(app.refunds.dueForSubmission(now, 10, ['other']))).toEqual([]);
-    expect(app.refunds.dueForSubmission(now, 10, [])).toEqual([]);
+    expect(ids(await app.refunds.dueForSubmission(now, 2, ['sandbox']))).toEqual(sandbox);
+    expect(ids(await app.refunds.dueForSubmission(now, 2, ['stripe']))).toEqual(stripe.slice(0, 2));
+    expect(ids(await app.refunds.dueForSubmission(now, 10, ['sandbox', 'stripe']))).toEqual([...stripe, ...sandbox]);
+    expect(ids(await app.refunds.dueForSubmission(now, 10, ['other']))).toEqual([]);
+    expect(await app.refunds.dueForSubmission(now, 10, [])).toEqual([]);
 
     const reads = [dueProcessing('stripe', at(0)), dueProcessing('sandbox', at(1)), dueProcessing('stripe', at(2))];
-    expect(ids(app.refunds.dueForSync(now, 1, ['sandbox']))).toEqual([reads[1]]);
-    expect(ids(app.refunds.dueForSync(now, 10, ['stripe']))).toEqual([reads[0], reads[2]]);
-    expect(ids(app.refunds.dueForSync(now, 10, ['stripe', 'sandbox']))).toEqual(reads);
-    expect(app.refunds.dueForSync(now, 10, [])).toEqual([]);
+    expect(ids(await app.refunds.dueForSync(now, 1, ['sandbox']))).toEqual([reads[1]]);
+    expect(ids(await app.refunds.dueForSync(now, 10, ['stripe']))).toEqual([reads[0], reads[2]]);
+    expect(ids(await app.refunds.dueForSync(now, 10, ['stripe', 'sandbox']))).toEqual(reads);
+    expect(await app.refunds.dueForSync(now, 10, [])).toEqual([]);
   });
 
-  it('a release after an attempt that sent nothing takes the attempt back and keeps schedule and error', () => {
+  it('a release after an attempt that sent nothing takes the attempt back and keeps schedule and error', async () => {
     const id = duePending('stripe', at(0));
-    app.refunds.claimForSubmission(id, 'a', at(1), at(60));
-    app.refunds.releaseClaim(id, 'a', { retryAt: at(5), error: 'timed out', inDoubtUntil: at(40) });
-    app.refunds.claimForSubmission(id, 'b', at(6), at(66));
-    app.refunds.releaseClaim(id, 'b', { sentNothing: true });
+    await app.refunds.claimForSubmission(id, 'a', at(1), at(60));
+    await app.refunds.releaseClaim(id, 'a', { retryAt: at(5), error: 'timed out', inDoubtUntil: at(40) });
+    await app.refunds.claimForSubmission(id, 'b', at(6), at(66));
+    await app.refunds.releaseClaim(id, 'b', { sentNothing: true });
     expect(app.db.prepare('SELECT attempts, last_error, next_attempt_at, in_doubt_until, claim_token FROM refunds WHERE id = ?').get(id)).toEqual({
       attempts: 1,
       last_error: 'timed out',
@@ -740,73 +492,26 @@ describe('due work, by processor', () => {
   });
 });
 
-describe('late-landing watch and discrepancies', () => {
-  const at = '2026-03-01T12:00:00.000Z';
-  const discrepancy = (refundId: string, processorStatus: RefundStatus = 'completed') => ({
-    organizationId: org,
-    refundId,
-    processor: 'stripe',
-    externalRefundId: 're_late',
-    ourStatus: 'cancelled' as const,
-    processorStatus,
-    source: 'late-landing watch',
-    detectedAt: at,
-  });
-
-  it('a cancel can start a watch with the status change; it comes due, is moved on, and ends', () => {
-    const refund = insertRefund(app, org, { status: 'pending', processor: 'stripe' });
-    const moved = app.refunds.transition({
-      organizationId: org,
-      refundId: refund.id,
-      from: 'pending',
-      to: 'cancelled',
-      actor: 'mcp',
-      at,
-      lateLandingWatch: { nextAt: '2026-03-01T12:10:00.000Z', until: '2026-03-02T12:00:00.000Z' },
-    });
-    expect(moved?.status).toBe('cancelled');
-    // A process without this refund's processor never sees it due, so never reschedules it.
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['sandbox'])).toEqual([]);
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, [])).toEqual([]);
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:09:59.999Z', 10, ['stripe'])).toEqual([]);
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([
-      { organizationId: org, id: refund.id, watchUntil: '2026-03-02T12:00:00.000Z' },
-    ]);
-    app.refunds.scheduleLateLandingWatch(refund.id, '2026-03-01T12:20:00.000Z');
-    expect(app.refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([]);
-    app.refunds.scheduleLateLandingWatch(refund.id, null);
-    expect(app.refunds.dueForLateLandingWatch('2026-03-09T00:00:00.000Z', 10, ['stripe'])).toEqual([]);
-  });
-
-  it('records a discrepancy once per processor refund and status, with an event that leaves the status, and links the processor id', () => {
+describe('discrepancies in SQLite', () => {
+  it('what was found stays found: the list is append-only, even for raw SQL', async () => {
     const refund = insertRefund(app, org, { status: 'cancelled', processor: 'stripe', externalRefundId: null });
-    expect(app.refunds.recordDiscrepancy(discrepancy(refund.id, 'processing'), 'discrepancy: one')).toBe(true);
-    expect(app.refunds.recordDiscrepancy(discrepancy(refund.id, 'processing'), 'discrepancy: again')).toBe(false);
-    expect(app.refunds.recordDiscrepancy(discrepancy(refund.id, 'completed'), 'discrepancy: settled there')).toBe(true);
+    const recorded = await app.refunds.recordDiscrepancy(
+      {
+        organizationId: org,
+        refundId: refund.id,
+        processor: 'stripe',
+        externalRefundId: 're_late',
+        ourStatus: 'cancelled',
+        processorStatus: 'completed',
+        source: 'late-landing watch',
+        detectedAt: '2026-03-01T12:00:00.000Z',
+      },
+      'discrepancy: one',
+    );
+    expect(recorded).toBe(true);
     expect(storedStatus(app, refund.id)).toBe('cancelled');
-    expect(app.refunds.findById(org, refund.id)?.externalRefundId).toBe('re_late');
-    expect(rawEvents(app, refund.id).slice(1).map((e) => [e.from_status, e.to_status, e.initiated_by, e.detail])).toEqual([
-      ['cancelled', 'cancelled', 'system', 'discrepancy: one'],
-      ['cancelled', 'cancelled', 'system', 'discrepancy: settled there'],
-    ]);
-    expect(app.refunds.listDiscrepancies(org).map((d) => d.processorStatus)).toEqual(['processing', 'completed']);
-    expect(app.refunds.listDiscrepancies(other)).toEqual([]);
-    expect(app.refunds.listDiscrepancies()).toHaveLength(2);
-    // What was found stays found.
+    expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ from_status: 'cancelled', to_status: 'cancelled', initiated_by: 'system' });
     expect(() => app.db.exec('DELETE FROM refund_discrepancies')).toThrow(/append-only/);
     expect(() => app.db.exec("UPDATE refund_discrepancies SET processor_status = 'failed'")).toThrow(/append-only/);
-  });
-
-  it("keeps the refund's own processor id when the discrepancy is a second processor refund", () => {
-    const refund = insertRefund(app, org, { status: 'completed', processor: 'stripe', externalRefundId: 're_first' });
-    expect(app.refunds.recordDiscrepancy({ ...discrepancy(refund.id), ourStatus: 'completed' }, 'discrepancy: second')).toBe(true);
-    expect(app.refunds.findById(org, refund.id)?.externalRefundId).toBe('re_first');
-  });
-
-  it('findForProcessor finds a refund by our id across organizations, only at its processor', () => {
-    const refund = insertRefund(app, other, { status: 'cancelled', processor: 'stripe' });
-    expect(app.refunds.findForProcessor('stripe', refund.id)?.organizationId).toBe(other);
-    expect(app.refunds.findForProcessor('sandbox', refund.id)).toBeNull();
-    expect(app.refunds.findForProcessor('stripe', 'ref_nosuchrefund')).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService } from '../../src/domain/refund-service.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { SandboxProcessor } from '../../src/processors/sandbox.js';
-import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
+import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
 
 const clock: Clock = { now: () => new Date('2026-03-01T12:00:00.000Z') };
 
@@ -46,6 +46,7 @@ function serviceWith(...processors: RefundProcessor[]): RefundService {
     processors: new StaticProcessorRegistry([new SandboxProcessor(), ...processors], { stripe: 'set STRIPE_SECRET_KEY' }),
     clock,
     onBackgroundError: (message) => reported.push(message),
+    settings: settingsWith(),
     onDiscrepancy: (_message, detail) => alarms.push(detail),
   });
 }
@@ -169,7 +170,7 @@ describe('applyProcessorReport: the processor made a refund we hold as cancelled
     expect(added[0]?.detail).toContain('discrepancy: stripe holds re_landedLate as completed while this refund is cancelled');
     expect(added[0]?.detail).toContain('stripe webhook refund.updated evt_1');
     expect(alarms).toEqual([expect.objectContaining({ refundId: refund.id, externalRefundId: 're_landedLate', processorStatus: 'completed', status: 'cancelled' })]);
-    expect(app.refunds.listDiscrepancies(org)).toEqual([
+    expect(await app.refunds.listDiscrepancies(org)).toEqual([
       expect.objectContaining({ refundId: refund.id, externalRefundId: 're_landedLate', ourStatus: 'cancelled', processorStatus: 'completed' }),
     ]);
     // The same news again (another event, now found by the processor id) is recorded once.
@@ -177,14 +178,14 @@ describe('applyProcessorReport: the processor made a refund we hold as cancelled
     expect(again).toMatchObject({ changed: false, discrepancy: true, refund: { status: 'cancelled' } });
     expect(rawEvents(app, refund.id).slice(before)).toHaveLength(1);
     expect(alarms).toHaveLength(1);
-    expect(app.refunds.listDiscrepancies(org)).toHaveLength(1);
+    expect(await app.refunds.listDiscrepancies(org)).toHaveLength(1);
   });
 
   it('a failed refund the processor holds as paid is a discrepancy too; without a read, the signed report itself is the proof', async () => {
     const refund = cancelledHere('failed');
     const outcome = await serviceWith().applyProcessorReport({ ...report('processing', 're_failedHere'), refundId: refund.id });
     expect(outcome).toMatchObject({ changed: false, discrepancy: true, statusFrom: 'report', refund: { status: 'failed' } });
-    expect(app.refunds.listDiscrepancies()).toEqual([expect.objectContaining({ refundId: refund.id, ourStatus: 'failed', processorStatus: 'processing' })]);
+    expect(await app.refunds.listDiscrepancies()).toEqual([expect.objectContaining({ refundId: refund.id, ourStatus: 'failed', processorStatus: 'processing' })]);
   });
 
   it('no money moving there (cancelled or failed at the processor too) is acknowledged and writes nothing', async () => {

@@ -10,7 +10,7 @@ import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { cleanupAll, createOrg, createTestApp, FakeClock, insertRefund } from '../support/fixtures.js';
+import { cleanupAll, createOrg, createTestApp, FakeClock, insertRefund, settingsWith } from '../support/fixtures.js';
 
 /** A processor that records what it is asked and always succeeds. */
 class RecordingProcessor implements RefundProcessor {
@@ -49,7 +49,7 @@ function world() {
       store: app.refunds,
       processors: new StaticProcessorRegistry(processors, HINTS, processors[0]?.name),
       clock,
-      policy: { syncIntervalMs: 60_000 },
+      settings: settingsWith({ syncIntervalMs: 60_000 }),
     });
   const at = (seconds: number): string => new Date(clock.ms + seconds * 1000).toISOString();
   let n = 0;
@@ -57,27 +57,14 @@ function world() {
   const duePending = (processor: string, dueFor: number): string => {
     n += 1;
     const id = `ref_due${String(n).padStart(9, '0')}`;
-    app.refunds.create({
-      id,
-      organizationId: org.id,
-      transactionId: `ch_${processor}_${n}`,
-      amount: 1000 + n,
-      currency: 'usd',
-      reason: 'other',
-      processor,
-      metadata: null,
-      initiatedBy: 'api',
-      createdAt: at(-dueFor),
-      submitAt: at(-dueFor),
-      idempotencyKey: null,
-      requestFingerprint: null,
-    });
+    insertRefund(app, org.id, { id, transactionId: `ch_${processor}_${n}`, amount: 1000 + n, reason: 'other', processor, createdAt: at(-dueFor) });
+    app.db.prepare('UPDATE refunds SET next_attempt_at = ? WHERE id = ?').run(at(-dueFor), id);
     return id;
   };
   /** A processing refund of `processor` whose status read has been due since `dueFor` seconds. */
   const dueProcessing = (processor: string, dueFor: number): string => {
     const refund = insertRefund(app, org.id, { status: 'processing', processor });
-    app.refunds.scheduleSync(refund.id, at(-dueFor));
+    app.db.prepare('UPDATE refunds SET next_sync_at = ? WHERE id = ?').run(at(-dueFor), refund.id);
     return refund.id;
   };
   /** Every column of the refunds and every event, to prove a pass changed nothing of theirs. */
@@ -141,6 +128,7 @@ describe('a process without a processor leaves that processor’s refunds exactl
       store: w.app.refunds,
       processors: new StaticProcessorRegistry([new RecordingProcessor('sandbox')], HINTS, 'stripe'),
       clock: w.clock,
+      settings: settingsWith(),
     });
     const created = await without.create(w.caller, input);
     expect(created.status).toBe('pending');

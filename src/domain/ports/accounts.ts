@@ -1,0 +1,54 @@
+/**
+ * Organizations and their API keys: who a caller is. The HTTP and stdio adapters authenticate
+ * through these ports, the CLI manages them; nothing here knows a database.
+ */
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface OrganizationStore {
+  /** Creates an organization (a new id unless `options.id` is given). */
+  create(name: string, options?: { id?: string; at?: string }): Promise<Organization>;
+  findById(id: string): Promise<Organization | null>;
+  /** Oldest first. */
+  list(): Promise<Organization[]>;
+}
+
+export type ApiKeyMode = 'live' | 'test';
+
+/** A key as it is kept: never the key itself, only a short prefix to recognise it by. */
+export interface ApiKeyRecord {
+  id: string;
+  organizationId: string;
+  displayPrefix: string;
+  mode: ApiKeyMode;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Who a live key speaks for. */
+export interface ApiKeyIdentity {
+  organizationId: string;
+  keyId: string;
+}
+
+export interface ApiKeyStore {
+  /** Creates a key and returns it in clear: the only time it is ever seen. */
+  create(organizationId: string, mode: ApiKeyMode, options?: { secret?: string; at?: string }): Promise<{ key: string; record: ApiKeyRecord }>;
+  /** The organization a live (unrevoked) key belongs to, or null for an unknown or revoked one. */
+  authenticate(key: string): Promise<ApiKeyIdentity | null>;
+  /**
+   * Whether the key with this id, authenticated earlier, is still live (not revoked): what a
+   * session that holds an identity checks before each call, without hashing the key again.
+   */
+  isLive(keyId: string): Promise<boolean>;
+  findByKey(key: string): Promise<ApiKeyRecord | null>;
+  findById(id: string): Promise<ApiKeyRecord | null>;
+  /** Oldest first. */
+  listForOrganization(organizationId: string): Promise<ApiKeyRecord[]>;
+  /** Revokes a key by id. Resolves false when there is no such key or it was already revoked. */
+  revoke(id: string, at?: string): Promise<boolean>;
+}

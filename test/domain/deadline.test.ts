@@ -1,0 +1,120 @@
+/**
+ * The call deadline (deadline.ts): every call answers within settings.callDeadlineMs, whatever the
+ * processor does: create (submission.ts), cancel (cancel.ts) and get's status read (queries.ts).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { errors } from '../../src/domain/errors.js';
+import type { SubmitOutcome } from '../../src/domain/ports.js';
+import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
+import type { CreateRefundInput } from '../../src/domain/schemas.js';
+import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { deferred, ScriptedProcessor } from '../support/scripted.js';
+import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
+
+const input: CreateRefundInput = {
+  transactionId: 'ch_3PqTestCharge',
+  amount: 2500,
+  currency: 'usd',
+  reason: 'product_defective',
+  metadata: { orderId: 'order_1', ticketId: 'SUP-1' },
+};
+
+function setup(policy: Partial<RefundSettings> = {}) {
+  const app = createTestApp();
+  const org = createOrg(app);
+  const clock = new FakeClock();
+  const processor = new ScriptedProcessor();
+  const service = new RefundService({
+    store: app.refunds,
+    processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+    clock,
+    settings: settingsWith({ retryBaseMs: 1_000, cancelWaitMs: 300, ...policy }),
+  });
+  const caller: Caller = { organizationId: org.id, actor: 'mcp' };
+  const column = (id: string, name: string): unknown =>
+    (app.db.prepare(`SELECT ${name} AS v FROM refunds WHERE id = ?`).get(id) as { v: unknown }).v;
+  return { app, org, clock, processor, service, caller, column };
+}
+
+afterEach(() => cleanupAll());
+
+describe('every call answers within the call deadline, whatever the processor does (issue 9)', () => {
+  /** A processor call that never settles until the test says so. */
+  const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+  it('create answers with the refund pending while the submission goes on under its claim, then records its outcome once', async () => {
+    const { app, service, caller, processor, clock } = setup({ callDeadlineMs: 100 });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const created = await service.create(caller, { ...input, idempotencyKey: 'deadline-1' });
+    expect(created.status).toBe('pending');
+    // Still held by the submission in flight: nobody else submits it meanwhile.
+    expect((await app.refunds.submissionState(created.id, clock.now().toISOString()))?.claimed).toBe(true);
+    expect(await service.submitDue()).toBe(0);
+    // A retry of the call with the same key is the same refund, not a second one.
+    expect((await service.create(caller, { ...input, idempotencyKey: 'deadline-1' })).id).toBe(created.id);
+    // The processor comes back: the outcome is recorded under the claim.
+    answer.resolve({ kind: 'submitted', externalRefundId: 're_cameBack', status: 'processing' });
+    await service.settleDetached();
+    expect(await service.get(caller, created.id)).toMatchObject({ status: 'processing', externalRefundId: 're_cameBack' });
+    clock.advance(60 * 60_000);
+    expect(await service.submitDue()).toBe(0);
+    expect(processor.submits).toEqual([{ id: created.id, attempt: 1 }]);
+    expect(rawEvents(app, created.id).map((e) => e.to_status)).toEqual(['pending', 'processing']);
+  });
+
+  it('a submission that fails after the deadline is recorded as an unanswered attempt and retried once, nothing lost or doubled', async () => {
+    const reported: string[] = [];
+    const { app, caller, processor, clock, column } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ callDeadlineMs: 100, retryBaseMs: 1_000 }),
+      onBackgroundError: (message) => reported.push(message),
+    });
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise.then(() => Promise.reject(errors.processorUnavailable('stripe')));
+    const created = await service.create(caller, input);
+    expect(created.status).toBe('pending');
+    answer.resolve({ kind: 'rejected', reason: 'unused' });
+    await service.settleDetached();
+    expect(column(created.id, 'claim_token')).toBeNull();
+    expect(column(created.id, 'in_doubt_until')).not.toBeNull();
+    expect(reported).toEqual(['submission outlived the call deadline; it goes on under its claim', 'submission failed; will retry']);
+    processor.onSubmit = (r) => Promise.resolve({ kind: 'submitted', externalRefundId: `re_${r.id.slice(4)}`, status: 'processing' });
+    clock.advance(1_000);
+    expect(await service.submitDue()).toBe(1);
+    expect((await service.get(caller, created.id)).status).toBe('processing');
+    expect(processor.submits.map((s) => s.attempt)).toEqual([1, 2]);
+  });
+
+  it('cancel of a processing refund whose processor never answers is processor_unavailable, nothing changed', async () => {
+    const { service, caller, processor } = setup({ callDeadlineMs: 100 });
+    const refund = await service.create(caller, input);
+    expect(refund.status).toBe('processing');
+    processor.onCancel = never;
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect((await service.get(caller, refund.id)).status).toBe('processing');
+  });
+
+  it("cancel's lookup after an interrupted attempt that never answers is processor_unavailable, and gives the refund back", async () => {
+    const { service, caller, processor, clock, column } = setup({ callDeadlineMs: 100, inDoubtMs: 30_000 });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
+    processor.onFind = never;
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect((await service.get(caller, refund.id)).status).toBe('pending');
+    expect(column(refund.id, 'claim_token')).toBeNull();
+    processor.onFind = () => Promise.resolve(null);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+  });
+
+  it("get's status read that never answers returns the stored refund", async () => {
+    const { service, caller, processor } = setup({ refreshTimeoutMs: 100 });
+    const refund = await service.create(caller, input);
+    processor.onRetrieve = never;
+    expect(await service.getFresh(caller, refund.id)).toEqual(await service.get(caller, refund.id));
+  });
+});

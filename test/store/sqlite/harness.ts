@@ -1,0 +1,39 @@
+/**
+ * The shared store contract's factory for the SQLite adapter: a new file per test, in a temporary
+ * folder that the test file's cleanupAll() removes.
+ */
+import { migrate, openDatabase, type SqliteDatabase } from '../../../src/store/sqlite/database.js';
+import { SqliteApiKeyStore } from '../../../src/store/sqlite/api-key-store.js';
+import { SqliteOrganizationStore } from '../../../src/store/sqlite/organization-store.js';
+import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
+import { SqliteWebhookEventStore } from '../../../src/store/sqlite/webhook-event-store.js';
+import type { StoreHarness, Stores } from '../contract/harness.js';
+import { tempDbPath } from '../../support/fixtures.js';
+
+function storesOn(db: SqliteDatabase): Stores {
+  return {
+    refunds: new SqliteRefundStore(db),
+    organizations: new SqliteOrganizationStore(db),
+    apiKeys: new SqliteApiKeyStore(db),
+    webhookEvents: new SqliteWebhookEventStore(db),
+  };
+}
+
+export function sqliteStores(): Promise<StoreHarness> {
+  const path = tempDbPath();
+  const db = openDatabase(path);
+  migrate(db);
+  const connections = [db];
+  return Promise.resolve({
+    ...storesOn(db),
+    another: () => {
+      const other = openDatabase(path);
+      connections.push(other);
+      return Promise.resolve(storesOn(other));
+    },
+    close: () => {
+      for (const connection of connections) if (connection.open) connection.close();
+      return Promise.resolve();
+    },
+  });
+}
