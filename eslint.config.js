@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '.tmp/', 'reports/', '.stryker-tmp/'] },
@@ -49,6 +50,13 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The layers of src/ (eslint/layers.js, drawn in docs/architecture.md): the domain imports no
+    // adapter, driver or SDK; adapters reach each other only where the table allows.
+    files: ['src/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/layers': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -55,6 +55,8 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   try {
     // Loaded here, not at start: the stdio server, started for every conversation, never needs it.
     const { startHttpServer } = await import('../http/server.js');
+    const { stripeWebhookReader } = await import('../processors/stripe-webhook.js');
+    const webhookSecret = config.stripe.webhookSecret;
     running = await startHttpServer({
       service: app.service,
       apiKeys: app.apiKeys,
@@ -66,7 +68,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       port,
       readOnly: config.readOnly,
       maxBodyBytes: config.http.maxBodyBytes,
-      webhookSecret: config.stripe.webhookSecret,
+      stripeWebhookReader: webhookSecret === undefined ? undefined : stripeWebhookReader(webhookSecret),
       allowedHosts: config.http.allowedHosts,
       mcpSessionIdleMs: config.http.mcpSessionIdleSeconds * 1000,
       mcpMaxSessions: config.http.mcpMaxSessions,

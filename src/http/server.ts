@@ -18,7 +18,7 @@ import {
   DEFAULT_MCP_MAX_SESSIONS_PER_ORG,
   DEFAULT_MCP_SESSION_IDLE_SECONDS,
 } from '../config.js';
-import type { Clock } from '../domain/ports.js';
+import type { Clock, WebhookReader } from '../domain/ports.js';
 import { systemClock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -44,7 +44,8 @@ export interface HttpServerOptions {
   port: number;
   readOnly: boolean;
   maxBodyBytes: number;
-  webhookSecret: string | undefined;
+  /** Reads Stripe's webhook deliveries (the Stripe processor's, with STRIPE_WEBHOOK_SECRET); undefined when no secret is set. */
+  stripeWebhookReader: WebhookReader | undefined;
   /** REFUNDKIT_HTTP_ALLOWED_HOSTS: names /mcp answers to besides the bound host. */
   allowedHosts: readonly string[];
   logger?: Logger;
@@ -170,7 +171,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     registerStripeWebhook(api, {
       service: options.service,
       events: options.webhookEvents,
-      secret: options.webhookSecret,
+      read: options.stripeWebhookReader,
       readOnly: options.readOnly,
       maxBodyBytes: options.maxBodyBytes,
       clock: options.clock ?? systemClock,

@@ -6,23 +6,22 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../domain/errors.js';
-import type { Clock } from '../domain/ports.js';
+import type { Clock, ProcessorWebhookEvent, WebhookReader } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
-import { STRIPE_PROCESSOR } from '../processors/stripe.js';
-import { readStripeWebhook, type StripeWebhookEvent } from '../processors/stripe-webhook.js';
 import { readBody } from './body.js';
 import { methodNotAllowed } from './respond.js';
 import type { WebhookEventLog, WebhookOutcome } from './ports.js';
 
-export { SIGNATURE_TOLERANCE_SECONDS } from '../processors/stripe-webhook.js';
-
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
+/** The processor whose deliveries the route takes: its name in the registry and in webhook_events. */
+const STRIPE_PROCESSOR = 'stripe';
 
 interface StripeWebhookDeps {
   service: RefundService;
   events: WebhookEventLog;
-  secret: string | undefined;
+  /** Reads Stripe's deliveries with the endpoint's signing secret; undefined when none is set. */
+  read: WebhookReader | undefined;
   /** A read-only server records no delivery: refused, it is not lost (Stripe retries for three days). */
   readOnly: boolean;
   maxBodyBytes: number;
@@ -50,9 +49,9 @@ export function registerStripeWebhook(app: FastifyInstance, deps: StripeWebhookD
         'This server is read-only (REFUNDKIT_READ_ONLY=1): it records no webhook deliveries; send them to a server without it',
       );
     }
-    const { secret } = deps;
+    const { read } = deps;
     // Refused before the body is read when there is no secret to check it with.
-    if (secret === undefined) {
+    if (read === undefined) {
       throw errors.processorNotConfigured(
         STRIPE_PROCESSOR,
         "set STRIPE_WEBHOOK_SECRET to the webhook endpoint's signing secret (whsec_…) and restart the server",
@@ -64,12 +63,12 @@ export function registerStripeWebhook(app: FastifyInstance, deps: StripeWebhookD
     if (typeof header !== 'string' || header === '') {
       throw errors.validation('Missing Stripe-Signature header: webhook deliveries must be signed by Stripe');
     }
-    const event = await readStripeWebhook(raw, header, secret);
+    const event = await read(raw, header);
     return reply.header('cache-control', 'no-store').send({ data: await apply(deps, event) });
   });
 }
 
-async function apply(deps: StripeWebhookDeps, event: StripeWebhookEvent): Promise<WebhookAnswer> {
+async function apply(deps: StripeWebhookDeps, event: ProcessorWebhookEvent): Promise<WebhookAnswer> {
   const { events, logger } = deps;
   // Claimed before it is applied: two deliveries of one event at the same moment (to two
   // processes, or twice to this one) each read the refund from Stripe, and the status may move

@@ -6,7 +6,7 @@
  */
 import type Stripe from 'stripe';
 import { errors, RefundKitError } from '../domain/errors.js';
-import type { RefundStatus } from '../domain/refund.js';
+import type { ProcessorWebhookEvent, WebhookReader } from '../domain/ports.js';
 import { mapStripeStatus, REFUND_ID_METADATA_KEY } from './stripe.js';
 
 /** How old a signature may be, in seconds: Stripe's own default. Older ones are replays. */
@@ -23,18 +23,7 @@ const REFUND_EVENT_TYPES: ReadonlySet<string> = new Set([
   'charge.refund.updated',
 ]);
 
-/** One verified delivery: its keys, and the refund it reports on when it is a refund event. */
-export interface StripeWebhookEvent {
-  id: string;
-  type: string;
-  refund: {
-    /** Stripe's refund id (re_…). */
-    externalRefundId: string;
-    status: RefundStatus;
-    /** Our refund id, from the metadata we set at submission, when the event carries it. */
-    refundId: string | null;
-  } | null;
-}
+export type StripeWebhookEvent = ProcessorWebhookEvent;
 
 type Webhooks = typeof Stripe.webhooks;
 let webhooks: Promise<Webhooks> | undefined;
@@ -50,6 +39,10 @@ function loadWebhooks(): Promise<Webhooks> {
  * wrong (no body, a signature that does not match or is stale, a body that is not an event) is a
  * validation_error whose message says which; anything else is ours and is thrown as it is.
  */
+export function stripeWebhookReader(secret: string): WebhookReader {
+  return (raw, signature) => readStripeWebhook(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), signature, secret);
+}
+
 export async function readStripeWebhook(raw: Buffer, signature: string, secret: string): Promise<StripeWebhookEvent> {
   if (raw.length === 0) throw errors.validation('Webhook body is empty');
   const stripeWebhooks = await loadWebhooks();

@@ -7,6 +7,7 @@
 import { request } from 'node:http';
 import type { App } from '../../src/app.js';
 import type { Env } from '../../src/config.js';
+import { stripeWebhookReader } from '../../src/processors/stripe-webhook.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../src/http/server.js';
 import { SqliteWebhookEventStore } from '../../src/store/sqlite/webhook-event-store.js';
 import { cleanupAll, createKey, createOrg, createTestApp } from '../support/fixtures.js';
@@ -39,7 +40,7 @@ export async function serveApp(app: App, overrides: Partial<HttpServerOptions> =
     port: 0,
     readOnly: app.config.readOnly,
     maxBodyBytes: app.config.http.maxBodyBytes,
-    webhookSecret: app.config.stripe.webhookSecret,
+    stripeWebhookReader: app.config.stripe.webhookSecret === undefined ? undefined : stripeWebhookReader(app.config.stripe.webhookSecret),
     allowedHosts: app.config.http.allowedHosts,
     mcpSessionIdleMs: app.config.http.mcpSessionIdleSeconds * 1000,
     mcpMaxSessions: app.config.http.mcpMaxSessions,

@@ -6,7 +6,7 @@
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
-import { SIGNATURE_TOLERANCE_SECONDS } from '../../src/http/webhooks.js';
+import { SIGNATURE_TOLERANCE_SECONDS } from '../../src/processors/stripe-webhook.js';
 import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
 import { startStripeImitation, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
 import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, startTestServer, type RawResponse, type TestServer } from './helpers.js';
