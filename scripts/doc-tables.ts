@@ -1,11 +1,12 @@
 /**
- * The tables of the docs that the code already knows: tools, environment variables, error codes.
+ * The tables of the docs that the code already knows: tools, HTTP routes, environment variables, error codes.
  * `npm run docs` writes them between `<!-- generated:NAME:begin -->` and `<!-- generated:NAME:end -->`
  * markers; test/docs.test.ts fails when a file no longer holds what these functions render.
  */
 import { shownDefault, VARIABLES, type VariableGroup, type VariableSpec } from '../src/config-variables.js';
 import { ERROR_CODES, type ErrorCode } from '../src/domain/errors.js';
 import { HTTP_STATUS, RETRY_AFTER_SECONDS } from '../src/http/errors.js';
+import { routeTable } from '../src/http/route-table.js';
 import { allOperations } from '../src/operations/index.js';
 
 /** Which generated blocks each file holds. */
@@ -14,6 +15,7 @@ export const GENERATED_FILES: Readonly<Record<string, readonly string[]>> = {
   'docs/tools.md': ['tools'],
   'docs/configuration.md': ['env-general', 'env-stripe', 'env-http'],
   'docs/errors.md': ['errors'],
+  'docs/http.md': ['routes'],
 };
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -61,6 +63,18 @@ export function errorsTable(): string {
   );
 }
 
+export function routesTable(): string {
+  return table(
+    ['Method and path', 'Auth', 'MCP tool', 'What it does'],
+    routeTable(allOperations).map((route) => [
+      `\`${route.methods.join(', ')} ${route.path}\``,
+      route.auth,
+      route.tool === null ? '–' : `\`${route.tool}\``,
+      route.summary,
+    ]),
+  );
+}
+
 export function render(block: string): string {
   switch (block) {
     case 'tools':
@@ -73,6 +87,8 @@ export function render(block: string): string {
       return environmentTable('http');
     case 'errors':
       return errorsTable();
+    case 'routes':
+      return routesTable();
     default:
       throw new Error(`no generated block named '${block}'`);
   }

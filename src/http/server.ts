@@ -31,6 +31,7 @@ import { McpRoute } from './mcp.js';
 import { MCP_METHOD_LIST, MCP_PATH, registerMcpRoute } from './mcp-route.js';
 import type { ApiKeyAuthenticator, WebhookEventLog } from './ports.js';
 import { registerRestRoutes } from './rest.js';
+import { registerHealth } from './health.js';
 import { RoutesDirectory } from './routes-directory.js';
 import { registerStripeWebhook, STRIPE_WEBHOOK_PATH } from './webhooks.js';
 
@@ -69,8 +70,6 @@ export interface RunningHttpServer {
   /** Stops accepting, ends MCP sessions, lets requests in flight finish (up to the grace time). */
   close(): Promise<void>;
 }
-
-const HEALTH_PATH = '/healthz';
 
 /**
  * The request target as today's routes read it: a '#' is part of the path (clients never send a
@@ -180,16 +179,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     routes.add(STRIPE_WEBHOOK_PATH, options.readOnly ? [] : ['POST'], `POST ${STRIPE_WEBHOOK_PATH}`);
     registerMcpRoute(api, mcp, { apiKeys: options.apiKeys, hostRules: () => hostRules, logger });
     routes.add(MCP_PATH, MCP_METHOD_LIST, `${MCP_METHOD_LIST.join('|')} ${MCP_PATH}`);
-    api.get(HEALTH_PATH, async (_request, reply) => {
-      try {
-        await options.checkHealth();
-      } catch (error) {
-        logger.error('health check failed', { error });
-        return reply.code(503).header('cache-control', 'no-store').send({ status: 'unavailable' });
-      }
-      return reply.header('cache-control', 'no-store').send({ status: 'ok' });
-    });
-    routes.add(HEALTH_PATH, ['GET', 'HEAD'], `GET ${HEALTH_PATH}`);
+    registerHealth(api, options.checkHealth, routes, logger);
     done();
   });
   await app.ready();

@@ -22,6 +22,7 @@ export const cancelRefund = defineOperation({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   rest: {
     method: 'POST',
+    summary: 'Cancel a pending or processing refund. Body: none, or `{}`',
     path: '/v1/refunds/:refundId/cancel',
     input: (request) => {
       const refundId = pathRefundId(request);

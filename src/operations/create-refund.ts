@@ -32,6 +32,7 @@ export const createRefund = defineOperation({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   rest: {
     method: 'POST',
+    summary: 'Create a refund. Body: `transactionId`, `amount`, `reason`, optional `currency`, `metadata` (the fields of `create_refund`). Header `Idempotency-Key` optional',
     path: '/v1/refunds',
     // The body carries the tool's fields; the idempotency key travels in a header, as at Stripe.
     input: ({ body, headers }) => {

@@ -21,6 +21,7 @@ export const getRefund = defineOperation({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   rest: {
     method: 'GET',
+    summary: 'One refund: `{"data": refund}`. Answers from the database (`get_refund` first reads a processing refund from its processor)',
     path: '/v1/refunds/:refundId',
     input: (request) => ({ refundId: pathRefundId(request) }),
     data: (output) => output.refund,

@@ -33,6 +33,7 @@ export const listRefunds = defineOperation({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   rest: {
     method: 'GET',
+    summary: 'Refunds, newest first: `{"data": [refund, …]}`. Query: `status`, `processor`, `limit` (1–100, default 25), `offset` (≥ 0, default 0)',
     path: '/v1/refunds',
     query: ['status', 'processor', 'limit', 'offset'],
     input: ({ query }) => ({

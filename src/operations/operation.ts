@@ -43,6 +43,8 @@ export interface RestRequestParts {
 /** Where an operation sits in the REST API and how a request maps onto its input. */
 export interface RestBinding<Out, In = unknown> {
   method: 'GET' | 'POST' | 'DELETE';
+  /** What the route does, for the routes table of docs/http.md (written for a developer). */
+  summary: string;
   /** Path with `:name` parameters, e.g. `/v1/refunds/:refundId/cancel`. */
   path: string;
   /** The query parameters the route takes (none when omitted). */
