@@ -13,11 +13,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
-import type { invalidParams as InvalidParams } from '../mcp/params-check.js';
 import type { Server as McpServer, StreamableHTTPServerTransport } from '../mcp/sdk.js';
-import type { createMcpServer as CreateMcpServer } from '../mcp/server.js';
+import { ceilingRefusal, perKeyRefusal, perOrgRefusal, Tally, type Refusal } from './mcp-caps.js';
+import { loadModules, sendRpcError } from './mcp-modules.js';
 import type { Identity } from './ports.js';
-import { sendJson, type Headers } from './respond.js';
 
 export const MCP_METHODS = 'GET, POST, DELETE';
 
@@ -49,54 +48,6 @@ interface Session {
   lastSeen: number;
   /** POST and DELETE requests still being answered: such a session is neither idle nor evicted. */
   requests: number;
-}
-
-/** Sessions (open or being opened) per organization, or per key. */
-class Tally {
-  private readonly counts = new Map<string, number>();
-
-  get(id: string): number {
-    return this.counts.get(id) ?? 0;
-  }
-
-  add(id: string, delta: number): void {
-    const next = this.get(id) + delta;
-    if (next <= 0) this.counts.delete(id);
-    else this.counts.set(id, next);
-  }
-}
-
-/** Why a new session cannot be had now: the JSON-RPC error and its HTTP status. */
-interface Refusal {
-  status: 429 | 503;
-  message: string;
-}
-
-interface Modules {
-  Transport: typeof StreamableHTTPServerTransport;
-  createMcpServer: typeof CreateMcpServer;
-  invalidParams: typeof InvalidParams;
-}
-
-let modules: Promise<Modules> | undefined;
-
-/** The MCP SDK's HTTP transport and our tools are loaded on the first /mcp request. */
-function loadModules(): Promise<Modules> {
-  modules ??= Promise.all([
-    import('../mcp/sdk.js').then((sdk) => sdk.loadStreamableHttpTransport()),
-    import('../mcp/server.js'),
-    import('../mcp/params-check.js'),
-  ]).then(([Transport, server, params]) => ({
-    Transport,
-    createMcpServer: server.createMcpServer,
-    invalidParams: params.invalidParams,
-  }));
-  return modules;
-}
-
-/** The JSON-RPC error body the MCP transport itself uses for problems below the protocol. */
-function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers?: Headers): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
 }
 
 /**
@@ -234,22 +185,11 @@ export class McpRoute {
         return null;
       }
       this.options.logger.debug('mcp session refused', { organizationId: identity.organizationId, keyId: identity.keyId, cap: keyFull ? 'key' : 'organization' });
-      return keyFull
-        ? {
-            status: 429,
-            message: `Too many MCP sessions for this API key: it holds ${maxSessionsPerKey} (REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY), each with a request in progress. End one with DELETE /mcp, or retry later`,
-          }
-        : {
-            status: 429,
-            message: `Too many MCP sessions for this organization: it holds ${maxSessionsPerOrg} (REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG), none of them an idle one of this key. End one with DELETE /mcp, or retry later`,
-          };
+      return keyFull ? perKeyRefusal(maxSessionsPerKey) : perOrgRefusal(maxSessionsPerOrg);
     }
     if (this.total >= maxSessions) {
       this.options.logger.warn('mcp session refused: the server holds its maximum of sessions', { maxSessions });
-      return {
-        status: 503,
-        message: `This server holds as many MCP sessions as it allows (${maxSessions}, REFUNDKIT_MCP_MAX_SESSIONS); retry later`,
-      };
+      return ceilingRefusal(maxSessions);
     }
     return null;
   }
