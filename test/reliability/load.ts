@@ -134,8 +134,22 @@ export function withoutSeeded(snap: Snapshot, seeded: ReadonlySet<string>): Snap
 }
 
 /** Runs `step` again and again until the deadline (the last run may end after it). */
-export async function loopUntil(deadline: number, step: () => Promise<void>): Promise<void> {
-  while (Date.now() < deadline) await step();
+export async function loopUntil(keepGoing: () => boolean, step: () => Promise<void>): Promise<void> {
+  while (keepGoing()) await step();
+}
+
+/**
+ * How long a load runs: its time, and past it, on a machine too busy to have done enough work in
+ * that time, on until `enough()` (at most `extraMs` more). So the checks that the load did real work
+ * judge the work, not the machine's speed.
+ */
+export function loadWindow(ms: number, enough: () => boolean, extraMs = 60_000): () => boolean {
+  const deadline = Date.now() + ms;
+  const cap = deadline + extraMs;
+  return () => {
+    const now = Date.now();
+    return now < deadline || (now < cap && !enough());
+  };
 }
 
 /**

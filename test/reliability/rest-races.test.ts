@@ -47,7 +47,7 @@ import { createTestApp, rawEvents, storedStatus, tempDbPath } from '../support/f
 import { deferred } from '../support/scripted.js';
 import { startStripeImitation, type Fault, type FaultMatch, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
 import { refundInvariantViolations, sleep, snapshot, spawnHttp, stripeAgreementViolations, wire, type HttpProcess, type Snapshot } from './helpers.js';
-import { addCharges, injectFault, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
+import { addCharges, injectFault, loadWindow, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
 
 const LOAD_MS = SOAK ? 60_000 : 5_000;
 const REST_PER_SERVER = 4;
@@ -103,6 +103,22 @@ const charges: WeightedCharge[] = [];
 let traffic: RefundTraffic;
 let faultsInjected = 0;
 let stripeMoves = 0;
+
+const MIN_REST_CALLS = SOAK ? 1_000 : 100;
+const DELIVERY_KINDS = ['once', 'duplicate at once', 'late', 'replay'] as const;
+
+/** The work the checks below need to see, whatever the machine's speed (see loadWindow). */
+function didEnough(): boolean {
+  return (
+    restCalls.length > MIN_REST_CALLS &&
+    toolCalls.filter((c) => c.edge === 'stdio').length > 20 &&
+    toolCalls.filter((c) => c.edge !== 'stdio').length > 20 &&
+    DELIVERY_KINDS.every((how) => deliveries.some((d) => d.how === how)) &&
+    deliveries.some((d) => d.outcome === 'applied') &&
+    deliveries.some((d) => d.outcome === 'duplicate') &&
+    stripeMoves > 3
+  );
+}
 let settleRuns = 0;
 let final: Snapshot = { refunds: [], events: new Map() };
 const serverStderr: string[] = [];
@@ -326,9 +342,9 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
     }
 
     loadStartedAt = performance.now();
-    const deadline = Date.now() + LOAD_MS;
+    const keepGoing = loadWindow(LOAD_MS, didEnough);
     const workers: Promise<void>[] = [];
-    const loop = (step: () => Promise<void>): Promise<void> => loopUntil(deadline, step);
+    const loop = (step: () => Promise<void>): Promise<void> => loopUntil(keepGoing, step);
     for (let s = 0; s < https.length; s += 1) for (let w = 0; w < REST_PER_SERVER; w += 1) workers.push(loop(() => restCall(s)));
     for (let w = 0; w < MCP_STDIO_CALLERS; w += 1) workers.push(loop(() => toolCall('stdio', (tool, args) => callTool(stdio, tool, args))));
     mcpHttp.forEach(({ client }, i) => {
@@ -393,10 +409,10 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
 
 
   it('did real work: calls on every edge, deliveries of every kind, refunds in every outcome', () => {
-    expect(restCalls.length).toBeGreaterThan(SOAK ? 1_000 : 100);
+    expect(restCalls.length).toBeGreaterThan(MIN_REST_CALLS);
     expect(toolCalls.filter((c) => c.edge === 'stdio').length).toBeGreaterThan(20);
     expect(toolCalls.filter((c) => c.edge !== 'stdio').length).toBeGreaterThan(20);
-    for (const how of ['once', 'duplicate at once', 'late', 'replay']) expect(deliveries.filter((d) => d.how === how).length, how).toBeGreaterThan(0);
+    for (const how of DELIVERY_KINDS) expect(deliveries.filter((d) => d.how === how).length, how).toBeGreaterThan(0);
     expect(deliveries.filter((d) => d.outcome === 'applied').length).toBeGreaterThan(0);
     expect(deliveries.filter((d) => d.outcome === 'duplicate').length).toBeGreaterThan(0);
     expect(stripeMoves).toBeGreaterThan(3);
