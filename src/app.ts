@@ -9,6 +9,7 @@ import {
   systemClock,
   type ApiKeyStore,
   type Clock,
+  type GuardrailStore,
   type OrganizationStore,
   type RefundProcessor,
   type RefundStore,
@@ -19,6 +20,7 @@ import { SandboxProcessor } from './processors/sandbox.js';
 import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/stripe.js';
 import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
+import { SqliteGuardrailStore } from './store/sqlite/guardrail-store.js';
 import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
 import { SqliteRefundStore } from './store/sqlite/refund-store.js';
 
@@ -28,6 +30,8 @@ export interface App {
   refunds: RefundStore;
   organizations: OrganizationStore;
   apiKeys: ApiKeyStore;
+  /** Agent policies and approval requests. */
+  guardrails: GuardrailStore;
   processors: StaticProcessorRegistry;
   service: RefundService;
   logger: Logger;
@@ -66,6 +70,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     db = openDatabase(config.dbPath, { readonly: true });
   }
   const refunds = new SqliteRefundStore(db);
+  const guardrails = new SqliteGuardrailStore(db);
   const processorList: RefundProcessor[] = [new SandboxProcessor()];
   if (config.stripe.secretKey !== undefined) {
     processorList.push(
@@ -92,6 +97,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     refunds,
     organizations: new SqliteOrganizationStore(db),
     apiKeys: new SqliteApiKeyStore(db),
+    guardrails,
     processors,
     service,
     logger,

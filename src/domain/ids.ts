@@ -16,6 +16,7 @@ export function randomString(length: number, alphabet: string = LOWER_ALPHANUMER
 export const newRefundId = (): string => `ref_${randomString(12)}`;
 export const newOrganizationId = (): string => `org_${randomString(12)}`;
 export const newApiKeyId = (): string => `key_${randomString(12)}`;
+export const newApprovalId = (): string => `apr_${randomString(12)}`;
 
 /** 32 base-62 characters: about 190 bits, far past guessing. */
 export const newApiKeySecret = (mode: 'live' | 'test'): string => `rk_${mode}_${randomString(32, ALPHANUMERIC)}`;

@@ -4,6 +4,7 @@
  * method, one atomic operation), so that another database can implement the same interfaces.
  */
 export type * from './ports/accounts.js';
+export type * from './ports/guardrails.js';
 export type * from './ports/processor.js';
 export type * from './ports/refund-store.js';
 export type * from './ports/webhook-events.js';

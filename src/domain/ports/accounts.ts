@@ -2,6 +2,7 @@
  * Organizations and their API keys: who a caller is. The HTTP and stdio adapters authenticate
  * through these ports, the CLI manages them; nothing here knows a database.
  */
+import type { Scope } from '../guardrails/scopes.js';
 
 export interface Organization {
   id: string;
@@ -25,6 +26,8 @@ export interface ApiKeyRecord {
   organizationId: string;
   displayPrefix: string;
   mode: ApiKeyMode;
+  /** What the key may do, in the canonical order (keys made before scopes: read, write). */
+  scopes: Scope[];
   createdAt: string;
   revokedAt: string | null;
 }
@@ -33,11 +36,17 @@ export interface ApiKeyRecord {
 export interface ApiKeyIdentity {
   organizationId: string;
   keyId: string;
+  scopes: Scope[];
 }
 
 export interface ApiKeyStore {
   /** Creates a key and returns it in clear: the only time it is ever seen. */
-  create(organizationId: string, mode: ApiKeyMode, options?: { secret?: string; at?: string }): Promise<{ key: string; record: ApiKeyRecord }>;
+  /** Without `options.scopes` the key gets DEFAULT_KEY_SCOPES (read, write). */
+  create(
+    organizationId: string,
+    mode: ApiKeyMode,
+    options?: { secret?: string; at?: string; scopes?: readonly Scope[] },
+  ): Promise<{ key: string; record: ApiKeyRecord }>;
   /** The organization a live (unrevoked) key belongs to, or null for an unknown or revoked one. */
   authenticate(key: string): Promise<ApiKeyIdentity | null>;
   /**

@@ -57,6 +57,8 @@ export interface RefundDraft {
   idempotencyKey: string | null;
   /** A digest of the create arguments, to tell a replay from a conflicting reuse of the key. */
   requestFingerprint: string | null;
+  /** The API key whose caller created it; null or absent for the CLI, the dashboard, a seed. */
+  createdByKeyId?: string | null;
 }
 
 /** What the dispatcher knows about a pending refund it is about to submit. */

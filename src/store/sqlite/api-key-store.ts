@@ -3,6 +3,7 @@
  * is checked by hashing what the caller sent and comparing hashes in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_KEY_SCOPES, SCOPE_NAMES, isScope, type Scope } from '../../domain/guardrails/scopes.js';
 import { API_KEY_PATTERN, newApiKeyId, newApiKeySecret } from '../../domain/ids.js';
 import type { ApiKeyIdentity, ApiKeyMode, ApiKeyRecord, ApiKeyStore } from '../../domain/ports.js';
 import type { Statement } from 'better-sqlite3';
@@ -17,8 +18,19 @@ interface ApiKeyRow {
   key_hash: string;
   display_prefix: string;
   mode: ApiKeyMode;
+  scopes: string;
   created_at: string;
   revoked_at: string | null;
+}
+
+type CreateOptions = { secret?: string; at?: string; scopes?: readonly Scope[] };
+
+/** The stored list, read strictly: an unknown name is a corrupt row, not a scope to ignore. */
+function scopesOf(row: ApiKeyRow): Scope[] {
+  const names = row.scopes.split(',');
+  const scopes = names.filter(isScope);
+  if (scopes.length !== names.length) throw new Error(`API key ${row.id} has unknown scopes ${row.scopes}`);
+  return SCOPE_NAMES.filter((scope) => scopes.includes(scope));
 }
 
 /** The part of a key kept in clear: `rk_live_` plus four characters. */
@@ -47,26 +59,27 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   /** Creates a key and returns it in clear: the only time it is ever seen. */
-  create(organizationId: string, mode: ApiKeyMode, options: { secret?: string; at?: string } = {}): Promise<{ key: string; record: ApiKeyRecord }> {
+  create(organizationId: string, mode: ApiKeyMode, options: CreateOptions = {}): Promise<{ key: string; record: ApiKeyRecord }> {
     return promised(() => this.createNow(organizationId, mode, options));
   }
 
-  private createNow(organizationId: string, mode: ApiKeyMode, options: { secret?: string; at?: string }): { key: string; record: ApiKeyRecord } {
+  private createNow(organizationId: string, mode: ApiKeyMode, options: CreateOptions): { key: string; record: ApiKeyRecord } {
     const key = options.secret ?? newApiKeySecret(mode);
     const record: ApiKeyRecord = {
       id: newApiKeyId(),
       organizationId,
       displayPrefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
       mode,
+      scopes: SCOPE_NAMES.filter((scope) => (options.scopes ?? DEFAULT_KEY_SCOPES).includes(scope)),
       createdAt: options.at ?? new Date().toISOString(),
       revokedAt: null,
     };
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, created_at)
-         VALUES (@id, @organizationId, @keyHash, @displayPrefix, @mode, @createdAt)`,
+        `INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, scopes, created_at)
+         VALUES (@id, @organizationId, @keyHash, @displayPrefix, @mode, @scopes, @createdAt)`,
       )
-      .run({ ...record, keyHash: hashApiKey(key) });
+      .run({ ...record, scopes: record.scopes.join(','), keyHash: hashApiKey(key) });
     return { key, record };
   }
 
@@ -86,7 +99,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
     // The lookup is by hash, so timing reveals nothing about the key; compare anyway so that
     // correctness never rests on the index alone.
     if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
-    const identity = { organizationId: row.organization_id, keyId: row.id };
+    const identity = { organizationId: row.organization_id, keyId: row.id, scopes: scopesOf(row) };
     if (this.verified.size >= MAX_VERIFIED_KEYS) this.verified.clear();
     this.verified.set(hash, identity);
     return identity;
@@ -164,6 +177,7 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
     organizationId: row.organization_id,
     displayPrefix: row.display_prefix,
     mode: row.mode,
+    scopes: scopesOf(row),
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
   };

@@ -35,9 +35,9 @@ export const TRANSITION = `UPDATE refunds
 export const FIND_BY_IDEMPOTENCY_KEY = `SELECT id, request_fingerprint FROM refunds WHERE organization_id = ? AND idempotency_key = ?`;
 
 export const CREATE = `INSERT INTO refunds (id, organization_id, external_refund_id, transaction_id, amount, currency, reason, status,
-    processor, metadata, initiated_by, created_at, updated_at, idempotency_key, request_fingerprint, next_attempt_at)
+    processor, metadata, initiated_by, created_at, updated_at, idempotency_key, request_fingerprint, next_attempt_at, created_by_key_id)
   VALUES (@id, @organizationId, NULL, @transactionId, @amount, @currency, @reason, 'pending', @processor, @metadata,
-    @initiatedBy, @createdAt, @createdAt, @idempotencyKey, @requestFingerprint, @submitAt)`;
+    @initiatedBy, @createdAt, @createdAt, @idempotencyKey, @requestFingerprint, @submitAt, @createdByKeyId)`;
 
 export const INSERT = `INSERT INTO refunds (${COLUMNS}) VALUES (@id, @organizationId, @externalRefundId, @transactionId, @amount,
   @currency, @reason, @status, @processor, @metadata, @initiatedBy, @createdAt, @updatedAt)`;

@@ -149,7 +149,7 @@ export class SqliteRefundStore extends SqliteStatements implements RefundStore {
             | undefined;
           if (existing !== undefined) return { created: false, id: existing.id, fingerprint: existing.request_fingerprint };
         }
-        insert.run({ ...d, metadata: d.metadata === null ? null : JSON.stringify(d.metadata) });
+        insert.run({ ...d, metadata: d.metadata === null ? null : JSON.stringify(d.metadata), createdByKeyId: d.createdByKeyId ?? null });
         const detail = d.submitAt === null ? 'created; held until cancelled' : `created; submission due at ${d.submitAt}`;
         this.appendEvent(d.id, d.organizationId, null, 'pending', d.initiatedBy, d.createdAt, detail);
         return { created: true, id: d.id, fingerprint: d.requestFingerprint };

@@ -80,6 +80,14 @@ export function apiKeyStoreContract(factory: StoreFactory): void {
         expect(record.displayPrefix.length).toBeLessThanOrEqual(12);
       });
 
+      it('a new key gets read and write unless told its scopes, kept in the canonical order', async () => {
+        expect((await apiKeys.create(org, 'test')).record.scopes).toEqual(['read', 'write']);
+        const { key, record } = await apiKeys.create(org, 'test', { scopes: ['approve', 'read', 'approve'] });
+        expect(record.scopes).toEqual(['read', 'approve']);
+        expect(await apiKeys.findById(record.id)).toEqual(record);
+        expect((await apiKeys.authenticate(key))?.scopes).toEqual(['read', 'approve']);
+      });
+
       it('two keys are different', async () => {
         const a = (await apiKeys.create(org, 'test')).key;
         const b = (await apiKeys.create(org, 'test')).key;
@@ -97,7 +105,7 @@ export function apiKeyStoreContract(factory: StoreFactory): void {
     describe('authenticate', () => {
       it('returns the organization of a live key', async () => {
         const { key, record } = await apiKeys.create(org, 'live');
-        expect(await apiKeys.authenticate(key)).toEqual({ organizationId: org, keyId: record.id });
+        expect(await apiKeys.authenticate(key)).toEqual({ organizationId: org, keyId: record.id, scopes: ['read', 'write'] });
       });
 
       it('keys of two organizations authenticate to their own organization', async () => {

@@ -1,9 +1,9 @@
 /**
  * What the shared store contract needs from an adapter: a fresh, empty, migrated database behind
- * the four store ports, and a second connection to the same database (another process's view).
+ * the store ports, and a second connection to the same database (another process's view).
  * Each adapter's test files pass a factory for theirs; the contract suites know only the ports.
  */
-import type { ApiKeyStore, OrganizationStore, RefundStore, WebhookEventStore } from '../../../src/domain/ports.js';
+import type { ApiKeyStore, GuardrailStore, OrganizationStore, RefundStore, WebhookEventStore } from '../../../src/domain/ports.js';
 import type { Refund } from '../../../src/domain/refund.js';
 
 export interface Stores {
@@ -11,6 +11,7 @@ export interface Stores {
   organizations: OrganizationStore;
   apiKeys: ApiKeyStore;
   webhookEvents: WebhookEventStore;
+  guardrails: GuardrailStore;
 }
 
 export interface StoreHarness extends Stores {

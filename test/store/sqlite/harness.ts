@@ -4,6 +4,7 @@
  */
 import { migrate, openDatabase, type SqliteDatabase } from '../../../src/store/sqlite/database.js';
 import { SqliteApiKeyStore } from '../../../src/store/sqlite/api-key-store.js';
+import { SqliteGuardrailStore } from '../../../src/store/sqlite/guardrail-store.js';
 import { SqliteOrganizationStore } from '../../../src/store/sqlite/organization-store.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { SqliteWebhookEventStore } from '../../../src/store/sqlite/webhook-event-store.js';
@@ -16,6 +17,7 @@ function storesOn(db: SqliteDatabase): Stores {
     organizations: new SqliteOrganizationStore(db),
     apiKeys: new SqliteApiKeyStore(db),
     webhookEvents: new SqliteWebhookEventStore(db),
+    guardrails: new SqliteGuardrailStore(db),
   };
 }
 

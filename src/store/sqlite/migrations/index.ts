@@ -7,6 +7,7 @@ import * as submission from './002-submission.js';
 import * as webhookEvents from './003-webhook-events.js';
 import * as inDoubt from './004-in-doubt.js';
 import * as discrepancies from './005-discrepancies.js';
+import * as guardrails from './006-guardrails.js';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: webhookEvents.name, sql: webhookEvents.sql },
   { version: 4, name: inDoubt.name, sql: inDoubt.sql },
   { version: 5, name: discrepancies.name, sql: discrepancies.sql },
+  { version: 6, name: guardrails.name, sql: guardrails.sql },
 ];
