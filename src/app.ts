@@ -85,6 +85,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const processors = new StaticProcessorRegistry(processorList, MISSING_PROCESSOR_HINTS, config.processor);
   const service = new RefundService({
     store: refunds,
+    guardrails,
     processors,
     clock: options.clock ?? systemClock,
     settings: refundSettings(config, { lateExecutionFloorMs: STRIPE_LATE_EXECUTION_FLOOR_MS }),

@@ -51,7 +51,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   const inFlight = new InFlightCalls();
   const server = createMcpServer({
     service: app.service,
-    caller: { organizationId: identity.organizationId, actor: 'mcp' },
+    caller: { organizationId: identity.organizationId, actor: 'mcp', keyId: identity.keyId },
     readOnly: config.readOnly,
     logger,
     inFlight,

@@ -3,6 +3,7 @@
  * processor once it is there. When two callers race, exactly one wins and the other is told the
  * status the winner left; while an attempt to submit it may still land, nobody is told "cancelled".
  */
+import { checkAgentCancel } from './agent-policy.js';
 import { asRefundKitError, errors, type RefundKitError } from './errors.js';
 import { after, leaseUntil, newClaimToken, nowIso, type Caller, type RefundContext } from './context.js';
 import { processorShare, within } from './deadline.js';
@@ -31,6 +32,7 @@ export async function cancelRefund(ctx: RefundContext, caller: Caller, refundId:
   // Waiting leaves at least half the call's time to the processor call that may follow it.
   const waitEnds = started + Math.min(settings.cancelWaitMs, settings.callDeadlineMs / 2);
   let paused = 0;
+  await checkAgentCancel(ctx, caller, refundId);
   for (;;) {
     const refund = await getRefund(ctx, caller, refundId);
     if (refund.status === 'processing') return cancelAtProcessor(ctx, caller, refund, callEnds);

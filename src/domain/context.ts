@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomString } from './ids.js';
-import type { Clock, ProcessorRegistry, RefundStore } from './ports.js';
+import type { Clock, GuardrailStore, ProcessorRegistry, RefundStore } from './ports.js';
 import type { Initiator, RefundStatus } from './refund.js';
 import type { RefundSettings } from './settings.js';
 
@@ -13,12 +13,19 @@ import type { RefundSettings } from './settings.js';
 export interface Caller {
   organizationId: string;
   actor: Initiator;
+  /**
+   * The API key the caller authenticated with (MCP, REST); absent for the CLI and dashboard. An
+   * MCP caller with a key is an agent: its creates and cancels go through the agent policy.
+   */
+  keyId?: string;
 }
 
 export type FaultReporter = (message: string, detail: Record<string, unknown>) => void;
 
 export interface RefundContext {
   readonly store: RefundStore;
+  /** Agent policies and approvals; without it (some tests) no agent policy applies. */
+  readonly guardrails: GuardrailStore | undefined;
   readonly processors: ProcessorRegistry;
   readonly clock: Clock;
   readonly settings: RefundSettings;
@@ -40,6 +47,7 @@ export interface RefundContext {
 
 export interface ContextDeps {
   store: RefundStore;
+  guardrails?: GuardrailStore;
   processors: ProcessorRegistry;
   clock: Clock;
   settings: RefundSettings;
@@ -52,6 +60,7 @@ export function createContext(deps: ContextDeps): RefundContext {
   const report = deps.onBackgroundError ?? (() => undefined);
   return {
     store: deps.store,
+    guardrails: deps.guardrails,
     processors: deps.processors,
     clock: deps.clock,
     settings: deps.settings,

@@ -1,12 +1,15 @@
 /**
  * Creating a refund: record it pending (under the caller's idempotency key, if any) and, without
- * a hold window, submit it inside the call.
+ * a hold window, submit it inside the call. An agent's refund goes through the agent policy
+ * (agent-policy.ts): refused, held for a person's approval, or created as usual.
  */
 import { createHash } from 'node:crypto';
+import { agentKeyOf, createUnderPolicy } from './agent-policy.js';
 import { errors } from './errors.js';
 import { leaseUntil, newClaimToken, nowIso, type Caller, type RefundContext } from './context.js';
 import { newRefundId } from './ids.js';
 import { getRefund } from './queries.js';
+import type { CreateResult, RefundDraft } from './ports.js';
 import type { Refund } from './refund.js';
 import type { CreateRefundInput } from './schemas.js';
 import { submitWhileCallerWaits } from './submission.js';
@@ -22,7 +25,7 @@ export async function createRefund(ctx: RefundContext, caller: Caller, input: Cr
   const now = ctx.clock.now();
   // Only a keyed create can be a replay, so only then do the arguments need a digest.
   const fingerprint = input.idempotencyKey === undefined ? null : fingerprintOf(input);
-  const result = await store.create({
+  const draft: RefundDraft = {
     id: newRefundId(),
     organizationId: caller.organizationId,
     transactionId: input.transactionId,
@@ -36,7 +39,18 @@ export async function createRefund(ctx: RefundContext, caller: Caller, input: Cr
     submitAt: new Date(now.getTime() + settings.holdMs).toISOString(),
     idempotencyKey: input.idempotencyKey ?? null,
     requestFingerprint: fingerprint,
-  });
+    createdByKeyId: caller.keyId ?? null,
+  };
+  const agent = agentKeyOf(ctx, caller);
+  let result: CreateResult;
+  if (agent === undefined) {
+    result = await store.create(draft);
+  } else {
+    const guarded = await createUnderPolicy(ctx, agent, draft);
+    // Held for approval: nothing reaches the processor until a person approves it.
+    if (guarded.outcome === 'created' && guarded.approval !== null) return guarded.refund;
+    result = guarded.outcome === 'created' ? { created: true, refund: guarded.refund } : { created: false, refund: guarded.refund, fingerprint: guarded.fingerprint };
+  }
   if (!result.created) {
     if (result.fingerprint !== fingerprint) throw errors.idempotencyConflict();
     return result.refund;

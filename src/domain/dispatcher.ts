@@ -4,6 +4,7 @@
  * store keep two processes from submitting one refund, so it is safe to run in many processes at
  * once.
  */
+import { expireDueApprovals } from './approvals.js';
 import { asRefundKitError } from './errors.js';
 import { after, leaseUntil, newClaimToken, nowIso, type RefundContext } from './context.js';
 import { applyProcessorStatus, withDetail } from './processor-status.js';
@@ -64,8 +65,12 @@ export async function syncDue(ctx: RefundContext, limit = 50): Promise<{ synced:
   return { synced, changed };
 }
 
-/** One pass of background work: submissions first, then status reads, then the late-landing watch. */
+/**
+ * One pass of background work: approval requests past their expiry (their refunds cancelled),
+ * then submissions, status reads and the late-landing watch.
+ */
 export async function runPass(ctx: RefundContext, limit = 50): Promise<PassResult> {
+  await expireDueApprovals(ctx, limit);
   const submitted = await submitDue(ctx, limit);
   const { synced, changed } = await syncDue(ctx, limit);
   await watchLateLandings(ctx, limit);

@@ -28,6 +28,19 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'The processor could not be reached or timed out, and nothing changed. Retry later.',
   },
+  // The guardrails (issue 11): the organization's agent policy, key scopes, approval requests.
+  policy_violation: {
+    retryable: false,
+    summary: 'The organization\'s agent policy refuses this refund or cancellation; nothing was created or changed. The message names the rule and the limit (`Refund of 50000 usd exceeds the agent limit of 20000 usd per refund`). Do not retry or split the refund to get around it: tell the user, who can ask an operator.',
+  },
+  forbidden: {
+    retryable: false,
+    summary: 'The API key lacks the scope this call needs (read, write, approve, admin), or the caller may not decide this approval (a key never decides one its own agent requested). Nothing changed.',
+  },
+  approval_not_open: {
+    retryable: false,
+    summary: 'The approval request was already approved, rejected or expired (or its refund is no longer pending), so it cannot be decided now. The message says what it is.',
+  },
   // The HTTP transport's own failures (REST, webhooks, /mcp): the request never reached a use case.
   route_not_found: { retryable: false, summary: 'No HTTP route at that path; the message lists the routes.' },
   method_not_allowed: {
@@ -98,6 +111,10 @@ export const errors = {
       `Processor '${processor}' could not be reached; the refund was not changed. Retry later.`,
       options,
     ),
+  policyViolation: (message: string) => new RefundKitError('policy_violation', message),
+  forbidden: (message: string) => new RefundKitError('forbidden', message),
+  approvalNotOpen: (message: string) => new RefundKitError('approval_not_open', message),
+  approvalNotFound: () => new RefundKitError('not_found', 'Approval request not found'),
   internal: (options?: { cause?: unknown }) =>
     new RefundKitError('internal_error', 'Internal error', options),
 } as const;

@@ -11,6 +11,7 @@
  * a claim (so two processes never submit it together); and the processor is always given an
  * idempotency key derived from our refund id (so a retry after a crash cannot refund twice).
  */
+import { decideApproval, getApproval, listApprovals, type DecidedApproval } from './approvals.js';
 import { cancelRefund } from './cancel.js';
 import { createContext, type Caller, type ContextDeps, type RefundContext } from './context.js';
 import { createRefund } from './create.js';
@@ -19,10 +20,12 @@ import { runPass, submitDue, syncDue, type PassResult } from './dispatcher.js';
 import { applyProcessorReport, type ProcessorReport, type ProcessorReportOutcome } from './processor-reports.js';
 import { FreshReads, getRefund, listRefunds, type RefundPage } from './queries.js';
 import { applyProcessorStatus } from './processor-status.js';
+import type { ApprovalRequest, ApprovalStatus, ApprovalVerdict, Decider } from './guardrails/approval.js';
 import type { Refund, RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
 import { settleDetached } from './submission.js';
 
+export type { DecidedApproval } from './approvals.js';
 export type { Caller } from './context.js';
 export type { PassResult } from './dispatcher.js';
 export type { ProcessorReport, ProcessorReportOutcome } from './processor-reports.js';
@@ -59,6 +62,20 @@ export class RefundService {
 
   cancel(caller: Caller, refundId: string): Promise<Refund> {
     return cancelRefund(this.ctx, caller, refundId);
+  }
+
+  /** Approval requests of an organization, newest first (approvals.ts). */
+  listApprovals(organizationId: string, status: ApprovalStatus | undefined, limit: number): Promise<ApprovalRequest[]> {
+    return listApprovals(this.ctx, organizationId, status, limit);
+  }
+
+  getApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest> {
+    return getApproval(this.ctx, organizationId, approvalId);
+  }
+
+  /** A person's verdict on an open approval request; never offered to an MCP tool. */
+  decideApproval(organizationId: string, approvalId: string, verdict: ApprovalVerdict, decider: Decider, note?: string): Promise<DecidedApproval> {
+    return decideApproval(this.ctx, organizationId, approvalId, verdict, decider, note);
   }
 
   submitDue(limit?: number): Promise<number> {

@@ -18,6 +18,11 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   processor_not_configured: 501,
   // The processor did not answer; nothing changed. 503 with Retry-After, as clients expect.
   processor_unavailable: 503,
+  // The agent policy refuses the refund: the request was understood, and will not be done.
+  policy_violation: 403,
+  forbidden: 403,
+  // The approval request is decided already: a conflict with its current state.
+  approval_not_open: 409,
   route_not_found: 404,
   method_not_allowed: 405,
   unsupported_media_type: 415,

@@ -123,7 +123,7 @@ export class McpRoute {
       const { Transport, createMcpServer, invalidParams } = await loadModules();
       const opened = createMcpServer({
         service: this.options.service,
-        caller: { organizationId, actor: 'mcp' },
+        caller: { organizationId, actor: 'mcp', keyId },
         readOnly: this.options.readOnly,
         logger: this.options.logger,
       });

@@ -90,7 +90,7 @@ export function registerRestRoutes(app: FastifyInstance, operations: readonly Op
         const query = parseQuery(rawQuery(req.url ?? ''), rest.query ?? []);
         const body = rest.method === 'GET' ? undefined : jsonBody(await readBody(req, deps.maxBodyBytes), req.headers['content-type']);
         const input = parseInput(op.input, rest.input({ params, query, body, headers: flatHeaders(req.headers) }));
-        const context = { service: deps.service, caller: { organizationId: identity.organizationId, actor: 'api' as const } };
+        const context = { service: deps.service, caller: { organizationId: identity.organizationId, actor: 'api' as const, keyId: identity.keyId } };
         const output = await (rest.run === undefined ? op.run(input, context) : rest.run(input, context));
         return reply.header('cache-control', 'no-store').send({ data: rest.data(output) });
       },

@@ -12,11 +12,17 @@
  *
  * So 4999 walks pending → processing → completed, 2500 can be cancelled while processing, and
  * 1313 fails at submission.
+ *
+ * Every sandbox charge took SANDBOX_CHARGED_AMOUNT (1000.00), except a transaction id containing
+ * `unknown`, which the sandbox cannot tell (an agent's refund on it then waits for approval).
  */
 import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../domain/ports.js';
 import type { Refund, RefundStatus } from '../domain/refund.js';
 
 export const SANDBOX_PROCESSOR = 'sandbox';
+
+/** What every sandbox charge took, in minor units (the agent policy's per-transaction rule). */
+export const SANDBOX_CHARGED_AMOUNT = 100_000;
 
 type SandboxRule = 'rejects' | 'settles' | 'waits';
 
@@ -66,5 +72,9 @@ export class SandboxProcessor implements RefundProcessor {
   /** The sandbox keeps nothing between calls: an interrupted submission left nothing behind. */
   findSubmitted(): Promise<{ externalRefundId: string; status: RefundStatus } | null> {
     return Promise.resolve(null);
+  }
+
+  chargedAmount(transactionId: string): Promise<number | undefined> {
+    return Promise.resolve(transactionId.includes('unknown') ? undefined : SANDBOX_CHARGED_AMOUNT);
   }
 }

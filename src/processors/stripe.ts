@@ -197,6 +197,18 @@ export class StripeProcessor implements RefundProcessor {
     }
   }
 
+  /** What the charge captured (or the payment intent received); undefined when Stripe cannot say. */
+  async chargedAmount(transactionId: string, options: CallOptions = {}): Promise<number | undefined> {
+    const budget = this.budget(options);
+    const stripe = await this.stripe();
+    try {
+      if (transactionId.startsWith('pi_')) return (await stripe.paymentIntents.retrieve(transactionId, {}, budget.next())).amount_received;
+      return (await stripe.charges.retrieve(transactionId, {}, budget.next())).amount_captured;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async findByMetadata(stripe: Stripe, refund: Refund, budget: Budget): Promise<Stripe.Refund | null> {
     const params: Stripe.RefundListParams = refund.transactionId.startsWith('pi_')
       ? { payment_intent: refund.transactionId, limit: 100 }

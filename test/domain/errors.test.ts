@@ -21,6 +21,10 @@ describe('error codes', () => {
         'refund_busy',
         'refund_not_cancellable',
         'validation_error',
+        // The guardrails' own.
+        'policy_violation',
+        'forbidden',
+        'approval_not_open',
         // The HTTP transport's own (src/http/errors.ts gives each its status).
         'route_not_found',
         'method_not_allowed',

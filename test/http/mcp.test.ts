@@ -86,6 +86,8 @@ describe('an MCP client over Streamable HTTP', () => {
     expect(refund).toMatchObject({ organizationId: a.organizationId, initiatedBy: 'mcp', amount: 1500 });
 
     const target = insertRefund(s.app, a.organizationId, { status: 'pending' });
+    // Made by this session's key: the default agent policy lets an agent cancel only its own refunds.
+    s.app.db.prepare('UPDATE refunds SET created_by_key_id = ? WHERE id = ?').run(a.keyId, target.id);
     const cancelled = await call(client, 'cancel_refund', { refundId: target.id });
     expect((cancelled.structuredContent as { refund: Refund }).refund.status).toBe('cancelled');
     expect(rawEvents(s.app, target.id).at(-1)).toMatchObject({ to_status: 'cancelled', initiated_by: 'mcp' });

@@ -52,6 +52,12 @@ export interface RefundProcessor {
    * record of it, or null when it never arrived.
    */
   findSubmitted(refund: Refund, options?: CallOptions): Promise<{ externalRefundId: string; status: RefundStatus } | null>;
+  /**
+   * What the transaction (a charge or payment intent) took from the customer, in minor units, for
+   * the agent policy's per-transaction rule; undefined when the processor cannot tell (unknown
+   * transaction, an outage). Optional: a processor without it sends agents' refunds to approval.
+   */
+  chargedAmount?(transactionId: string, options?: CallOptions): Promise<number | undefined>;
 }
 
 export type ProcessorLookup = { ok: true; processor: RefundProcessor } | { ok: false; hint: string };

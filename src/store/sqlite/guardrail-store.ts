@@ -149,8 +149,12 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
         const approval = this.approval(organizationId, approvalId);
         if (approval?.status !== 'requested') return false;
         const refundChange = status === 'approved' ? RELEASE_HELD : CANCEL_HELD;
-        if (this.statement(refundChange).run({ refundId: approval.refundId, organizationId, at }).changes !== 1) return false;
+        const changed = this.statement(refundChange).run({ refundId: approval.refundId, organizationId, at }).changes === 1;
+        // A refund already cancelled (its agent withdrew it) can still be rejected or expire: the
+        // request is closed so that the expiry pass stops finding it. Nothing else can be decided.
+        if (!changed && (status === 'approved' || this.refundOrNull(organizationId, approval.refundId)?.status !== 'cancelled')) return false;
         this.statement(DECIDE_APPROVAL).run({ id: approvalId, organizationId, status, decidedBy, at, note: decision.note });
+        if (!changed) return true;
         const note = decision.note === null ? '' : `: ${decision.note}`;
         const detail =
           status === 'approved'

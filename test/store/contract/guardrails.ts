@@ -239,6 +239,16 @@ export function guardrailStoreContract(factory: StoreFactory): void {
         expect(result).toMatchObject({ ok: false, approval: { status: 'requested' }, refund: { status: 'cancelled' } });
       });
 
+      it('a request whose refund its agent already cancelled can still expire, and is closed', async () => {
+        const { refundId, approvalId } = await held();
+        await refunds.transition({ organizationId: org, refundId, from: 'pending', to: 'cancelled', actor: 'mcp', at: at(5) });
+        const result = await guardrails.decideApproval({
+          organizationId: org, approvalId, status: 'expired', decidedBy: 'system', at: at(30), note: null, actor: 'system',
+        });
+        expect(result).toMatchObject({ ok: true, approval: { status: 'expired' }, refund: { status: 'cancelled' } });
+        expect(await guardrails.dueApprovalExpiries(at(10_000), 10)).toEqual([]);
+      });
+
       it('another organization cannot decide it', async () => {
         const { approvalId } = await held();
         const result = await guardrails.decideApproval({

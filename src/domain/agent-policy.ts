@@ -1,0 +1,79 @@
+/**
+ * The agent policy applied to an agent's writes: an MCP caller with an API key. Its refund is
+ * decided by decideAgentRefund inside the store's create transaction (budgets cannot be overshot
+ * by racing processes); its cancel by decideAgentCancel.
+ */
+import type { Caller, RefundContext } from './context.js';
+import { processorShare, within } from './deadline.js';
+import { errors } from './errors.js';
+import { expiryFor } from './guardrails/approval.js';
+import { decideAgentCancel, decideAgentRefund } from './guardrails/decide.js';
+import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './guardrails/policy.js';
+import { newApprovalId } from './ids.js';
+import type { AgentRefundResult, GuardrailStore, RefundDraft } from './ports.js';
+
+const DAY_MS = 24 * 3_600_000;
+
+/** The caller's key, when the caller is an agent the policy governs; undefined otherwise. */
+export function agentKeyOf(ctx: RefundContext, caller: Caller): { keyId: string; guardrails: GuardrailStore } | undefined {
+  if (caller.actor !== 'mcp' || caller.keyId === undefined || ctx.guardrails === undefined) return undefined;
+  return { keyId: caller.keyId, guardrails: ctx.guardrails };
+}
+
+/** The organization's policy; one never set is the conservative default. */
+export async function policyOf(guardrails: GuardrailStore, organizationId: string): Promise<AgentPolicy> {
+  return (await guardrails.policy(organizationId))?.policy ?? DEFAULT_AGENT_POLICY;
+}
+
+/**
+ * What the transaction took, asked of the refund's processor within part of the call deadline:
+ * undefined (the refund then waits for approval) when it cannot tell, fails, or is too slow.
+ */
+async function chargedAmount(ctx: RefundContext, processorName: string, transactionId: string): Promise<number | undefined> {
+  const found = ctx.processors.lookup(processorName);
+  if (!found.ok || found.processor.chargedAmount === undefined) return undefined;
+  const ms = ctx.settings.callDeadlineMs / 2;
+  try {
+    const answer = await within(found.processor.chargedAmount(transactionId, { timeoutMs: processorShare(ms) }), ms);
+    return answer.done ? answer.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates an agent's refund under the policy: created and due, created and held, or denied (thrown). */
+export async function createUnderPolicy(
+  ctx: RefundContext,
+  agent: { keyId: string; guardrails: GuardrailStore },
+  draft: RefundDraft,
+): Promise<Exclude<AgentRefundResult, { outcome: 'denied' }>> {
+  const policy = await policyOf(agent.guardrails, draft.organizationId);
+  const charged = await chargedAmount(ctx, draft.processor, draft.transactionId);
+  const now = Date.parse(draft.createdAt);
+  const result = await agent.guardrails.createAgentRefund({
+    draft: { ...draft, createdByKeyId: agent.keyId },
+    budgetSince: new Date(now - DAY_MS).toISOString(),
+    decide: ({ usage, refunded }) =>
+      decideAgentRefund({
+        policy,
+        proposal: { amount: draft.amount, currency: draft.currency, reason: draft.reason, transactionId: draft.transactionId },
+        usage,
+        balance: charged === undefined ? undefined : { charged, refunded },
+      }),
+    approval: { id: newApprovalId(), expiresAt: expiryFor(new Date(now), policy.approvalHours) },
+  });
+  if (result.outcome === 'denied') throw errors.policyViolation(result.decision.message);
+  return result;
+}
+
+/** Refuses an agent's cancel the policy does not allow (another's refund, unless cancelOthers). */
+export async function checkAgentCancel(ctx: RefundContext, caller: Caller, refundId: string): Promise<void> {
+  const agent = agentKeyOf(ctx, caller);
+  if (agent === undefined) return;
+  // Not found first: another organization's refund stays invisible, whatever the policy says.
+  if ((await ctx.store.findById(caller.organizationId, refundId)) === null) throw errors.notFound();
+  const policy = await policyOf(agent.guardrails, caller.organizationId);
+  const creator = await agent.guardrails.refundCreator(caller.organizationId, refundId);
+  const decision = decideAgentCancel({ policy, refundId, createdByCaller: creator === agent.keyId });
+  if (decision.outcome === 'deny') throw errors.policyViolation(decision.message);
+}
