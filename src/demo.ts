@@ -5,6 +5,7 @@
  * number of times and the README's examples always match.
  */
 import type { App } from './app.js';
+import { DEMO_AGENT_POLICY } from './domain/guardrails/policy.js';
 import type { Actor, Initiator, RefundMetadata, RefundStatus } from './domain/refund.js';
 
 export const DEMO_ORGANIZATION_ID = 'org_demo00000000';
@@ -67,9 +68,16 @@ export function demoRefundId(index: number): string {
  * run cut short is finished by the next one, and a complete demo is never written twice.
  */
 export async function seedDemo(app: App): Promise<{ created: boolean }> {
+  const organization = await app.organizations.findById(DEMO_ORGANIZATION_ID);
+  // A demo made before policies existed gets its policy too, once (an operator's later change stays).
+  if (organization !== null && (await app.guardrails.policy(DEMO_ORGANIZATION_ID)) === null) {
+    await app.guardrails.setPolicy(DEMO_ORGANIZATION_ID, DEMO_AGENT_POLICY, 'system', '2026-01-01T00:00:00.000Z');
+  }
   if ((await app.apiKeys.findByKey(DEMO_API_KEY)) !== null) return { created: false };
-  if ((await app.organizations.findById(DEMO_ORGANIZATION_ID)) === null) {
+  if (organization === null) {
     await app.organizations.create(DEMO_ORGANIZATION_NAME, { id: DEMO_ORGANIZATION_ID, at: '2026-01-01T00:00:00.000Z' });
+    // The demo's policy shows every path: 1000 usd goes through, 5000 waits for approval, 20000 is refused.
+    await app.guardrails.setPolicy(DEMO_ORGANIZATION_ID, DEMO_AGENT_POLICY, 'system', '2026-01-01T00:00:00.000Z');
   }
   // Every refund is one hour older than the one before, counting back from a fixed moment.
   const newest = Date.parse('2026-02-22T11:00:00.000Z');

@@ -1,25 +1,34 @@
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
+import type { Scope } from '../domain/guardrails/scopes.js';
 import type { ApiKeyMode } from '../domain/ports.js';
 import { CommandError, type Io } from './common.js';
 
 export const KEYS_HELP = `Usage:
-  refundkit-mcp keys create --org ORG_ID [--mode live|test]
+  refundkit-mcp keys create --org ORG_ID [--mode live|test] [--scopes read,write,approve,admin]
       create an API key for the organization; prints it alone on the last line. It is shown
-      this once: only its hash is stored.
+      this once: only its hash is stored. Scopes (default read,write): read looks refunds up,
+      write creates and cancels them (within the agent policy), approve decides approval
+      requests over REST, admin sets the policy and manages keys over REST.
   refundkit-mcp keys revoke --id KEY_ID | --key API_KEY
       revoke a key; requests with it are refused from then on.
   refundkit-mcp keys list --org ORG_ID
-      list the organization's keys (id, prefix, mode, created, revoked).`;
+      list the organization's keys (id, prefix, mode, created, revoked, scopes).`;
 
-export async function runKeysCreate(config: Readonly<Config>, organizationId: string, mode: ApiKeyMode, io: Io): Promise<void> {
+export async function runKeysCreate(
+  config: Readonly<Config>,
+  organizationId: string,
+  mode: ApiKeyMode,
+  io: Io,
+  scopes?: readonly Scope[],
+): Promise<void> {
   const app = createApp(config);
   try {
     if ((await app.organizations.findById(organizationId)) === null) {
       throw new CommandError(`no organization ${organizationId}; create one with: refundkit-mcp orgs create --name NAME`);
     }
-    const { key, record } = await app.apiKeys.create(organizationId, mode);
-    io.err(`created key ${record.id} (${record.displayPrefix}…) for ${organizationId}; it is shown only once:`);
+    const { key, record } = await app.apiKeys.create(organizationId, mode, scopes === undefined ? {} : { scopes });
+    io.err(`created key ${record.id} (${record.displayPrefix}…) for ${organizationId} with scopes ${record.scopes.join(',')}; it is shown only once:`);
     io.out(key);
   } finally {
     app.close();
@@ -47,7 +56,7 @@ export async function runKeysList(config: Readonly<Config>, organizationId: stri
   const app = createApp(config);
   try {
     for (const key of await app.apiKeys.listForOrganization(organizationId)) {
-      io.out(`${key.id}\t${key.displayPrefix}…\t${key.mode}\t${key.createdAt}\t${key.revokedAt ?? 'active'}`);
+      io.out(`${key.id}\t${key.displayPrefix}…\t${key.mode}\t${key.createdAt}\t${key.revokedAt ?? 'active'}\t${key.scopes.join(',')}`);
     }
   } finally {
     app.close();

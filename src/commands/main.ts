@@ -2,7 +2,6 @@
  * argv → command. Exit codes: 0 done, 1 the command failed (one line on stderr), 2 the command
  * was misused (unknown command or flag, missing value).
  */
-import { parseArgs } from 'node:util';
 import { DISCREPANCIES_HELP, runDiscrepancies } from './discrepancies.js';
 import { DISPATCH_HELP, runDispatch } from './dispatch.js';
 import { HTTP_HELP, runHttp, type HttpCommandOptions } from './http.js';
@@ -10,7 +9,10 @@ import { INIT_HELP, runInit } from './init.js';
 import { KEYS_HELP, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { ORGS_HELP, runOrgsCreate, runOrgsList } from './orgs.js';
 import { STDIO_HELP, runStdio } from './stdio.js';
-import { CommandError, processIo, UsageError, type Io } from './common.js';
+import { APPROVALS_HELP, runApprovals } from './approvals.js';
+import { CommandError, flags, processIo, required, UsageError, type Io } from './common.js';
+import { POLICY_HELP, runPolicy } from './policy.js';
+import { parseScopes } from '../domain/guardrails/scopes.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { redact } from '../logger.js';
 import { VERSION } from '../version.js';
@@ -32,6 +34,10 @@ Commands:
   keys create --org ID   create an API key  (--mode live|test, default live)
   keys revoke --id ID    revoke an API key  (or --key API_KEY)
   keys list --org ID     list an organization's keys
+  policy show|set --org ID
+                         show or set the organization's agent policy
+  approvals list|approve|reject --org ID
+                         agents' refunds waiting for a person; approve or reject one
 
 Options: --help (for any command), --version
 
@@ -41,23 +47,6 @@ REFUNDKIT_DISPATCH_CONCURRENCY, REFUNDKIT_SYNC_INTERVAL_SECONDS, REFUNDKIT_REFRE
 REFUNDKIT_RETRY_BASE_SECONDS, REFUNDKIT_CALL_DEADLINE_SECONDS, STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_TIMEOUT_MS,
 STRIPE_MAX_NETWORK_RETRIES, STRIPE_WEBHOOK_SECRET, REFUNDKIT_HTTP_HOST, REFUNDKIT_HTTP_PORT,
 REFUNDKIT_HTTP_MAX_BODY_BYTES, REFUNDKIT_HTTP_ALLOWED_HOSTS, REFUNDKIT_HTTP_SHUTDOWN_GRACE_SECONDS.`;
-
-type Options = Record<string, { type: 'string' | 'boolean' }>;
-
-/** Parses one command's flags strictly: unknown flags and stray arguments are usage errors. */
-function flags<O extends Options>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false })
-      .values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function required(value: string | boolean | undefined, flag: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} is required`);
-  return value;
-}
 
 function portFlag(value: string | boolean): number {
   const text = typeof value === 'string' ? value : '';
@@ -118,11 +107,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
       const [sub, ...subArgs] = rest;
       if (sub === undefined || sub === '--help' || sub === '-h') return io.out(KEYS_HELP);
       if (sub === 'create') {
-        const values = flags(subArgs, { org: { type: 'string' }, mode: { type: 'string' } });
+        const values = flags(subArgs, { org: { type: 'string' }, mode: { type: 'string' }, scopes: { type: 'string' } });
         if (values.help === true) return io.out(KEYS_HELP);
         const mode = values.mode ?? 'live';
         if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, not '${mode}'`);
-        return runKeysCreate(config(), required(values.org, '--org'), mode, io);
+        const scopes = values.scopes === undefined ? undefined : parseScopes(values.scopes);
+        if (scopes !== undefined && !scopes.ok) throw new UsageError(`--scopes: ${scopes.message}`);
+        return runKeysCreate(config(), required(values.org, '--org'), mode, io, scopes?.scopes);
       }
       if (sub === 'revoke') {
         const values = flags(subArgs, { id: { type: 'string' }, key: { type: 'string' } });
@@ -138,6 +129,14 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
         return runKeysList(config(), required(values.org, '--org'), io);
       }
       throw new UsageError(`unknown keys command '${sub}'\n\n${KEYS_HELP}`);
+    }
+    case 'policy': {
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') return io.out(POLICY_HELP);
+      return runPolicy(rest, config, io);
+    }
+    case 'approvals': {
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') return io.out(APPROVALS_HELP);
+      return runApprovals(rest, config, io);
     }
     default:
       throw new UsageError(`unknown command '${command}'\n\n${HELP}`);

@@ -1,5 +1,6 @@
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
+import { DEFAULT_AGENT_POLICY } from '../domain/guardrails/policy.js';
 import { CommandError, type Io } from './common.js';
 
 export const ORGS_HELP = `Usage:
@@ -12,6 +13,8 @@ export async function runOrgsCreate(config: Readonly<Config>, name: string, io: 
   const app = createApp(config);
   try {
     const organization = await app.organizations.create(trimmed);
+    // Written out, so that the policy it started with stays its own if the default changes later.
+    await app.guardrails.setPolicy(organization.id, DEFAULT_AGENT_POLICY, 'system', organization.createdAt);
     io.out(organization.id);
   } finally {
     app.close();

@@ -166,7 +166,7 @@ describe('approvals', () => {
 describe('agent cancels under the policy', () => {
   it('an agent cancels its own refund, not another key\'s (cancelOthers false)', async () => {
     const { app, service, agent, person } = setup();
-    await app.guardrails.setPolicy(agent.organizationId, DEMO_AGENT_POLICY, 'operator:test', new Date().toISOString());
+    await app.guardrails.setPolicy(agent.organizationId, { ...DEMO_AGENT_POLICY, cancelOthers: false }, 'operator:test', new Date().toISOString());
     const mine = await service.create(agent, input(5000));
     expect((await service.cancel(agent, mine.id)).status).toBe('cancelled');
     const theirs = await service.create(person, input(1000, { transactionId: 'ch_other' }));

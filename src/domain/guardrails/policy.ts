@@ -54,12 +54,14 @@ export const DEFAULT_AGENT_POLICY: AgentPolicy = {
 
 /**
  * The demo organization's policy: small enough that a newcomer sees every path with a few calls
- * (1000 usd goes through, 5000 usd waits for approval, 20000 usd is refused).
+ * (1000 usd goes through, 5000 usd waits for approval, 20000 usd is refused). Its agent may
+ * cancel refunds it did not create: the demo's refunds are seeded, so no key created any of them,
+ * and cancelling one is part of trying the tools.
  */
 export const DEMO_AGENT_POLICY: AgentPolicy = {
   currencies: { usd: { maxPerRefund: 10_000, approvalAbove: 2_500, dailyCount: 10, dailyAmount: 30_000 } },
   reasons: REFUND_REASONS,
-  cancelOthers: false,
+  cancelOthers: true,
   confirmWrites: false,
   approvalHours: 24,
 };
