@@ -53,6 +53,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     service: app.service,
     caller: { organizationId: identity.organizationId, actor: 'mcp', keyId: identity.keyId },
     readOnly: config.readOnly,
+    scopes: identity.scopes,
     logger,
     inFlight,
     // The key is checked again at every call: revoking it ends the session's access, as over HTTP.

@@ -116,7 +116,7 @@ export class McpRoute {
     // The slot is taken before the first await, so that initialize requests arriving together
     // cannot overshoot a cap; it becomes the session's, or is given back below.
     this.count(identity, 1);
-    const { organizationId, keyId } = identity;
+    const { organizationId, keyId, scopes } = identity;
     let server: McpServer | undefined;
     let session: Session | undefined;
     try {
@@ -125,6 +125,7 @@ export class McpRoute {
         service: this.options.service,
         caller: { organizationId, actor: 'mcp', keyId },
         readOnly: this.options.readOnly,
+        scopes,
         logger: this.options.logger,
       });
       server = opened;

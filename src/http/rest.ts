@@ -87,6 +87,9 @@ export function registerRestRoutes(app: FastifyInstance, operations: readonly Op
         if (refusal !== null) throw readOnlyRefusal(refusal);
         const req = request.raw;
         const identity = await authenticate(req.headers, deps.apiKeys);
+        if (!identity.scopes.includes(op.scope)) {
+          throw errors.forbidden(`This API key lacks the '${op.scope}' scope that ${rest.method} ${rest.path} needs`);
+        }
         const query = parseQuery(rawQuery(req.url ?? ''), rest.query ?? []);
         const body = rest.method === 'GET' ? undefined : jsonBody(await readBody(req, deps.maxBodyBytes), req.headers['content-type']);
         const input = parseInput(op.input, rest.input({ params, query, body, headers: flatHeaders(req.headers) }));

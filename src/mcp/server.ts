@@ -7,7 +7,8 @@
  * validation_error body naming the field, and the schemas are converted once, not per list.
  */
 import { z } from 'zod';
-import { asRefundKitError, ERROR_CODES } from '../domain/errors.js';
+import { asRefundKitError, ERROR_CODES, errors } from '../domain/errors.js';
+import type { Scope } from '../domain/guardrails/scopes.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 import { clip, parseInput } from '../domain/schemas.js';
 import { redact, silentLogger, type Logger } from '../logger.js';
@@ -23,6 +24,8 @@ export interface McpServerOptions {
   service: RefundService;
   caller: Caller;
   readOnly: boolean;
+  /** The session key's scopes: tools/list shows, and tools/call runs, only what they allow (all when absent). */
+  scopes?: readonly Scope[];
   logger?: Logger;
   /** Tracks tool calls in progress, so that a shutdown can wait for them. */
   inFlight?: InFlightCalls;
@@ -62,7 +65,9 @@ function retryableCodes(): string[] {
 export function createMcpServer(options: McpServerOptions): Server {
   const logger = options.logger ?? silentLogger;
   const context: OperationContext = { service: options.service, caller: options.caller };
-  const tools = toolsFor(options.readOnly);
+  const tools = toolsFor(options.readOnly, options.scopes);
+  // What read-only mode offers but the key's scopes do not: refused as forbidden, not unknown.
+  const beyondScopes = new Map(toolsFor(options.readOnly).filter((tool) => !tools.includes(tool)).map((tool) => [tool.operation.name, tool.operation]));
   const listed = { tools: tools.map((tool) => tool.definition) };
   const byName = new Map(tools.map((tool) => [tool.operation.name, tool.operation]));
   const server = new Server(
@@ -80,6 +85,10 @@ export function createMcpServer(options: McpServerOptions): Server {
     checkParams('tools/call', request);
     const name = toolNameOf(request.params);
     const operation = byName.get(name);
+    const needs = beyondScopes.get(name);
+    if (needs !== undefined) {
+      return errorResult(errors.forbidden(`This API key lacks the '${needs.scope}' scope that ${name} needs; an operator can create a key with it (keys create --scopes)`));
+    }
     if (operation === undefined) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${redact(clip(name))}'; available: ${[...byName.keys()].join(', ')}`);
     }

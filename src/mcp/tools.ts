@@ -7,6 +7,7 @@
  * output schema), so tools/list answers what it always has.
  */
 import { z } from 'zod';
+import type { Scope } from '../domain/guardrails/scopes.js';
 import { allOperations } from '../operations/index.js';
 import type { Operation } from '../operations/operation.js';
 import type { Tool } from './sdk.js';
@@ -49,7 +50,12 @@ function allTools(): readonly McpTool[] {
   return built;
 }
 
-/** The tools one server offers, in the table's order. */
-export function toolsFor(readOnly: boolean): readonly McpTool[] {
-  return allTools().filter((tool) => !readOnly || tool.operation.annotations.readOnlyHint);
+/**
+ * The tools one server offers, in the table's order: in read-only mode those with readOnlyHint;
+ * with `scopes` (the session key's), only those whose scope the key has.
+ */
+export function toolsFor(readOnly: boolean, scopes?: readonly Scope[]): readonly McpTool[] {
+  return allTools().filter(
+    (tool) => (!readOnly || tool.operation.annotations.readOnlyHint) && (scopes === undefined || scopes.includes(tool.operation.scope)),
+  );
 }

@@ -19,6 +19,7 @@ export const cancelRefund = defineOperation({
   ].join(' '),
   input: z.strictObject({ refundId: refundIdSchema('refundId') }),
   output: z.object({ refund: refundSchema }),
+  scope: 'write',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   rest: {
     method: 'POST',

@@ -29,6 +29,7 @@ export const createRefund = defineOperation({
   input: createRefundInputSchema,
   output: z.object({ refund: refundSchema }),
   // Not idempotent by itself (without a key each call is a new refund); it reaches the processor.
+  scope: 'write',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   rest: {
     method: 'POST',

@@ -18,6 +18,7 @@ export const getRefund = defineOperation({
   input: z.strictObject({ refundId: refundIdSchema('refundId') }),
   output: z.object({ refund: refundSchema }),
   // Open world: a processing refund's status is read from the payment processor.
+  scope: 'read',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   rest: {
     method: 'GET',

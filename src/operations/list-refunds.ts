@@ -30,6 +30,7 @@ export const listRefunds = defineOperation({
     offset: z.number().int(),
     nextOffset: z.number().int().nullable().describe('Offset of the next page, or null on the last page'),
   }),
+  scope: 'read',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   rest: {
     method: 'GET',

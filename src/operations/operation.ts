@@ -7,6 +7,7 @@
  * Nothing here knows MCP, HTTP or a framework: the adapters read these fields.
  */
 import type { z } from 'zod';
+import type { Scope } from '../domain/guardrails/scopes.js';
 import type { Caller, RefundService } from '../domain/refund-service.js';
 
 /** The MCP tool annotations, all four stated: clients and read-only mode rely on them. */
@@ -73,6 +74,11 @@ export interface Operation<In extends z.ZodObject = z.ZodObject, Out extends z.Z
   input: In;
   output: Out;
   annotations: OperationAnnotations;
+  /**
+   * The scope an API key needs to call it: an MCP session lists only the tools its key may call,
+   * and REST refuses the route with 403 forbidden.
+   */
+  scope: Extract<Scope, 'read' | 'write'>;
   /** Null for an operation the REST API does not offer. */
   rest: RestBinding<z.input<Out>, z.output<In>> | null;
   /** The use case: one call into the domain. Validation and error mapping are the adapters'. */
