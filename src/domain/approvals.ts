@@ -4,7 +4,7 @@
  * nobody decided in time (cancelled too). Who may decide is checkDecision's rule, the same for
  * every adapter; no MCP tool reaches this module.
  */
-import type { RefundContext } from './context.js';
+import type { Caller, RefundContext } from './context.js';
 import { errors } from './errors.js';
 import {
   checkDecision,
@@ -29,6 +29,11 @@ function guardrailsOf(ctx: RefundContext): GuardrailStore {
 
 export function listApprovals(ctx: RefundContext, organizationId: string, status: ApprovalStatus | undefined, limit: number): Promise<ApprovalRequest[]> {
   return guardrailsOf(ctx).listApprovals(organizationId, status === undefined ? {} : { status }, limit);
+}
+
+/** The approval request that holds (or held) one of the caller's refunds, if any. */
+export async function approvalForRefund(ctx: RefundContext, caller: Caller, refundId: string): Promise<ApprovalRequest | null> {
+  return ctx.guardrails === undefined ? null : ctx.guardrails.approvalForRefund(caller.organizationId, refundId);
 }
 
 export async function getApproval(ctx: RefundContext, organizationId: string, approvalId: string): Promise<ApprovalRequest> {

@@ -11,7 +11,7 @@
  * a claim (so two processes never submit it together); and the processor is always given an
  * idempotency key derived from our refund id (so a retry after a crash cannot refund twice).
  */
-import { decideApproval, getApproval, listApprovals, type DecidedApproval } from './approvals.js';
+import { approvalForRefund, decideApproval, getApproval, listApprovals, type DecidedApproval } from './approvals.js';
 import { cancelRefund } from './cancel.js';
 import { createContext, type Caller, type ContextDeps, type RefundContext } from './context.js';
 import { createRefund } from './create.js';
@@ -67,6 +67,11 @@ export class RefundService {
   /** Approval requests of an organization, newest first (approvals.ts). */
   listApprovals(organizationId: string, status: ApprovalStatus | undefined, limit: number): Promise<ApprovalRequest[]> {
     return listApprovals(this.ctx, organizationId, status, limit);
+  }
+
+  /** The approval request of one of the caller's refunds, or null when it never needed one. */
+  approvalForRefund(caller: Caller, refundId: string): Promise<ApprovalRequest | null> {
+    return approvalForRefund(this.ctx, caller, refundId);
   }
 
   getApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest> {

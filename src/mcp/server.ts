@@ -127,7 +127,7 @@ async function invokeTool(
     const input = parseInput(operation.input, args);
     const output = await operation.run(input, context);
     logger.debug('tool call', { tool: operation.name, ms: Math.round(performance.now() - started) });
-    return successResult(output, operation.note?.(output));
+    return successResult(output, await operation.note?.(output, context));
   } catch (thrown) {
     const error = asRefundKitError(thrown);
     if (error.code === 'internal_error') {

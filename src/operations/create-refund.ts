@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errors } from '../domain/errors.js';
+import type { ApprovalRequest } from '../domain/guardrails/approval.js';
 import { REFUND_REASONS } from '../domain/refund.js';
 import { AMOUNT_LIMITS, createRefundInputSchema, IDEMPOTENCY_KEY_PATTERN, refundSchema } from '../domain/schemas.js';
 import { defineOperation, type RestRequestParts } from './operation.js';
@@ -52,8 +53,26 @@ export const createRefund = defineOperation({
   // A refund still pending is queued, not lost: the processor may not have answered within the
   // call's deadline (or a review window holds it). Said outright, so that an agent does not take
   // it for a failure and create the refund again.
-  note: ({ refund }) =>
-    refund.status === 'pending'
-      ? `Refund ${refund.id} is pending: it is recorded and queued, and the server submits it to the processor by itself (nothing more to do). Check its status with get_refund. Do not create it again: a repeat with the same idempotencyKey returns this refund, without it a second refund would be made.`
-      : undefined,
+  // An agent's refund held for a person's approval is pending too, but not queued: that is said
+  // plainly, with how the agent learns the outcome.
+  note: ({ refund }, context) => {
+    if (refund.status !== 'pending') return undefined;
+    if (context === undefined || refund.initiatedBy !== 'mcp') return queuedNote(refund.id);
+    return context.service.approvalForRefund(context.caller, refund.id).then((approval) =>
+      approval?.status === 'requested' ? heldNote(refund.id, approval) : queuedNote(refund.id),
+    );
+  },
 });
+
+function queuedNote(refundId: string): string {
+  return `Refund ${refundId} is pending: it is recorded and queued, and the server submits it to the processor by itself (nothing more to do). Check its status with get_refund. Do not create it again: a repeat with the same idempotencyKey returns this refund, without it a second refund would be made.`;
+}
+
+function heldNote(refundId: string, approval: ApprovalRequest): string {
+  return (
+    `Refund ${refundId} waits for a person's approval (${approval.id}): ${approval.ruleMessage}. ` +
+    `Nothing is sent to the processor until a person approves it; if they reject it, or nobody decides by ${approval.expiresAt}, it is cancelled. ` +
+    'You cannot approve it yourself. Tell the user it awaits approval. get_refund shows the outcome: pending while it waits, ' +
+    'then processing or completed once approved and submitted, or cancelled if rejected or expired. Do not create it again.'
+  );
+}

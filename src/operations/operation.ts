@@ -86,9 +86,10 @@ export interface Operation<In extends z.ZodObject = z.ZodObject, Out extends z.Z
   /**
    * A sentence for the model beside the result, when the result alone could be misread (a refund
    * still pending after create_refund). The MCP tool sends it as a second text block; the
-   * structured result and its schema are unchanged, and REST answers the data alone.
+   * structured result and its schema are unchanged, and REST answers the data alone. Given the
+   * call's context (the MCP tool gives it), it may look something up first and answer a promise.
    */
-  note?(output: z.input<Out>): string | undefined;
+  note?(output: z.input<Out>, context?: OperationContext): string | undefined | Promise<string | undefined>;
 }
 
 /** Keeps each operation typed against its own schemas while the table holds them all. */

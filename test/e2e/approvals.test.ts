@@ -96,6 +96,13 @@ describe('approvals over the CLI', () => {
     expect(again.stderr).toContain('approval_not_open');
   }, 60_000);
 
+  it('the tool result says plainly that the refund awaits a person and how to learn the outcome', async () => {
+    const home = await createDemoHome();
+    const [held] = await agentCreates(home, [5000]);
+    expect(held?.note).toMatch(/waits for a person's approval/);
+    expect(held?.note).toContain('get_refund');
+  }, 30_000);
+
   it('misuse is exit 2, an unknown approval exit 1', async () => {
     const home = await createDemoHome();
     expect((await runCli(['approvals', 'approve', ...ORG], home.env())).code).toBe(2);
