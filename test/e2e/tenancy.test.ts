@@ -66,6 +66,9 @@ beforeAll(async () => {
   // A's refund is the newest in the database, so it would head any list that leaked it.
   refundB = insertRefund(orgB, 'ref_tenantbbbbbb', 1200, '2026-03-01T10:00:00.000Z');
   refundA = insertRefund(orgA, 'ref_tenantaaaaaa', 3400, '2026-03-01T11:00:00.000Z');
+  // The seeded refunds were created by no key; B's operator lets its agents cancel such refunds
+  // (the default agent policy does not), so that the cancel below is about tenancy alone.
+  await cli(['policy', 'set', '--org', orgB, '--cancel-others', 'yes']);
   [serverA, serverB] = await Promise.all([
     connectServer(home.env({ REFUNDKIT_API_KEY: keyA })),
     connectServer(home.env({ REFUNDKIT_API_KEY: keyB })),
