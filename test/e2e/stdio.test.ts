@@ -235,16 +235,18 @@ describe('a client session on the demo database (StdioClientTransport)', () => {
   });
 });
 
-describe('start-up refusals: one line on stderr, nothing on stdout, a quick non-zero exit', () => {
+describe('start-up refusals: one line on stderr, nothing on stdout, a non-zero exit of its own', () => {
   /** Starts the server with stdin held open, so it can only stop by refusing to start. */
   async function startExpectingRefusal(env: Env, mentions: RegExp): Promise<void> {
     const result = await runCli([], env, { keepStdinOpen: true, timeoutMs: 10_000 });
     expect(result.code, result.stderr).not.toBe(0);
+    // Exited on its own: a server that did not refuse would serve until the runner killed it
+    // (code null, a signal). No wall-clock check: how quick depends on the machine's load.
     expect(result.code).not.toBeNull();
+    expect(result.signal).toBeNull();
     expect(result.stdout).toBe('');
     expect(lines(result.stderr), result.stderr).toHaveLength(1);
     expect(result.stderr).toMatch(mentions);
-    expect(result.ms).toBeLessThan(8_000);
   }
 
   it.concurrent('without REFUNDKIT_API_KEY', async () => {
