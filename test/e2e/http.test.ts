@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_EVENT_RETENTION_MS } from '../../src/commands/http.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { DEMO_COMPLETED_REFUND } from '../support/fixtures.js';
-import { raw, REFUND_FIELDS, type RawResponse } from '../http/helpers.js';
+import { raw, REFUND_FIELDS, type RawResponse } from '../support/http-server.js';
 import {
   assertBuilt,
   cleanupCli,
