@@ -7,9 +7,13 @@ import base from './vitest.config.js';
  * mutant in src/ never reaches, and would only cost time. (Not mergeConfig: it would append to
  * the base `include` rather than replace it.)
  */
+// Without the base's projects: with them, vitest runs each project's own include (the e2e and
+// reliability lanes too) and ignores the one below.
+const shared = Object.fromEntries(Object.entries(base.test ?? {}).filter(([name]) => name !== 'projects'));
+
 export default defineConfig({
   test: {
-    ...base.test,
+    ...shared,
     include: ['test/domain/**/*.test.ts', 'test/store/**/*.test.ts', 'test/mcp/**/*.test.ts', 'test/http/**/*.test.ts'],
   },
 });

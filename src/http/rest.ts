@@ -4,6 +4,7 @@
  * the query parameters the binding names (each at most once), the JSON body, then the binding's
  * input and the operation's schema; one use case runs and the answer is `{"data": …}`.
  */
+import { hideContentType } from './content-type.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type RefundKitError } from '../domain/errors.js';
 import type { RefundService } from '../domain/refund-service.js';
@@ -80,6 +81,7 @@ export function registerRestRoutes(app: FastifyInstance, operations: readonly Op
     app.route({
       method: rest.method,
       url: rest.path,
+      ...(rest.method === 'GET' ? {} : { onRequest: hideContentType }),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const params = request.params as Record<string, string>;
         // The router matches an empty segment (/v1/refunds/); no route has one.

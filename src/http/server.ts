@@ -11,7 +11,7 @@
  */
 import { createServer, maxHeaderSize, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import {
   DEFAULT_MCP_MAX_SESSIONS,
   DEFAULT_MCP_MAX_SESSIONS_PER_KEY,
@@ -31,6 +31,7 @@ import { McpRoute } from './mcp.js';
 import { MCP_METHOD_LIST, MCP_PATH, registerMcpRoute } from './mcp-route.js';
 import type { ApiKeyAuthenticator, WebhookEventLog } from './ports.js';
 import { registerRestRoutes } from './rest.js';
+import { hideContentType } from './content-type.js';
 import { registerHealth } from './health.js';
 import { RoutesDirectory } from './routes-directory.js';
 import { registerStripeWebhook, STRIPE_WEBHOOK_PATH } from './webhooks.js';
@@ -94,16 +95,6 @@ function decodes(path: string): boolean {
   }
 }
 
-/**
- * Fastify refuses a Content-Type it cannot parse (415) before a route sees the body. The API's
- * routes judge the body themselves (its size first, an empty body whatever its type), so the
- * header is hidden from Fastify there; the route reads it from the raw request.
- */
-const HIDDEN_CONTENT_TYPE = { 'content-type': undefined };
-function hideContentType(request: FastifyRequest, _reply: unknown, done: () => void): void {
-  if (request.raw.headers['content-type'] !== undefined) request.headers = HIDDEN_CONTENT_TYPE;
-  done();
-}
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const logger = options.logger ?? silentLogger;
@@ -146,10 +137,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     clock: options.clock ?? systemClock,
   });
   app.setErrorHandler(errorHandler(logger, routes));
-  app.setNotFoundHandler(notFoundHandler(routes));
-  // A 404 or 405 never reads the body; its Content-Type must not turn it into a 415 either.
+  // A 404 or 405 never reads the body; its Content-Type must not turn it into a 415 either. The
+  // hook that hides it sits in the not-found handler's own scope, so that no route pays for it.
   app.removeAllContentTypeParsers();
-  app.addHook('onRequest', (request, reply, done) => (request.is404 ? hideContentType(request, reply, done) : done()));
+  await app.register((scope: FastifyInstance, _options, done) => {
+    scope.addHook('onRequest', hideContentType);
+    scope.setNotFoundHandler(notFoundHandler(routes));
+    done();
+  });
   if (options.logRequests === true) {
     app.addHook('onResponse', (request, reply, done) => {
       logger.debug('http', {
@@ -163,7 +158,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   }
   // The API in a scope of its own: its body handling does not reach scopes registered beside it.
   await app.register((api: FastifyInstance, _options, done) => {
-    api.addHook('onRequest', hideContentType);
     // The routes read their bodies themselves (body.ts); Fastify leaves them unread.
     api.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     registerRestRoutes(api, allOperations, { ...options, routes });

@@ -10,6 +10,7 @@ import type { Clock, ProcessorWebhookEvent, WebhookReader } from '../domain/port
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
 import { readBody } from './body.js';
+import { hideContentType } from './content-type.js';
 import { methodNotAllowed } from './respond.js';
 import type { WebhookEventLog, WebhookOutcome } from './ports.js';
 
@@ -41,7 +42,7 @@ interface WebhookAnswer {
 }
 
 export function registerStripeWebhook(app: FastifyInstance, deps: StripeWebhookDeps): void {
-  app.post(STRIPE_WEBHOOK_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post(STRIPE_WEBHOOK_PATH, { onRequest: hideContentType }, async (request: FastifyRequest, reply: FastifyReply) => {
     if (deps.readOnly) {
       throw methodNotAllowed(
         'POST',

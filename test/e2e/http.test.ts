@@ -14,7 +14,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_EVENT_RETENTION_MS } from '../../src/commands/http.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
-import { raw, REFUND_FIELDS, type RawResponse } from '../http/helpers.js';
+import { DEMO_COMPLETED_REFUND } from '../support/fixtures.js';
+import { raw, REFUND_FIELDS, type RawResponse } from '../support/http-server.js';
 import {
   assertBuilt,
   cleanupCli,
@@ -165,19 +166,7 @@ describe('the reference examples against `refundkit-mcp http` on the demo databa
     await serve();
     const refund = dataOne(await get(server, '/v1/refunds/ref_demo00000006', key()));
     // The reference's example refund, as the demo seeds it.
-    expect(refund).toMatchObject({
-      id: 'ref_demo00000006',
-      organizationId: DEMO_ORGANIZATION_ID,
-      transactionId: 'ch_demo000006',
-      amount: 2500,
-      currency: 'usd',
-      reason: 'product_defective',
-      status: 'completed',
-      processor: 'stripe',
-      metadata: { orderId: 'order_12345' },
-      initiatedBy: 'api',
-    });
-    expect(refund.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(refund).toEqual(DEMO_COMPLETED_REFUND);
     // Not Found (404) and Unauthorized (401), with the reference's own example values.
     const missing = await get(server, '/v1/refunds/ref_abc123def456', key());
     expect(missing.status).toBe(404);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { DEMO_COMPLETED_REFUND } from '../support/fixtures.js';
 import {
   assertBuilt,
   CLI_PATH,
@@ -86,23 +87,7 @@ describe.concurrent('MCP Inspector CLI against the demo database', () => {
     expect(result.code, result.stderr).toBe(0);
     const body = printed(result);
     expect(body.isError).toBeFalsy();
-    const expected = {
-      refund: {
-        id: 'ref_demo00000006',
-        organizationId: DEMO_ORGANIZATION_ID,
-        externalRefundId: 're_demo000006',
-        transactionId: 'ch_demo000006',
-        amount: 2500,
-        currency: 'usd',
-        reason: 'product_defective',
-        status: 'completed',
-        processor: 'stripe',
-        metadata: { orderId: 'order_12345' },
-        initiatedBy: 'api',
-        createdAt: '2026-02-22T06:00:00.000Z',
-        updatedAt: '2026-02-22T06:02:00.000Z',
-      },
-    };
+    const expected = { refund: DEMO_COMPLETED_REFUND };
     expect(body.structuredContent).toEqual(expected);
     expect(textJson(body)).toEqual(expected);
   });

@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { REFUND_ID_METADATA_KEY } from '../../src/processors/stripe.js';
 import { SqliteWebhookEventStore } from '../../src/store/sqlite/webhook-event-store.js';
-import { raw } from '../http/helpers.js';
+import { raw } from '../support/http-server.js';
 import { insertRefund } from '../support/fixtures.js';
 import {
   assertBuilt,
@@ -28,7 +28,7 @@ import {
   type TestHome,
 } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { snapshot, spawnHttp, stripeAgreementViolations } from '../reliability/helpers.js';
+import { snapshot, spawnHttp, stripeAgreementViolations } from '../support/reliability.js';
 
 const WEBHOOK_SECRET = 'whsec_processesTestOnlyNotARealSecret0001';
 

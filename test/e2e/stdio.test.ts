@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { LATEST_PROTOCOL_VERSION, JSONRPCMessageSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { DEMO_COMPLETED_REFUND } from '../support/fixtures.js';
 import {
   assertBuilt,
   callTool,
@@ -30,22 +31,6 @@ afterAll(() => cleanupCli());
 
 const CORE_TOOLS = ['get_refund', 'list_refunds', 'cancel_refund'];
 
-/** ref_demo00000006 as the demo seeds it: the reference's example refund. */
-const DEMO_COMPLETED = {
-  id: 'ref_demo00000006',
-  organizationId: DEMO_ORGANIZATION_ID,
-  externalRefundId: 're_demo000006',
-  transactionId: 'ch_demo000006',
-  amount: 2500,
-  currency: 'usd',
-  reason: 'product_defective',
-  status: 'completed',
-  processor: 'stripe',
-  metadata: { orderId: 'order_12345' },
-  initiatedBy: 'api',
-  createdAt: '2026-02-22T06:00:00.000Z',
-  updatedAt: '2026-02-22T06:02:00.000Z',
-};
 
 interface RefundJson {
   id: string;
@@ -101,8 +86,8 @@ describe('a client session on the demo database (StdioClientTransport)', () => {
   it('get_refund returns the refund as structured content and as the same JSON in text', async () => {
     const result = await callTool(server, 'get_refund', { refundId: 'ref_demo00000006' });
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent).toEqual({ refund: DEMO_COMPLETED });
-    expect(toolJson(result)).toEqual({ refund: DEMO_COMPLETED });
+    expect(result.structuredContent).toEqual({ refund: DEMO_COMPLETED_REFUND });
+    expect(toolJson(result)).toEqual({ refund: DEMO_COMPLETED_REFUND });
   });
 
   it('get_refund: an unknown id is not_found, a malformed one a validation_error naming the field', async () => {
@@ -186,17 +171,17 @@ describe('a client session on the demo database (StdioClientTransport)', () => {
   });
 
   it('cancel_refund on a completed refund is refund_not_cancellable with the reference message, and changes nothing', async () => {
-    const eventsBefore = events(home, DEMO_COMPLETED.id);
-    const result = await callTool(server, 'cancel_refund', { refundId: DEMO_COMPLETED.id });
+    const eventsBefore = events(home, DEMO_COMPLETED_REFUND.id);
+    const result = await callTool(server, 'cancel_refund', { refundId: DEMO_COMPLETED_REFUND.id });
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toBeUndefined();
     const first = result.content[0];
     expect(first?.type === 'text' ? first.text : undefined).toBe(
       '{"error":{"message":"Refund cannot be cancelled — status is \'completed\'","code":"refund_not_cancellable"}}',
     );
-    expect(events(home, DEMO_COMPLETED.id)).toEqual(eventsBefore);
-    expect((await callTool(server, 'get_refund', { refundId: DEMO_COMPLETED.id })).structuredContent).toEqual({
-      refund: DEMO_COMPLETED,
+    expect(events(home, DEMO_COMPLETED_REFUND.id)).toEqual(eventsBefore);
+    expect((await callTool(server, 'get_refund', { refundId: DEMO_COMPLETED_REFUND.id })).structuredContent).toEqual({
+      refund: DEMO_COMPLETED_REFUND,
     });
   });
 
@@ -235,16 +220,18 @@ describe('a client session on the demo database (StdioClientTransport)', () => {
   });
 });
 
-describe('start-up refusals: one line on stderr, nothing on stdout, a quick non-zero exit', () => {
+describe('start-up refusals: one line on stderr, nothing on stdout, a non-zero exit of its own', () => {
   /** Starts the server with stdin held open, so it can only stop by refusing to start. */
   async function startExpectingRefusal(env: Env, mentions: RegExp): Promise<void> {
     const result = await runCli([], env, { keepStdinOpen: true, timeoutMs: 10_000 });
     expect(result.code, result.stderr).not.toBe(0);
+    // Exited on its own: a server that did not refuse would serve until the runner killed it
+    // (code null, a signal). No wall-clock check: how quick depends on the machine's load.
     expect(result.code).not.toBeNull();
+    expect(result.signal).toBeNull();
     expect(result.stdout).toBe('');
     expect(lines(result.stderr), result.stderr).toHaveLength(1);
     expect(result.stderr).toMatch(mentions);
-    expect(result.ms).toBeLessThan(8_000);
   }
 
   it.concurrent('without REFUNDKIT_API_KEY', async () => {
@@ -359,7 +346,7 @@ describe('stdout carries only JSON-RPC', () => {
     expect(withId.map((m) => m.id).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(parsed.filter((m) => m.id === undefined)).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: -32700 }) })]);
     const byId = new Map(parsed.map((m) => [m.id, m]));
-    expect(byId.get(3)!.result).toMatchObject({ structuredContent: { refund: DEMO_COMPLETED } });
+    expect(byId.get(3)!.result).toMatchObject({ structuredContent: { refund: DEMO_COMPLETED_REFUND } });
     expect(byId.get(4)!.result).toMatchObject({ isError: true });
     expect(byId.get(5)!.result).toMatchObject({ isError: true });
     expect(byId.get(7)!.result).toMatchObject({ structuredContent: { refund: { status: 'cancelled' } } });

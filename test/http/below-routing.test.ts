@@ -8,7 +8,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, insertRefund, storedStatus } from '../support/fixtures.js';
-import { cleanupHttp, orgWithKey, raw, startTestServer, type TestServer } from './helpers.js';
+import { cleanupHttp, orgWithKey, raw, startTestServer, type TestServer } from '../support/http-server.js';
 
 interface Answer {
   status: number;

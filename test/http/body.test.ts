@@ -7,9 +7,9 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
-import { wire, type WireResponse } from '../reliability/helpers.js';
+import { wire, type WireResponse } from '../support/reliability.js';
 import { countRows, insertRefund, storedStatus } from '../support/fixtures.js';
-import { cleanupHttp, orgWithKey, startTestServer, type TestServer } from './helpers.js';
+import { cleanupHttp, orgWithKey, startTestServer, type TestServer } from '../support/http-server.js';
 
 const WEBHOOK_SECRET = 'whsec_bodyTestsOnlyNotARealSecret0001';
 

@@ -11,9 +11,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { randomText, wire, type WireRequest, type WireResponse } from '../reliability/helpers.js';
+import { randomText, wire, type WireRequest, type WireResponse } from '../support/reliability.js';
 import { insertRefund } from '../support/fixtures.js';
-import { cleanupHttp, orgWithKey, startTestServer, type TestServer } from './helpers.js';
+import { cleanupHttp, orgWithKey, startTestServer, type TestServer } from '../support/http-server.js';
 
 const WEBHOOK_SECRET = `whsec_${randomText(32)}`;
 const MCP_ACCEPT = 'application/json, text/event-stream';

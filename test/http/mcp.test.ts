@@ -12,7 +12,7 @@ import type { Refund } from '../../src/domain/refund.js';
 import { createLogger } from '../../src/logger.js';
 import { FakeClock, countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { cleanupHttp, orgWithKey, raw, startTestServer, type TestServer } from './helpers.js';
+import { cleanupHttp, orgWithKey, raw, startTestServer, type TestServer } from '../support/http-server.js';
 
 const NOT_FOUND = { error: { message: 'Refund not found', code: 'not_found' } };
 const INITIALIZE = JSON.stringify({

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
 import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
-import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, REFUND_FIELDS, startTestServer, type TestServer } from './helpers.js';
+import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, REFUND_FIELDS, startTestServer, type TestServer } from '../support/http-server.js';
 
 const NOT_FOUND = { error: { message: 'Refund not found', code: 'not_found' } };
 const INVALID_KEY = { error: { message: 'Invalid API key', code: 'invalid_api_key' } };

@@ -9,7 +9,7 @@ import type { Refund } from '../../src/domain/refund.js';
 import { SIGNATURE_TOLERANCE_SECONDS } from '../../src/processors/stripe-webhook.js';
 import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
 import { startStripeImitation, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
-import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, startTestServer, type RawResponse, type TestServer } from './helpers.js';
+import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, startTestServer, type RawResponse, type TestServer } from '../support/http-server.js';
 
 const SECRET = 'whsec_testOnlyNotARealSigningSecret0001';
 

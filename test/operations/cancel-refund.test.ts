@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cancelRefund } from '../../src/operations/cancel-refund.js';
-import { caller, refund, restData, restOf, restRefusal, stubService } from './helpers.js';
+import { caller, refund, restData, restOf, restRefusal, stubService } from '../support/operations.js';
 
 const params = { refundId: refund.id };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRefund } from '../../src/operations/create-refund.js';
-import { caller, refund, restData, restInput, restOf, restRefusal, stubService } from './helpers.js';
+import { caller, refund, restData, restInput, restOf, restRefusal, stubService } from '../support/operations.js';
 
 const body = { transactionId: 'ch_123', amount: 2500, reason: 'other' };
 

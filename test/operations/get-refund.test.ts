@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getRefund } from '../../src/operations/get-refund.js';
-import { caller, contextOf, refund, restData, restOf, restRefusal, stubService } from './helpers.js';
+import { caller, contextOf, refund, restData, restOf, restRefusal, stubService } from '../support/operations.js';
 
 describe('get_refund', () => {
   it('is GET /v1/refunds/:refundId, and answers the refund itself as data', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { integerParam, listRefunds } from '../../src/operations/list-refunds.js';
-import { caller, refund, restData, restInput, restOf, restRefusal, stubService } from './helpers.js';
+import { caller, refund, restData, restInput, restOf, restRefusal, stubService } from '../support/operations.js';
 
 describe('list_refunds', () => {
   it('is GET /v1/refunds with the four query parameters, and answers the refunds array as data', async () => {

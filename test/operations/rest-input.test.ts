@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RefundKitError } from '../../src/domain/errors.js';
 import { pathRefundId } from '../../src/operations/rest-input.js';
-import { request } from './helpers.js';
+import { request } from '../support/operations.js';
 
 describe('pathRefundId', () => {
   it('returns a well-formed id from the :refundId path parameter', () => {

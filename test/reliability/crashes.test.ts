@@ -22,8 +22,8 @@ import { DEMO_API_KEY } from '../../src/demo.js';
 import { assertBuilt, cleanupCli, CLI_PATH, createDemoHome, ROOT, runCli, spawnServer, type Env, type TestHome } from '../support/cli.js';
 import { SEED, runs } from '../support/arbitraries.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from './helpers.js';
-import { seededDice, settleByDispatch, withoutSeeded } from './load.js';
+import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from '../support/reliability.js';
+import { seededDice, settleByDispatch, withoutSeeded } from '../support/load.js';
 import { spawn } from 'node:child_process';
 
 const ITERATIONS = runs(20, 200);

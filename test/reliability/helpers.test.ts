@@ -7,7 +7,7 @@
 import type Stripe from 'stripe';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, createOrg, createTestApp, insertRefund } from '../support/fixtures.js';
-import { jsonRpcViolation, refundInvariantViolations, rowsFingerprint, secretLeaks, stripeAgreementViolations, type EventRow, type RefundRow, type Snapshot } from './helpers.js';
+import { jsonRpcViolation, refundInvariantViolations, rowsFingerprint, secretLeaks, stripeAgreementViolations, type EventRow, type RefundRow, type Snapshot } from '../support/reliability.js';
 
 function refund(id: string, status: string, extra: Partial<RefundRow> = {}): RefundRow {
   return {

@@ -15,7 +15,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY } from '../../src/demo.js';
 import { assertBuilt, cleanupCli, createDemoHome, lines, spawnServer, type TestHome } from '../support/cli.js';
-import { INTERNALS, jsonRpcViolation, rowsFingerprint } from './helpers.js';
+import { INTERNALS, jsonRpcViolation, rowsFingerprint } from '../support/reliability.js';
 
 beforeAll(() => assertBuilt());
 afterAll(() => cleanupCli());

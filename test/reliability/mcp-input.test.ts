@@ -37,7 +37,7 @@ import {
   type Operation,
 } from '../support/arbitraries.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund } from '../support/fixtures.js';
-import { INTERNALS, rowsFingerprint } from './helpers.js';
+import { INTERNALS, rowsFingerprint } from '../support/reliability.js';
 
 const TOOLS: Record<Operation, string> = {
   get: 'get_refund',

@@ -25,7 +25,7 @@ import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { mapStripeStatus, STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from '../../src/processors/stripe.js';
 import { startStripeImitation, type Fault, type FaultMatch, type RefundBehavior, type StripeImitation } from '../support/stripe-imitation.js';
 import { cleanupAll, FakeClock, createOrg, createTestApp, settingsWith } from '../support/fixtures.js';
-import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from './helpers.js';
+import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from '../support/reliability.js';
 
 const TIMEOUT_MS = 300;
 /** As the app sets it: twice the client's timeout. */

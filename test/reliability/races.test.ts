@@ -36,8 +36,8 @@ import {
 } from '../support/cli.js';
 import { SEED, SOAK } from '../support/arbitraries.js';
 import { startStripeImitation, type Fault, type FaultMatch, type StripeImitation } from '../support/stripe-imitation.js';
-import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from './helpers.js';
-import { addCharges, injectFault, loadWindow, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
+import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from '../support/reliability.js';
+import { addCharges, injectFault, loadWindow, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from '../support/load.js';
 
 const LOAD_MS = SOAK ? 60_000 : 5_000;
 const SERVERS = 3;

@@ -1,7 +1,7 @@
 /**
  * Bad input at the HTTP edge, property-based, against a live server on 127.0.0.1 (the product's
  * startHttpServer in this process, on a database holding refunds of two organizations in every
- * status). Every request goes out as raw bytes (test/reliability/helpers.ts `wire`), so that what
+ * status). Every request goes out as raw bytes (test/support/reliability.ts `wire`), so that what
  * reaches the server is exactly what an attacker or a confused client sends: any method, any
  * request target, control characters and non-ASCII in headers, any body under any Content-Type.
  *
@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
 import { REFUND_STATUSES } from '../../src/domain/refund.js';
 import { createLogger } from '../../src/logger.js';
-import { cleanupHttp, orgWithKey, startTestServer, type TestServer } from '../http/helpers.js';
+import { cleanupHttp, orgWithKey, startTestServer, type TestServer } from '../support/http-server.js';
 import {
   adversarialBody,
   adversarialHeaderValue,
@@ -51,7 +51,7 @@ import {
   type Operation,
 } from '../support/arbitraries.js';
 import { insertRefund } from '../support/fixtures.js';
-import { INTERNALS, jsonRpcViolation, rowsFingerprint, rpcMessagesOf, wire, type WireRequest, type WireResponse } from './helpers.js';
+import { INTERNALS, jsonRpcViolation, rowsFingerprint, rpcMessagesOf, wire, type WireRequest, type WireResponse } from '../support/reliability.js';
 
 const SECRET = 'whsec_restInputTestsOnlyNotARealSecret01';
 const MAX_BODY = 65_536;

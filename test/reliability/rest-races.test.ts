@@ -42,12 +42,12 @@ import {
   type RunResult,
   type TestHome,
 } from '../support/cli.js';
-import { cleanupHttp, orgWithKey, serveApp, type TestServer } from '../http/helpers.js';
+import { cleanupHttp, orgWithKey, serveApp, type TestServer } from '../support/http-server.js';
 import { createTestApp, rawEvents, storedStatus, tempDbPath } from '../support/fixtures.js';
 import { deferred } from '../support/scripted.js';
 import { startStripeImitation, type Fault, type FaultMatch, type SignedEvent, type StripeImitation } from '../support/stripe-imitation.js';
-import { refundInvariantViolations, sleep, snapshot, spawnHttp, stripeAgreementViolations, wire, type HttpProcess, type Snapshot } from './helpers.js';
-import { addCharges, injectFault, loadWindow, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from './load.js';
+import { refundInvariantViolations, sleep, snapshot, spawnHttp, stripeAgreementViolations, wire, type HttpProcess, type Snapshot } from '../support/reliability.js';
+import { addCharges, injectFault, loadWindow, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from '../support/load.js';
 
 const LOAD_MS = SOAK ? 60_000 : 5_000;
 const REST_PER_SERVER = 4;

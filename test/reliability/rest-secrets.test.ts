@@ -20,7 +20,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assertBuilt, cleanupCli, createTestHome, lastLine, runCli, type Env, type RunResult, type TestHome } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { randomText, rowsFingerprint, rpcMessagesOf, secretLeaks, snapshot, spawnHttp, twoOrganizations, wire, type HttpProcess, type WireRequest, type WireResponse } from './helpers.js';
+import { randomText, rowsFingerprint, rpcMessagesOf, secretLeaks, snapshot, spawnHttp, twoOrganizations, wire, type HttpProcess, type WireRequest, type WireResponse } from '../support/reliability.js';
 
 
 const STRIPE_KEY = `sk_test_${randomText(40)}`;

@@ -33,7 +33,7 @@ import {
   type TestHome,
 } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { randomText, rawSession, rowsFingerprint, secretLeaks, snapshot, twoOrganizations, type RawSession, type RefundRow } from './helpers.js';
+import { randomText, rawSession, rowsFingerprint, secretLeaks, snapshot, twoOrganizations, type RawSession, type RefundRow } from '../support/reliability.js';
 
 
 const STRIPE_KEY = `sk_test_${randomText(40)}`;

@@ -13,6 +13,7 @@ import type { ApiKeyMode, Clock, Organization } from '../../src/domain/ports.js'
 import type { Actor, Initiator, Refund, RefundMetadata, RefundStatus } from '../../src/domain/refund.js';
 import { refundSettings, type RefundSettings } from '../../src/domain/settings.js';
 import { STRIPE_LATE_EXECUTION_FLOOR_MS } from '../../src/processors/stripe.js';
+import { DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { hashApiKey } from '../../src/store/sqlite/api-key-store.js';
 
 /** What the composition root tells refundSettings about the processor (src/app.ts). */
@@ -181,3 +182,20 @@ export function countRows(app: App, table: string): number {
 export function storedStatus(app: App, refundId: string): string | undefined {
   return app.db.prepare<[string], { status: string }>('SELECT status FROM refunds WHERE id = ?').get(refundId)?.status;
 }
+
+/** ref_demo00000006 as the demo seeds it: the reference's example refund. */
+export const DEMO_COMPLETED_REFUND = {
+  id: 'ref_demo00000006',
+  organizationId: DEMO_ORGANIZATION_ID,
+  externalRefundId: 're_demo000006',
+  transactionId: 'ch_demo000006',
+  amount: 2500,
+  currency: 'usd',
+  reason: 'product_defective',
+  status: 'completed',
+  processor: 'stripe',
+  metadata: { orderId: 'order_12345' },
+  initiatedBy: 'api',
+  createdAt: '2026-02-22T06:00:00.000Z',
+  updatedAt: '2026-02-22T06:02:00.000Z',
+};

@@ -10,7 +10,7 @@ import type { Env } from '../../src/config.js';
 import { stripeWebhookReader } from '../../src/processors/stripe-webhook.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../src/http/server.js';
 import { SqliteWebhookEventStore } from '../../src/store/sqlite/webhook-event-store.js';
-import { cleanupAll, createKey, createOrg, createTestApp } from '../support/fixtures.js';
+import { cleanupAll, createKey, createOrg, createTestApp } from './fixtures.js';
 
 export interface TestServer {
   app: App;

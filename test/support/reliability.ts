@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type Stripe from 'stripe';
 import { canTransition, isRefundStatus, type RefundStatus } from '../../src/domain/refund.js';
 import { mapStripeStatus, REFUND_ID_METADATA_KEY } from '../../src/processors/stripe.js';
-import { spawnServer } from '../support/cli.js';
+import { spawnServer } from './cli.js';
 
 type Db = Database.Database;
 

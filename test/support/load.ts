@@ -3,8 +3,8 @@
  * traffic their callers send (creates with shared and own idempotency keys, cancels aimed at the
  * newest refunds, reads), and leaving the demo's seeded refunds out of what is checked.
  */
-import type { AddChargeOptions, Fault, FaultMatch, StripeImitation } from '../support/stripe-imitation.js';
-import { sleep, stripeAgreementViolations, type Snapshot } from './helpers.js';
+import type { AddChargeOptions, Fault, FaultMatch, StripeImitation } from './stripe-imitation.js';
+import { sleep, stripeAgreementViolations, type Snapshot } from './reliability.js';
 
 export interface Dice {
   /** A number in [0, 1). */
