@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/domain/guardrails/scopes.js';
 import { allOperations } from '../../src/operations/index.js';
 import { countRows, createOrg, insertRefund } from '../support/fixtures.js';
-import { bearer, cleanupHttp, JSON_HEADERS, raw, startTestServer, type TestServer } from './helpers.js';
+import { bearer, cleanupHttp, JSON_HEADERS, raw, startTestServer, type TestServer } from '../support/http-server.js';
 
 let s: TestServer;
 let org: string;
