@@ -36,6 +36,8 @@ describe('parseAgentPolicy', () => {
     expect(messageOf({ ...valid, unlimited: true })).not.toBe('accepted');
     expect(messageOf({ ...valid, reasons: ['because'] })).not.toBe('accepted');
     expect(messageOf({ ...valid, currencies: { USD: valid.currencies.usd } })).toContain('three lowercase letters');
+    // Only a bad key gets that message: a currencies value that is no object at all gets zod's own.
+    expect(messageOf({ ...valid, currencies: 'usd' })).not.toContain('three lowercase letters');
     expect(messageOf({ ...valid, currencies: { usd: { ...valid.currencies.usd, dailyAmount: -1 } } })).not.toBe('accepted');
     expect(messageOf({ ...valid, currencies: { usd: { ...valid.currencies.usd, maxPerRefund: 1.5 } } })).not.toBe('accepted');
   });

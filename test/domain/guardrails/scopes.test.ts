@@ -11,6 +11,7 @@ describe('parseScopes', () => {
     expect(parseScopes('read,superuser')).toEqual({ ok: false, message: "Unknown scope 'superuser': scopes are read, write, approve, admin" });
     expect(parseScopes(' , ')).toEqual({ ok: false, message: 'Scopes must name at least one of: read, write, approve, admin' });
     expect(parseScopes('toString')).toMatchObject({ ok: false });
+    expect(parseScopes('read,sudo,root')).toEqual({ ok: false, message: "Unknown scope 'sudo', 'root': scopes are read, write, approve, admin" });
   });
 });
 
