@@ -31,16 +31,17 @@ export const CONFIRMED_BY = 'the person at the MCP client (elicitation)';
 /** "$25.00 (2500 usd)": the amount as a person reads it, and as the API counts it. */
 export function formatMoney(amount: number, currency: string): string {
   const code = currency.toUpperCase();
-  let human: string;
-  try {
-    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: code });
-    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-    human = format.format(amount / 10 ** digits);
-  } catch {
-    // A code Intl does not know: the minor units alone say it without guessing a decimal point.
-    human = `${amount} ${code} minor units`;
-  }
-  return `${human} (${amount} ${currency})`;
+  // Intl formats any well-formed code, with two decimals for one it does not know: that would guess.
+  if (!knownCurrencies().has(code)) return `${amount} ${code} minor units (${amount} ${currency})`;
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: code });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return `${format.format(amount / 10 ** digits)} (${amount} ${currency})`;
+}
+
+let known: ReadonlySet<string> | undefined;
+function knownCurrencies(): ReadonlySet<string> {
+  known ??= new Set(Intl.supportedValuesOf('currency'));
+  return known;
 }
 
 export function createPrompt(refund: { amount: number; currency: string; transactionId: string; reason: string }): ConfirmationRequest {
