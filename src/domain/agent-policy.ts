@@ -7,7 +7,8 @@ import type { Caller, RefundContext } from './context.js';
 import { processorShare, within } from './deadline.js';
 import { errors } from './errors.js';
 import { expiryFor } from './guardrails/approval.js';
-import { decideAgentCancel, decideAgentRefund } from './guardrails/decide.js';
+import { cancelPrompt, CONFIRMED_BY, createPrompt, notConfirmedMessage, withConfirmation, type Confirmation } from './guardrails/confirmation.js';
+import { decideAgentCancel, decideAgentRefund, type TransactionBalance } from './guardrails/decide.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './guardrails/policy.js';
 import { newApprovalId } from './ids.js';
 import type { AgentRefundResult, GuardrailStore, RefundDraft } from './ports.js';
@@ -41,39 +42,82 @@ async function chargedAmount(ctx: RefundContext, processorName: string, transact
   }
 }
 
-/** Creates an agent's refund under the policy: created and due, created and held, or denied (thrown). */
+/**
+ * Creates an agent's refund under the policy: created and due, created and held, or denied
+ * (thrown). When the policy wants it confirmed and the client can ask, the person is asked first,
+ * about a refund the policy would let through as things stand (a replay, a refusal or a refund
+ * bound for approval asks nobody); a refusal by the person is thrown and nothing is created. The
+ * create's own transaction decides again: only a confirmed refund goes ahead without approval.
+ */
 export async function createUnderPolicy(
   ctx: RefundContext,
-  agent: { keyId: string; guardrails: GuardrailStore },
-  draft: RefundDraft,
+  agent: { keyId: string; guardrails: GuardrailStore; confirmation: Confirmation | undefined },
+  initial: RefundDraft,
 ): Promise<Exclude<AgentRefundResult, { outcome: 'denied' }>> {
+  let draft = initial;
   const policy = await policyOf(agent.guardrails, draft.organizationId);
   const charged = await chargedAmount(ctx, draft.processor, draft.transactionId);
+  const proposal = { amount: draft.amount, currency: draft.currency, reason: draft.reason, transactionId: draft.transactionId };
+  const balance = (refunded: number): TransactionBalance | undefined => (charged === undefined ? undefined : { charged, refunded });
+  const since = (at: string): string => new Date(Date.parse(at) - DAY_MS).toISOString();
+  let confirmed = false;
+  if (policy.confirmWrites && agent.confirmation !== undefined) {
+    const facts = await agent.guardrails.agentRefundFacts({ ...draft, budgetSince: since(draft.createdAt) });
+    const first = decideAgentRefund({ policy, proposal, usage: facts.usage, balance: balance(facts.refunded) });
+    if (!facts.replay && first.outcome === 'allow' && first.confirm) {
+      const answer = await agent.confirmation.ask(createPrompt(draft));
+      if (answer !== 'accepted') {
+        throw errors.confirmationDeclined(notConfirmedMessage(answer, `the refund of ${draft.amount} ${draft.currency} on ${draft.transactionId}`, 'nothing was created'));
+      }
+      confirmed = true;
+      // The person may have taken a while: the refund is created (and its budget counted) now.
+      const now = ctx.clock.now();
+      draft = { ...draft, createdAt: now.toISOString(), submitAt: new Date(now.getTime() + ctx.settings.holdMs).toISOString() };
+    }
+  }
   const now = Date.parse(draft.createdAt);
   const result = await agent.guardrails.createAgentRefund({
     draft: { ...draft, createdByKeyId: agent.keyId },
-    budgetSince: new Date(now - DAY_MS).toISOString(),
+    budgetSince: since(draft.createdAt),
     decide: ({ usage, refunded }) =>
-      decideAgentRefund({
-        policy,
-        proposal: { amount: draft.amount, currency: draft.currency, reason: draft.reason, transactionId: draft.transactionId },
-        usage,
-        balance: charged === undefined ? undefined : { charged, refunded },
-      }),
+      withConfirmation(decideAgentRefund({ policy, proposal, usage, balance: balance(refunded) }), confirmed, agent.confirmation !== undefined),
     approval: { id: newApprovalId(), expiresAt: expiryFor(new Date(now), policy.approvalHours) },
+    ...(confirmed ? { confirmedBy: CONFIRMED_BY } : {}),
   });
   if (result.outcome === 'denied') throw errors.policyViolation(result.decision.message);
   return result;
 }
 
-/** Refuses an agent's cancel the policy does not allow (another's refund, unless cancelOthers). */
+/**
+ * Refuses an agent's cancel the policy does not allow (another's refund, unless cancelOthers).
+ * When the policy wants cancels confirmed, the person at the client is asked (their answer is
+ * recorded on the refund); a client that cannot ask is refused, as no approval flow exists for a
+ * cancel: a person must cancel it.
+ */
 export async function checkAgentCancel(ctx: RefundContext, caller: Caller, refundId: string): Promise<void> {
   const agent = agentKeyOf(ctx, caller);
   if (agent === undefined) return;
   // Not found first: another organization's refund stays invisible, whatever the policy says.
-  if ((await ctx.store.findById(caller.organizationId, refundId)) === null) throw errors.notFound();
+  const refund = await ctx.store.findById(caller.organizationId, refundId);
+  if (refund === null) throw errors.notFound();
   const policy = await policyOf(agent.guardrails, caller.organizationId);
   const creator = await agent.guardrails.refundCreator(caller.organizationId, refundId);
   const decision = decideAgentCancel({ policy, refundId, createdByCaller: creator === agent.keyId });
-  if (decision.outcome === 'deny') throw errors.policyViolation(decision.message);
+  if (decision.outcome !== 'allow') throw errors.policyViolation(decision.message);
+  // Nothing to confirm about a refund that cannot be cancelled: the cancel says why.
+  if (!decision.confirm || (refund.status !== 'pending' && refund.status !== 'processing')) return;
+  if (caller.confirmation === undefined) {
+    throw errors.policyViolation(
+      `This organization's policy asks the person at the client to confirm each cancel by an agent, and this client cannot ask (no elicitation): ` +
+        `${refundId} was not cancelled. A person must cancel it (REST API or dashboard), or use a client that can ask for confirmation.`,
+    );
+  }
+  const answer = await caller.confirmation.ask(cancelPrompt(refund));
+  const note = { organizationId: caller.organizationId, refundId, status: refund.status, actor: caller.actor, at: ctx.clock.now().toISOString() };
+  if (answer === 'accepted') {
+    await agent.guardrails.recordAuditNote({ ...note, detail: `cancel by key ${agent.keyId} confirmed by ${CONFIRMED_BY}` });
+    return;
+  }
+  await agent.guardrails.recordAuditNote({ ...note, detail: `cancel by key ${agent.keyId} not confirmed (${answer}) by ${CONFIRMED_BY}; nothing changed` });
+  throw errors.confirmationDeclined(notConfirmedMessage(answer, `cancelling ${refundId}`, 'nothing changed'));
 }

@@ -27,12 +27,13 @@ const YIELD_MS = 50;
  */
 export async function cancelRefund(ctx: RefundContext, caller: Caller, refundId: string): Promise<Refund> {
   const { store, settings } = ctx;
+  // First, as it may wait on the person at the client: the call's deadlines start after it.
+  await checkAgentCancel(ctx, caller, refundId);
   const started = ctx.clock.now().getTime();
   const callEnds = started + settings.callDeadlineMs;
   // Waiting leaves at least half the call's time to the processor call that may follow it.
   const waitEnds = started + Math.min(settings.cancelWaitMs, settings.callDeadlineMs / 2);
   let paused = 0;
-  await checkAgentCancel(ctx, caller, refundId);
   for (;;) {
     const refund = await getRefund(ctx, caller, refundId);
     if (refund.status === 'processing') return cancelAtProcessor(ctx, caller, refund, callEnds);

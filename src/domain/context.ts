@@ -4,6 +4,7 @@
  * to each module, so that no module keeps its own copy of a rule or a default.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Confirmation } from './guardrails/confirmation.js';
 import { randomString } from './ids.js';
 import type { Clock, GuardrailStore, ProcessorRegistry, RefundStore } from './ports.js';
 import type { Initiator, RefundStatus } from './refund.js';
@@ -18,6 +19,12 @@ export interface Caller {
    * MCP caller with a key is an agent: its creates and cancels go through the agent policy.
    */
   keyId?: string;
+  /**
+   * How the adapter asks the person at the client to confirm an agent's write, when the client
+   * can (MCP elicitation). Absent: nobody can be asked, so a write the policy wants confirmed
+   * waits for approval (create) or is refused (cancel). It can only narrow what the policy allows.
+   */
+  confirmation?: Confirmation;
 }
 
 export type FaultReporter = (message: string, detail: Record<string, unknown>) => void;

@@ -46,7 +46,7 @@ export async function createRefund(ctx: RefundContext, caller: Caller, input: Cr
   if (agent === undefined) {
     result = await store.create(draft);
   } else {
-    const guarded = await createUnderPolicy(ctx, agent, draft);
+    const guarded = await createUnderPolicy(ctx, { ...agent, confirmation: caller.confirmation }, draft);
     // Held for approval: nothing reaches the processor until a person approves it.
     if (guarded.outcome === 'created' && guarded.approval !== null) return guarded.refund;
     result = guarded.outcome === 'created' ? { created: true, refund: guarded.refund } : { created: false, refund: guarded.refund, fingerprint: guarded.fingerprint };

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'The approval request was already approved, rejected or expired (or its refund is no longer pending), so it cannot be decided now. The message says what it is.',
   },
+  confirmation_declined: {
+    retryable: false,
+    summary: 'The organization\'s policy asks the person at the MCP client to confirm this create or cancel, and they declined, dismissed the question or did not answer; nothing was created or changed. Do not retry unless the person asks for it again.',
+  },
   // The HTTP transport's own failures (REST, webhooks, /mcp): the request never reached a use case.
   route_not_found: { retryable: false, summary: 'No HTTP route at that path; the message lists the routes.' },
   method_not_allowed: {
@@ -113,6 +117,7 @@ export const errors = {
     ),
   policyViolation: (message: string) => new RefundKitError('policy_violation', message),
   forbidden: (message: string) => new RefundKitError('forbidden', message),
+  confirmationDeclined: (message: string) => new RefundKitError('confirmation_declined', message),
   approvalNotOpen: (message: string) => new RefundKitError('approval_not_open', message),
   approvalNotFound: () => new RefundKitError('not_found', 'Approval request not found'),
   internal: (options?: { cause?: unknown }) =>

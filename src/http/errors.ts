@@ -21,6 +21,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   // The agent policy refuses the refund: the request was understood, and will not be done.
   policy_violation: 403,
   forbidden: 403,
+  // The person at the MCP client said no: understood, and will not be done (REST never asks).
+  confirmation_declined: 403,
   // The approval request is decided already: a conflict with its current state.
   approval_not_open: 409,
   route_not_found: 404,

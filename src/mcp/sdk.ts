@@ -2,7 +2,8 @@
  * The one module of ours that imports the MCP SDK (an ESLint rule keeps it so). Everything else
  * in src/ takes what it needs from here, so that a move to another SDK line (v2) is made here.
  *
- * What we use: the low-level `Server` (we own tools/list and tools/call), the JSON-RPC message
+ * What we use: the low-level `Server` (we own tools/list and tools/call, and ask the person at
+ * the client with its elicitInput), the JSON-RPC message
  * schema and request schemas (through their public parse API only), the protocol's error codes,
  * a few types, and the Streamable HTTP transport, loaded on first use.
  */
@@ -27,7 +28,7 @@ export {
   McpError,
   PingRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-export type { CallToolResult, JSONRPCMessage, RequestId, Tool } from '@modelcontextprotocol/sdk/types.js';
+export type { CallToolResult, ElicitResult, JSONRPCMessage, RequestId, Tool } from '@modelcontextprotocol/sdk/types.js';
 export type { StreamableHTTPServerTransport };
 
 /**

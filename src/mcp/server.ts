@@ -15,6 +15,7 @@ import { redact, silentLogger, type Logger } from '../logger.js';
 import type { Operation, OperationContext } from '../operations/operation.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { InFlightCalls } from './in-flight.js';
+import { elicitationConfirmation } from './confirm.js';
 import { paramsProblem } from './params-check.js';
 import { errorResult, successResult } from './results.js';
 import { ErrorCode, McpError, Server, type CallToolResult } from './sdk.js';
@@ -64,7 +65,6 @@ function retryableCodes(): string[] {
 
 export function createMcpServer(options: McpServerOptions): Server {
   const logger = options.logger ?? silentLogger;
-  const context: OperationContext = { service: options.service, caller: options.caller };
   const tools = toolsFor(options.readOnly, options.scopes);
   // What read-only mode offers but the key's scopes do not: refused as forbidden, not unknown.
   const beyondScopes = new Map(toolsFor(options.readOnly).filter((tool) => !tools.includes(tool)).map((tool) => [tool.operation.name, tool.operation]));
@@ -81,7 +81,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     return listed;
   });
 
-  server.setRequestHandler(CallToolRequest, (request) => {
+  server.setRequestHandler(CallToolRequest, (request, extra) => {
     checkParams('tools/call', request);
     const name = toolNameOf(request.params);
     const operation = byName.get(name);
@@ -92,6 +92,10 @@ export function createMcpServer(options: McpServerOptions): Server {
     if (operation === undefined) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${redact(clip(name))}'; available: ${[...byName.keys()].join(', ')}`);
     }
+    // Where the client can show a form, the person at it can be asked to confirm this call's write.
+    const confirmation = elicitationConfirmation(server, extra.requestId, logger);
+    const caller = confirmation === undefined ? options.caller : { ...options.caller, confirmation };
+    const context: OperationContext = { service: options.service, caller };
     const call = invokeTool(operation, argumentsAsSent(request.params) ?? {}, context, logger, options.checkAccess);
     return options.inFlight === undefined ? call : options.inFlight.track(call);
   });

@@ -25,6 +25,7 @@ describe('error codes', () => {
         'policy_violation',
         'forbidden',
         'approval_not_open',
+        'confirmation_declined',
         // The HTTP transport's own (src/http/errors.ts gives each its status).
         'route_not_found',
         'method_not_allowed',

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -185,12 +185,21 @@ export interface ConnectedServer {
 
 const connections = new Set<ConnectedServer>();
 
-/** Spawns `node dist/cli.js` with the SDK's StdioClientTransport and connects a Client to it. */
-export async function connectServer(env: Env, name = 'refundkit-e2e'): Promise<ConnectedServer> {
+/**
+ * Spawns `node dist/cli.js` with the SDK's StdioClientTransport and connects a Client to it.
+ * `setup` gets the client before it connects, with `capabilities` declared (e.g. elicitation):
+ * the place to install its request handlers.
+ */
+export async function connectServer(
+  env: Env,
+  name = 'refundkit-e2e',
+  options: { capabilities?: ClientCapabilities; setup?: (client: Client) => void } = {},
+): Promise<ConnectedServer> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_PATH], env, cwd: ROOT, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer | string) => (stderr += chunk.toString()));
-  const client = new Client({ name, version: '0.0.0' });
+  const client = new Client({ name, version: '0.0.0' }, options.capabilities === undefined ? {} : { capabilities: options.capabilities });
+  options.setup?.(client);
   try {
     await client.connect(transport);
   } catch (error) {

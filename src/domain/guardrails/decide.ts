@@ -15,6 +15,7 @@ export const POLICY_RULES = [
   'daily_amount',
   'unlisted_currency',
   'approval_threshold',
+  'confirmation',
   'cancel_others',
 ] as const;
 export type PolicyRule = (typeof POLICY_RULES)[number];

@@ -7,7 +7,7 @@
 import type { ApprovalRequest, ApprovalStatus } from '../guardrails/approval.js';
 import type { BudgetUsage, Decision } from '../guardrails/decide.js';
 import type { AgentPolicy } from '../guardrails/policy.js';
-import type { Actor, Refund } from '../refund.js';
+import type { Actor, Refund, RefundStatus } from '../refund.js';
 import type { RefundDraft } from './refund-store.js';
 
 export interface StoredPolicy {
@@ -41,6 +41,28 @@ export interface AgentRefundRequest {
   decide(facts: AgentRefundFacts): Decision;
   /** The approval request written when the decision is 'approval'. */
   approval: { id: string; expiresAt: string };
+  /** Who confirmed the refund before it was written (in-band confirmation), for its audit event. */
+  confirmedBy?: string;
+}
+
+/** What `agentRefundFacts` counts: the create's facts as they stand, outside any transaction. */
+export interface AgentRefundFactsQuery {
+  organizationId: string;
+  currency: string;
+  transactionId: string;
+  budgetSince: string;
+  idempotencyKey: string | null;
+}
+
+/** An audit event that records a fact about a refund without changing its status (a confirmation's outcome). */
+export interface AuditNote {
+  organizationId: string;
+  refundId: string;
+  /** The refund's status when the fact happened: the event goes from it to it. */
+  status: RefundStatus;
+  actor: Actor;
+  at: string;
+  detail: string;
 }
 
 export type AgentRefundResult =
@@ -78,6 +100,13 @@ export interface GuardrailStore {
    * (held with its approval request, when the decision says so) or nothing is.
    */
   createAgentRefund(request: AgentRefundRequest): Promise<AgentRefundResult>;
+  /**
+   * The facts `createAgentRefund` would count now, and whether the idempotency key was used
+   * already (a replay): for asking a person before the create. Only a hint: the create counts again.
+   */
+  agentRefundFacts(query: AgentRefundFactsQuery): Promise<AgentRefundFacts & { replay: boolean }>;
+  /** Appends an audit event to one of the organization's refunds (nothing if there is no such refund). */
+  recordAuditNote(note: AuditNote): Promise<void>;
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null>;
   approvalForRefund(organizationId: string, refundId: string): Promise<ApprovalRequest | null>;
   /** Newest first. */

@@ -8,8 +8,11 @@
 import type { ApprovalRequest, ApprovalStatus } from '../../domain/guardrails/approval.js';
 import { parseAgentPolicy, type AgentPolicy } from '../../domain/guardrails/policy.js';
 import type {
+  AgentRefundFacts,
+  AgentRefundFactsQuery,
   AgentRefundRequest,
   AgentRefundResult,
+  AuditNote,
   ApprovalDecision,
   ApprovalDecisionResult,
   GuardrailStore,
@@ -72,16 +75,7 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
             | undefined;
           if (existing !== undefined) return { outcome: 'replayed', id: existing.id, fingerprint: existing.request_fingerprint };
         }
-        const usage = this.statement(BUDGET_USAGE).get({
-          organizationId: draft.organizationId,
-          currency: draft.currency,
-          since: request.budgetSince,
-        }) as { count: number; amount: number };
-        const { refunded } = this.statement(REFUNDED_ON_TRANSACTION).get({
-          organizationId: draft.organizationId,
-          transactionId: draft.transactionId,
-        }) as { refunded: number };
-        const decision = request.decide({ usage: { count: usage.count, amount: usage.amount }, refunded });
+        const decision = request.decide(this.facts({ ...draft, budgetSince: request.budgetSince }));
         if (decision.outcome === 'deny') return { outcome: 'denied', decision };
         const held = decision.outcome === 'approval';
         this.statement(CREATE).run({
@@ -89,9 +83,10 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
           metadata: draft.metadata === null ? null : JSON.stringify(draft.metadata),
           submitAt: held ? null : draft.submitAt,
         });
+        const confirmed = request.confirmedBy === undefined ? '' : `; confirmed by ${request.confirmedBy}`;
         const detail = held
-          ? `created by key ${draft.createdByKeyId}; held for approval ${request.approval.id}: ${decision.message}`
-          : `created by key ${draft.createdByKeyId}; within the agent policy; submission due at ${draft.submitAt ?? 'never'}`;
+          ? `created by key ${draft.createdByKeyId}${confirmed}; held for approval ${request.approval.id}: ${decision.message}`
+          : `created by key ${draft.createdByKeyId}${confirmed}; within the agent policy; submission due at ${draft.submitAt ?? 'never'}`;
         this.appendEvent(draft.id, draft.organizationId, null, 'pending', draft.initiatedBy, draft.createdAt, detail);
         if (!held) return { outcome: 'created', id: draft.id, approvalId: null };
         this.statement(INSERT_APPROVAL).run({
@@ -117,6 +112,34 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
       const approval = outcome.approvalId === null ? null : this.approval(draft.organizationId, outcome.approvalId);
       return { outcome: 'created', refund, approval };
     });
+  }
+
+  agentRefundFacts(query: AgentRefundFactsQuery): Promise<AgentRefundFacts & { replay: boolean }> {
+    return promised(() => {
+      const replay =
+        query.idempotencyKey !== null && this.statement(FIND_BY_IDEMPOTENCY_KEY).get(query.organizationId, query.idempotencyKey) !== undefined;
+      return { ...this.facts(query), replay };
+    });
+  }
+
+  recordAuditNote(note: AuditNote): Promise<void> {
+    return promised(() => {
+      if (this.refundOrNull(note.organizationId, note.refundId) === null) return;
+      this.appendEvent(note.refundId, note.organizationId, note.status, note.status, note.actor, note.at, note.detail);
+    });
+  }
+
+  private facts(query: { organizationId: string; currency: string; transactionId: string; budgetSince: string }): AgentRefundFacts {
+    const usage = this.statement(BUDGET_USAGE).get({
+      organizationId: query.organizationId,
+      currency: query.currency,
+      since: query.budgetSince,
+    }) as { count: number; amount: number };
+    const { refunded } = this.statement(REFUNDED_ON_TRANSACTION).get({
+      organizationId: query.organizationId,
+      transactionId: query.transactionId,
+    }) as { refunded: number };
+    return { usage: { count: usage.count, amount: usage.amount }, refunded };
   }
 
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null> {

@@ -25,7 +25,7 @@ CREATE TABLE approval_requests (
   transaction_id       TEXT NOT NULL CHECK (length(transaction_id) BETWEEN 1 AND 255),
   requested_by_key_id  TEXT NOT NULL REFERENCES api_keys(id),
   rule                 TEXT NOT NULL CHECK (rule IN ('reason', 'transaction_remaining', 'max_per_refund', 'daily_count',
-                         'daily_amount', 'unlisted_currency', 'approval_threshold', 'cancel_others')),
+                         'daily_amount', 'unlisted_currency', 'approval_threshold', 'confirmation', 'cancel_others')),
   rule_message         TEXT NOT NULL CHECK (length(rule_message) BETWEEN 1 AND 1000),
   status               TEXT NOT NULL CHECK (status IN ('requested', 'approved', 'rejected', 'expired')),
   decided_by           TEXT CHECK (decided_by IS NULL OR length(decided_by) BETWEEN 1 AND 200),
