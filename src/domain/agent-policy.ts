@@ -7,10 +7,10 @@ import type { Caller, RefundContext } from './context.js';
 import { processorShare, within } from './deadline.js';
 import { errors } from './errors.js';
 import { expiryFor } from './guardrails/approval.js';
-import { decideAgentCancel, decideAgentRefund } from './guardrails/decide.js';
+import { decideAgentCancel, decideAgentRefund, type AgentRefundProposal, type Decision } from './guardrails/decide.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './guardrails/policy.js';
 import { newApprovalId } from './ids.js';
-import type { AgentRefundResult, GuardrailStore, RefundDraft } from './ports.js';
+import type { AgentRefundFacts, AgentRefundResult, GuardrailStore, RefundDraft } from './ports.js';
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -29,7 +29,7 @@ export async function policyOf(guardrails: GuardrailStore, organizationId: strin
  * What the transaction took, asked of the refund's processor within part of the call deadline:
  * undefined (the refund then waits for approval) when it cannot tell, fails, or is too slow.
  */
-async function chargedAmount(ctx: RefundContext, processorName: string, transactionId: string): Promise<number | undefined> {
+export async function chargedAmount(ctx: RefundContext, processorName: string, transactionId: string): Promise<number | undefined> {
   const found = ctx.processors.lookup(processorName);
   if (!found.ok || found.processor.chargedAmount === undefined) return undefined;
   const ms = ctx.settings.callDeadlineMs / 2;
@@ -39,6 +39,26 @@ async function chargedAmount(ctx: RefundContext, processorName: string, transact
   } catch {
     return undefined;
   }
+}
+
+/** Start of the rolling budget window that ends at `at`. */
+export function budgetWindowStart(at: Date): string {
+  return new Date(at.getTime() - DAY_MS).toISOString();
+}
+
+/**
+ * The policy's decision on a proposal, given the facts the store counts: the one function the
+ * create (inside its transaction) and preview_refund (on a plain read) both apply.
+ */
+export function decisionOn(policy: AgentPolicy, proposal: AgentRefundProposal, charged: number | undefined): (facts: AgentRefundFacts) => Decision {
+  const { amount, currency, reason, transactionId } = proposal;
+  return ({ usage, refunded }) =>
+    decideAgentRefund({
+      policy,
+      proposal: { amount, currency, reason, transactionId },
+      usage,
+      balance: charged === undefined ? undefined : { charged, refunded },
+    });
 }
 
 /** Creates an agent's refund under the policy: created and due, created and held, or denied (thrown). */
@@ -52,14 +72,8 @@ export async function createUnderPolicy(
   const now = Date.parse(draft.createdAt);
   const result = await agent.guardrails.createAgentRefund({
     draft: { ...draft, createdByKeyId: agent.keyId },
-    budgetSince: new Date(now - DAY_MS).toISOString(),
-    decide: ({ usage, refunded }) =>
-      decideAgentRefund({
-        policy,
-        proposal: { amount: draft.amount, currency: draft.currency, reason: draft.reason, transactionId: draft.transactionId },
-        usage,
-        balance: charged === undefined ? undefined : { charged, refunded },
-      }),
+    budgetSince: budgetWindowStart(new Date(now)),
+    decide: decisionOn(policy, draft, charged),
     approval: { id: newApprovalId(), expiresAt: expiryFor(new Date(now), policy.approvalHours) },
   });
   if (result.outcome === 'denied') throw errors.policyViolation(result.decision.message);

@@ -20,6 +20,7 @@ import { runPass, submitDue, syncDue, type PassResult } from './dispatcher.js';
 import { applyProcessorReport, type ProcessorReport, type ProcessorReportOutcome } from './processor-reports.js';
 import { FreshReads, getRefund, listRefunds, type RefundPage } from './queries.js';
 import { applyProcessorStatus } from './processor-status.js';
+import { previewRefund, type RefundPreview, type RefundProposal } from './preview.js';
 import type { ApprovalRequest, ApprovalStatus, ApprovalVerdict, Decider } from './guardrails/approval.js';
 import type { Refund, RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
@@ -28,6 +29,7 @@ import { settleDetached } from './submission.js';
 export type { DecidedApproval } from './approvals.js';
 export type { Caller } from './context.js';
 export type { PassResult } from './dispatcher.js';
+export type { RefundPreview, RefundProposal } from './preview.js';
 export type { ProcessorReport, ProcessorReportOutcome } from './processor-reports.js';
 export type { RefundPage } from './queries.js';
 export type { RefundSettings } from './settings.js';
@@ -62,6 +64,11 @@ export class RefundService {
 
   cancel(caller: Caller, refundId: string): Promise<Refund> {
     return cancelRefund(this.ctx, caller, refundId);
+  }
+
+  /** What the agent policy would say about a refund, changing nothing (preview.ts). */
+  preview(caller: Caller, proposal: RefundProposal): Promise<RefundPreview> {
+    return previewRefund(this.ctx, caller, proposal);
   }
 
   /** Approval requests of an organization, newest first (approvals.ts). */

@@ -29,6 +29,15 @@ export interface AgentRefundFacts {
   refunded: number;
 }
 
+/** Which facts to count: the organization's agent budget in a currency, and one transaction's refunds. */
+export interface AgentRefundFactsQuery {
+  organizationId: string;
+  currency: string;
+  transactionId: string;
+  /** Start of the rolling budget window. */
+  budgetSince: string;
+}
+
 export interface AgentRefundRequest {
   /** The refund, with `createdByKeyId` set and `submitAt` as it is when the policy allows it. */
   draft: RefundDraft & { createdByKeyId: string };
@@ -78,6 +87,11 @@ export interface GuardrailStore {
    * (held with its approval request, when the decision says so) or nothing is.
    */
   createAgentRefund(request: AgentRefundRequest): Promise<AgentRefundResult>;
+  /**
+   * The same facts createAgentRefund counts inside its transaction, read on their own (no lock, no
+   * write): what preview_refund shows. A create right after may count more, never a different rule.
+   */
+  agentRefundFacts(query: AgentRefundFactsQuery): Promise<AgentRefundFacts>;
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null>;
   approvalForRefund(organizationId: string, refundId: string): Promise<ApprovalRequest | null>;
   /** Newest first. */

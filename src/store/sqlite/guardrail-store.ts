@@ -8,6 +8,8 @@
 import type { ApprovalRequest, ApprovalStatus } from '../../domain/guardrails/approval.js';
 import { parseAgentPolicy, type AgentPolicy } from '../../domain/guardrails/policy.js';
 import type {
+  AgentRefundFacts,
+  AgentRefundFactsQuery,
   AgentRefundRequest,
   AgentRefundResult,
   ApprovalDecision,
@@ -72,16 +74,7 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
             | undefined;
           if (existing !== undefined) return { outcome: 'replayed', id: existing.id, fingerprint: existing.request_fingerprint };
         }
-        const usage = this.statement(BUDGET_USAGE).get({
-          organizationId: draft.organizationId,
-          currency: draft.currency,
-          since: request.budgetSince,
-        }) as { count: number; amount: number };
-        const { refunded } = this.statement(REFUNDED_ON_TRANSACTION).get({
-          organizationId: draft.organizationId,
-          transactionId: draft.transactionId,
-        }) as { refunded: number };
-        const decision = request.decide({ usage: { count: usage.count, amount: usage.amount }, refunded });
+        const decision = request.decide(this.facts({ ...draft, budgetSince: request.budgetSince }));
         if (decision.outcome === 'deny') return { outcome: 'denied', decision };
         const held = decision.outcome === 'approval';
         this.statement(CREATE).run({
@@ -117,6 +110,10 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
       const approval = outcome.approvalId === null ? null : this.approval(draft.organizationId, outcome.approvalId);
       return { outcome: 'created', refund, approval };
     });
+  }
+
+  agentRefundFacts(query: AgentRefundFactsQuery): Promise<AgentRefundFacts> {
+    return promised(() => this.facts(query));
   }
 
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null> {
@@ -183,6 +180,13 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
       const row = this.statement(REFUND_CREATOR).get(refundId, organizationId) as { created_by_key_id: string | null } | undefined;
       return row?.created_by_key_id ?? null;
     });
+  }
+
+  /** The budget used and what the transaction's refunds took: the create counts these inside its transaction. */
+  private facts({ organizationId, currency, transactionId, budgetSince }: AgentRefundFactsQuery): AgentRefundFacts {
+    const usage = this.statement(BUDGET_USAGE).get({ organizationId, currency, since: budgetSince }) as { count: number; amount: number };
+    const { refunded } = this.statement(REFUNDED_ON_TRANSACTION).get({ organizationId, transactionId }) as { refunded: number };
+    return { usage: { count: usage.count, amount: usage.amount }, refunded };
   }
 
   private approval(organizationId: string, approvalId: string): ApprovalRequest | null {
