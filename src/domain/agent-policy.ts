@@ -89,5 +89,14 @@ export async function checkAgentCancel(ctx: RefundContext, caller: Caller, refun
   const policy = await policyOf(agent.guardrails, caller.organizationId);
   const creator = await agent.guardrails.refundCreator(caller.organizationId, refundId);
   const decision = decideAgentCancel({ policy, refundId, createdByCaller: creator === agent.keyId });
-  if (decision.outcome === 'deny') throw errors.policyViolation(decision.message);
+  if (decision.outcome === 'deny') {
+    await agent.guardrails.recordDecision({
+      organizationId: caller.organizationId,
+      refundId,
+      actor: caller.actor,
+      at: ctx.clock.now().toISOString(),
+      detail: `cancel by key ${agent.keyId} refused by the agent policy (rule ${decision.rule}): ${decision.message}`,
+    });
+    throw errors.policyViolation(decision.message);
+  }
 }

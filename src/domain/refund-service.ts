@@ -20,6 +20,7 @@ import { runPass, submitDue, syncDue, type PassResult } from './dispatcher.js';
 import { applyProcessorReport, type ProcessorReport, type ProcessorReportOutcome } from './processor-reports.js';
 import { FreshReads, getRefund, listRefunds, type RefundPage } from './queries.js';
 import { applyProcessorStatus } from './processor-status.js';
+import { refundAudit, type RefundAudit } from './audit.js';
 import { previewRefund, type RefundPreview, type RefundProposal } from './preview.js';
 import type { ApprovalRequest, ApprovalStatus, ApprovalVerdict, Decider } from './guardrails/approval.js';
 import type { Refund, RefundStatus } from './refund.js';
@@ -27,6 +28,7 @@ import type { CreateRefundInput, ListQuery } from './schemas.js';
 import { settleDetached } from './submission.js';
 
 export type { DecidedApproval } from './approvals.js';
+export type { RefundAudit } from './audit.js';
 export type { Caller } from './context.js';
 export type { PassResult } from './dispatcher.js';
 export type { RefundPreview, RefundProposal } from './preview.js';
@@ -64,6 +66,11 @@ export class RefundService {
 
   cancel(caller: Caller, refundId: string): Promise<Refund> {
     return cancelRefund(this.ctx, caller, refundId);
+  }
+
+  /** A refund's audit events and approval request (audit.ts). */
+  events(caller: Caller, refundId: string): Promise<RefundAudit> {
+    return refundAudit(this.ctx, caller, refundId);
   }
 
   /** What the agent policy would say about a refund, changing nothing (preview.ts). */

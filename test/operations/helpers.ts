@@ -46,6 +46,14 @@ export function stubService() {
     create: vi.fn(() => Promise.resolve(refund)),
     cancel: vi.fn(() => Promise.resolve({ ...refund, status: 'cancelled' })),
     preview: vi.fn(() => Promise.resolve(preview)),
+    events: vi.fn(() =>
+      Promise.resolve({
+        refundId: refund.id,
+        events: [{ id: 1, refundId: refund.id, organizationId: 'org_test', from: null, to: 'pending', initiatedBy: 'api', createdAt: refund.createdAt, detail: 'created' }],
+        approval: null,
+      }),
+    ),
+    approvalForRefund: vi.fn(() => Promise.resolve(null)),
   };
 }
 

@@ -77,6 +77,15 @@ export type ApprovalDecisionResult =
   /** The request is no longer open, or its refund is no longer pending: nothing changed. */
   | { ok: false; approval: ApprovalRequest | null; refund: Refund | null };
 
+/** A policy decision about an existing refund that changed nothing (a refused cancel), for its audit trail. */
+export interface PolicyDecisionRecord {
+  organizationId: string;
+  refundId: string;
+  actor: Actor;
+  at: string;
+  detail: string;
+}
+
 export interface GuardrailStore {
   /** The organization's policy, or null when none was ever set (the caller applies the default). */
   policy(organizationId: string): Promise<StoredPolicy | null>;
@@ -103,6 +112,11 @@ export interface GuardrailStore {
   decideApproval(decision: ApprovalDecision): Promise<ApprovalDecisionResult>;
   /** Open requests past their expiry (any organization), oldest expiry first. */
   dueApprovalExpiries(now: string, limit: number): Promise<Array<{ organizationId: string; id: string }>>;
+  /**
+   * Appends an audit event that changes no status (from and to are the refund's current status).
+   * False when there is no such refund.
+   */
+  recordDecision(record: PolicyDecisionRecord): Promise<boolean>;
   /** The API key that created the refund; null for the CLI, the dashboard, seeds, or no such refund. */
   refundCreator(organizationId: string, refundId: string): Promise<string | null>;
 }

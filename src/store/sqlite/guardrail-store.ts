@@ -15,6 +15,7 @@ import type {
   ApprovalDecision,
   ApprovalDecisionResult,
   GuardrailStore,
+  PolicyDecisionRecord,
   StoredPolicy,
 } from '../../domain/ports.js';
 import type { Refund } from '../../domain/refund.js';
@@ -101,6 +102,16 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
           expiresAt: request.approval.expiresAt,
           createdAt: draft.createdAt,
         });
+        // The request is its own event, so the approval's life reads requested, then decided.
+        this.appendEvent(
+          draft.id,
+          draft.organizationId,
+          'pending',
+          'pending',
+          draft.initiatedBy,
+          draft.createdAt,
+          `approval ${request.approval.id} requested for key ${draft.createdByKeyId} (rule ${decision.rule}); open until ${request.approval.expiresAt}`,
+        );
         return { outcome: 'created', id: draft.id, approvalId: request.approval.id };
       });
       const outcome = run.immediate();
@@ -151,8 +162,12 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
         // request is closed so that the expiry pass stops finding it. Nothing else can be decided.
         if (!changed && (status === 'approved' || this.refundOrNull(organizationId, approval.refundId)?.status !== 'cancelled')) return false;
         this.statement(DECIDE_APPROVAL).run({ id: approvalId, organizationId, status, decidedBy, at, note: decision.note });
-        if (!changed) return true;
         const note = decision.note === null ? '' : `: ${decision.note}`;
+        if (!changed) {
+          const detail = `approval ${approvalId} ${status} by ${decidedBy}${note}; the refund was already cancelled`;
+          this.appendEvent(approval.refundId, organizationId, 'cancelled', 'cancelled', decision.actor, at, detail);
+          return true;
+        }
         const detail =
           status === 'approved'
             ? `approval ${approvalId} approved by ${decidedBy}${note}; submission due at ${at}`
@@ -173,6 +188,17 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
       const rows = this.statement(DUE_EXPIRIES).all({ now, limit }) as Array<{ organization_id: string; id: string }>;
       return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
     });
+  }
+
+  recordDecision(record: PolicyDecisionRecord): Promise<boolean> {
+    return promised(() =>
+      this.db.transaction((): boolean => {
+        const refund = this.refundOrNull(record.organizationId, record.refundId);
+        if (refund === null) return false;
+        this.appendEvent(refund.id, refund.organizationId, refund.status, refund.status, record.actor, record.at, record.detail);
+        return true;
+      }).immediate(),
+    );
   }
 
   refundCreator(organizationId: string, refundId: string): Promise<string | null> {
