@@ -86,6 +86,12 @@ export interface PolicyDecisionRecord {
   detail: string;
 }
 
+export interface ApprovalFilter {
+  status?: ApprovalStatus;
+  /** Oldest first: the queue of open requests, in the order they came. */
+  oldestFirst?: boolean;
+}
+
 export interface GuardrailStore {
   /** The organization's policy, or null when none was ever set (the caller applies the default). */
   policy(organizationId: string): Promise<StoredPolicy | null>;
@@ -103,8 +109,8 @@ export interface GuardrailStore {
   agentRefundFacts(query: AgentRefundFactsQuery): Promise<AgentRefundFacts>;
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null>;
   approvalForRefund(organizationId: string, refundId: string): Promise<ApprovalRequest | null>;
-  /** Newest first. */
-  listApprovals(organizationId: string, filter: { status?: ApprovalStatus }, limit: number): Promise<ApprovalRequest[]>;
+  /** Newest first, unless the filter asks for the oldest first. */
+  listApprovals(organizationId: string, filter: ApprovalFilter, limit: number): Promise<ApprovalRequest[]>;
   /**
    * Decides an open request and applies it to its held refund, atomically: approved sets the
    * refund due for submission at `at`; rejected and expired cancel it. Each writes an audit event.

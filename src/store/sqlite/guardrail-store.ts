@@ -5,13 +5,14 @@
  * (held, with its approval request, when the decision says so) is written; a second process waits
  * for the lock and counts this refund too. So no number of racing processes overshoots a budget.
  */
-import type { ApprovalRequest, ApprovalStatus } from '../../domain/guardrails/approval.js';
+import type { ApprovalRequest } from '../../domain/guardrails/approval.js';
 import { parseAgentPolicy, type AgentPolicy } from '../../domain/guardrails/policy.js';
 import type {
   AgentRefundFacts,
   AgentRefundFactsQuery,
   AgentRefundRequest,
   AgentRefundResult,
+  ApprovalFilter,
   ApprovalDecision,
   ApprovalDecisionResult,
   GuardrailStore,
@@ -138,10 +139,11 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
     });
   }
 
-  listApprovals(organizationId: string, filter: { status?: ApprovalStatus }, limit: number): Promise<ApprovalRequest[]> {
+  listApprovals(organizationId: string, filter: ApprovalFilter, limit: number): Promise<ApprovalRequest[]> {
     return promised(() => {
       const byStatus = filter.status !== undefined;
-      const rows = this.statement(() => listApprovalsSql(byStatus), false, `listApprovals:${byStatus}`).all({
+      const oldest = filter.oldestFirst === true;
+      const rows = this.statement(() => listApprovalsSql(byStatus, oldest), false, `listApprovals:${byStatus}:${oldest}`).all({
         organizationId,
         status: filter.status,
         limit,
