@@ -8,10 +8,10 @@ import { processorShare, within } from './deadline.js';
 import { errors } from './errors.js';
 import { expiryFor } from './guardrails/approval.js';
 import { cancelPrompt, CONFIRMED_BY, createPrompt, notConfirmedMessage, withConfirmation, type Confirmation } from './guardrails/confirmation.js';
-import { decideAgentCancel, decideAgentRefund, type TransactionBalance } from './guardrails/decide.js';
+import { decideAgentCancel, decideAgentRefund, type AgentRefundProposal, type Decision } from './guardrails/decide.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './guardrails/policy.js';
 import { newApprovalId } from './ids.js';
-import type { AgentRefundResult, GuardrailStore, RefundDraft } from './ports.js';
+import type { AgentRefundFacts, AgentRefundResult, GuardrailStore, RefundDraft } from './ports.js';
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -30,7 +30,7 @@ export async function policyOf(guardrails: GuardrailStore, organizationId: strin
  * What the transaction took, asked of the refund's processor within part of the call deadline:
  * undefined (the refund then waits for approval) when it cannot tell, fails, or is too slow.
  */
-async function chargedAmount(ctx: RefundContext, processorName: string, transactionId: string): Promise<number | undefined> {
+export async function chargedAmount(ctx: RefundContext, processorName: string, transactionId: string): Promise<number | undefined> {
   const found = ctx.processors.lookup(processorName);
   if (!found.ok || found.processor.chargedAmount === undefined) return undefined;
   const ms = ctx.settings.callDeadlineMs / 2;
@@ -40,6 +40,26 @@ async function chargedAmount(ctx: RefundContext, processorName: string, transact
   } catch {
     return undefined;
   }
+}
+
+/** Start of the rolling budget window that ends at `at`. */
+export function budgetWindowStart(at: Date): string {
+  return new Date(at.getTime() - DAY_MS).toISOString();
+}
+
+/**
+ * The policy's decision on a proposal, given the facts the store counts: the one function the
+ * create (inside its transaction) and preview_refund (on a plain read) both apply.
+ */
+export function decisionOn(policy: AgentPolicy, proposal: AgentRefundProposal, charged: number | undefined): (facts: AgentRefundFacts) => Decision {
+  const { amount, currency, reason, transactionId } = proposal;
+  return ({ usage, refunded }) =>
+    decideAgentRefund({
+      policy,
+      proposal: { amount, currency, reason, transactionId },
+      usage,
+      balance: charged === undefined ? undefined : { charged, refunded },
+    });
 }
 
 /**
@@ -58,12 +78,10 @@ export async function createUnderPolicy(
   const policy = await policyOf(agent.guardrails, draft.organizationId);
   const charged = await chargedAmount(ctx, draft.processor, draft.transactionId);
   const proposal = { amount: draft.amount, currency: draft.currency, reason: draft.reason, transactionId: draft.transactionId };
-  const balance = (refunded: number): TransactionBalance | undefined => (charged === undefined ? undefined : { charged, refunded });
-  const since = (at: string): string => new Date(Date.parse(at) - DAY_MS).toISOString();
   let confirmed = false;
   if (policy.confirmWrites && agent.confirmation !== undefined) {
-    const facts = await agent.guardrails.agentRefundFacts({ ...draft, budgetSince: since(draft.createdAt) });
-    const first = decideAgentRefund({ policy, proposal, usage: facts.usage, balance: balance(facts.refunded) });
+    const facts = await agent.guardrails.agentRefundFacts({ ...draft, budgetSince: budgetWindowStart(new Date(draft.createdAt)) });
+    const first = decisionOn(policy, proposal, charged)(facts);
     if (!facts.replay && first.outcome === 'allow' && first.confirm) {
       const answer = await agent.confirmation.ask(createPrompt(draft));
       if (answer !== 'accepted') {
@@ -78,9 +96,8 @@ export async function createUnderPolicy(
   const now = Date.parse(draft.createdAt);
   const result = await agent.guardrails.createAgentRefund({
     draft: { ...draft, createdByKeyId: agent.keyId },
-    budgetSince: since(draft.createdAt),
-    decide: ({ usage, refunded }) =>
-      withConfirmation(decideAgentRefund({ policy, proposal, usage, balance: balance(refunded) }), confirmed, agent.confirmation !== undefined),
+    budgetSince: budgetWindowStart(new Date(now)),
+    decide: (facts) => withConfirmation(decisionOn(policy, proposal, charged)(facts), confirmed, agent.confirmation !== undefined),
     approval: { id: newApprovalId(), expiresAt: expiryFor(new Date(now), policy.approvalHours) },
     ...(confirmed ? { confirmedBy: CONFIRMED_BY } : {}),
   });
@@ -103,7 +120,16 @@ export async function checkAgentCancel(ctx: RefundContext, caller: Caller, refun
   const policy = await policyOf(agent.guardrails, caller.organizationId);
   const creator = await agent.guardrails.refundCreator(caller.organizationId, refundId);
   const decision = decideAgentCancel({ policy, refundId, createdByCaller: creator === agent.keyId });
-  if (decision.outcome !== 'allow') throw errors.policyViolation(decision.message);
+  if (decision.outcome !== 'allow') {
+    await agent.guardrails.recordDecision({
+      organizationId: caller.organizationId,
+      refundId,
+      actor: caller.actor,
+      at: ctx.clock.now().toISOString(),
+      detail: `cancel by key ${agent.keyId} refused by the agent policy (rule ${decision.rule}): ${decision.message}`,
+    });
+    throw errors.policyViolation(decision.message);
+  }
   // Nothing to confirm about a refund that cannot be cancelled: the cancel says why.
   if (!decision.confirm || (refund.status !== 'pending' && refund.status !== 'processing')) return;
   if (caller.confirmation === undefined) {
@@ -113,11 +139,11 @@ export async function checkAgentCancel(ctx: RefundContext, caller: Caller, refun
     );
   }
   const answer = await caller.confirmation.ask(cancelPrompt(refund));
-  const note = { organizationId: caller.organizationId, refundId, status: refund.status, actor: caller.actor, at: ctx.clock.now().toISOString() };
+  const note = { organizationId: caller.organizationId, refundId, actor: caller.actor, at: ctx.clock.now().toISOString() };
   if (answer === 'accepted') {
-    await agent.guardrails.recordAuditNote({ ...note, detail: `cancel by key ${agent.keyId} confirmed by ${CONFIRMED_BY}` });
+    await agent.guardrails.recordDecision({ ...note, detail: `cancel by key ${agent.keyId} confirmed by ${CONFIRMED_BY}` });
     return;
   }
-  await agent.guardrails.recordAuditNote({ ...note, detail: `cancel by key ${agent.keyId} not confirmed (${answer}) by ${CONFIRMED_BY}; nothing changed` });
+  await agent.guardrails.recordDecision({ ...note, detail: `cancel by key ${agent.keyId} not confirmed (${answer}) by ${CONFIRMED_BY}; nothing changed` });
   throw errors.confirmationDeclined(notConfirmedMessage(answer, `cancelling ${refundId}`, 'nothing changed'));
 }

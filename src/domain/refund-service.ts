@@ -20,14 +20,21 @@ import { runPass, submitDue, syncDue, type PassResult } from './dispatcher.js';
 import { applyProcessorReport, type ProcessorReport, type ProcessorReportOutcome } from './processor-reports.js';
 import { FreshReads, getRefund, listRefunds, type RefundPage } from './queries.js';
 import { applyProcessorStatus } from './processor-status.js';
+import { refundAudit, type RefundAudit } from './audit.js';
+import { getPolicy, openApprovals, setPolicy, type PolicyView } from './policies.js';
+import type { AgentPolicy } from './guardrails/policy.js';
+import { previewRefund, type RefundPreview, type RefundProposal } from './preview.js';
 import type { ApprovalRequest, ApprovalStatus, ApprovalVerdict, Decider } from './guardrails/approval.js';
 import type { Refund, RefundStatus } from './refund.js';
 import type { CreateRefundInput, ListQuery } from './schemas.js';
 import { settleDetached } from './submission.js';
 
 export type { DecidedApproval } from './approvals.js';
+export type { RefundAudit } from './audit.js';
+export type { PolicyView } from './policies.js';
 export type { Caller } from './context.js';
 export type { PassResult } from './dispatcher.js';
+export type { RefundPreview, RefundProposal } from './preview.js';
 export type { ProcessorReport, ProcessorReportOutcome } from './processor-reports.js';
 export type { RefundPage } from './queries.js';
 export type { RefundSettings } from './settings.js';
@@ -64,9 +71,34 @@ export class RefundService {
     return cancelRefund(this.ctx, caller, refundId);
   }
 
+  /** A refund's audit events and approval request (audit.ts). */
+  events(caller: Caller, refundId: string): Promise<RefundAudit> {
+    return refundAudit(this.ctx, caller, refundId);
+  }
+
+  /** What the agent policy would say about a refund, changing nothing (preview.ts). */
+  preview(caller: Caller, proposal: RefundProposal): Promise<RefundPreview> {
+    return previewRefund(this.ctx, caller, proposal);
+  }
+
   /** Approval requests of an organization, newest first (approvals.ts). */
   listApprovals(organizationId: string, status: ApprovalStatus | undefined, limit: number): Promise<ApprovalRequest[]> {
     return listApprovals(this.ctx, organizationId, status, limit);
+  }
+
+  /** Open approval requests a person can still decide, oldest first (policies.ts). */
+  openApprovals(organizationId: string, limit: number): Promise<ApprovalRequest[]> {
+    return openApprovals(this.ctx, organizationId, limit);
+  }
+
+  /** The organization's agent policy, or the default when it never set one. */
+  policy(organizationId: string): Promise<PolicyView> {
+    return getPolicy(this.ctx, organizationId);
+  }
+
+  /** Sets the agent policy; an operator's act, never offered to an MCP tool. */
+  setPolicy(organizationId: string, policy: AgentPolicy, updatedBy: string): Promise<PolicyView> {
+    return setPolicy(this.ctx, organizationId, policy, updatedBy);
   }
 
   /** The approval request of one of the caller's refunds, or null when it never needed one. */

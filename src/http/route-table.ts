@@ -5,6 +5,7 @@
  */
 import type { Operation } from '../operations/operation.js';
 import { MCP_METHOD_LIST, MCP_PATH } from './mcp-route.js';
+import { OPERATOR_ROUTES } from './operator-routes.js';
 import { displayPath } from './routes-directory.js';
 import { HEALTH_PATH } from './health.js';
 import { STRIPE_WEBHOOK_PATH } from './webhooks.js';
@@ -41,5 +42,6 @@ export function routeTable(operations: readonly Operation[]): RouteDoc[] {
   const rest = operations.flatMap((op) =>
     op.rest === null ? [] : [{ methods: [op.rest.method], path: displayPath(op.rest.path), auth: 'API key' as const, tool: op.name, summary: op.rest.summary }],
   );
-  return [...rest, ...SERVER_ROUTES];
+  const operator = OPERATOR_ROUTES.map((route) => ({ methods: [route.method], path: displayPath(route.path), auth: 'API key' as const, tool: null, summary: route.summary }));
+  return [...rest, ...operator, ...SERVER_ROUTES];
 }

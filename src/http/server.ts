@@ -30,6 +30,7 @@ import { allowedHostRules, type HostRule } from './host-check.js';
 import { McpRoute } from './mcp.js';
 import { MCP_METHOD_LIST, MCP_PATH, registerMcpRoute } from './mcp-route.js';
 import type { ApiKeyAuthenticator, WebhookEventLog } from './ports.js';
+import { registerOperatorRoutes } from './operator-routes.js';
 import { registerRestRoutes } from './rest.js';
 import { hideContentType } from './content-type.js';
 import { registerHealth } from './health.js';
@@ -161,6 +162,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     // The routes read their bodies themselves (body.ts); Fastify leaves them unread.
     api.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     registerRestRoutes(api, allOperations, { ...options, routes });
+    registerOperatorRoutes(api, { ...options, routes });
     registerStripeWebhook(api, {
       service: options.service,
       events: options.webhookEvents,

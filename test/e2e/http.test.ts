@@ -367,7 +367,7 @@ describe('the serving process', () => {
       new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${DEMO_API_KEY}` } } }),
     );
     try {
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds', 'create_refund', 'cancel_refund']);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund', 'create_refund', 'cancel_refund']);
       const result = await client.callTool({ name: 'get_refund', arguments: { refundId: 'ref_demo00000006' } });
       expect(result.structuredContent).toMatchObject({ refund: { id: 'ref_demo00000006', organizationId: DEMO_ORGANIZATION_ID } });
       const cancelled = await client.callTool({ name: 'cancel_refund', arguments: { refundId: 'ref_demo00000002' } });

@@ -112,7 +112,7 @@ describe('a credential sent where it does not belong', () => {
     expect(JSON.parse(notFound.body)).toEqual({
       error: {
         message:
-          'No route for GET at this path; routes: GET /v1/refunds, POST /v1/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/cancel, POST /webhooks/stripe, GET|POST|DELETE /mcp, GET /healthz',
+          'No route for GET at this path; routes: GET /v1/refunds, POST /v1/refunds, GET /v1/refunds/{id}, POST /v1/refunds/{id}/cancel, GET /v1/refunds/{id}/events, POST /v1/refunds/preview, GET /v1/policy, PUT /v1/policy, GET /v1/approvals, POST /v1/approvals/{id}/approve, POST /v1/approvals/{id}/reject, POST /webhooks/stripe, GET|POST|DELETE /mcp, GET /healthz',
         code: 'route_not_found',
       },
     });

@@ -65,7 +65,7 @@ describe('an MCP client over Streamable HTTP', () => {
     const { client, transport } = await connect(s, a.key);
     expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds', 'create_refund', 'cancel_refund']);
+    expect(tools.tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund', 'create_refund', 'cancel_refund']);
 
     const got = await call(client, 'get_refund', { refundId: refundA.id });
     expect(got.isError).toBeFalsy();
@@ -329,7 +329,7 @@ describe('sessions over time', () => {
     const ro = await startTestServer({ REFUNDKIT_READ_ONLY: '1' });
     const who = orgWithKey(ro.app);
     const { client } = await connect(ro, who.key);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund']);
   });
 
   it('an idle session is closed after the idle time', async () => {

@@ -46,11 +46,11 @@ describe('tools/list by scope', () => {
   it('a read,write key (every key made before scopes) lists exactly what a server without scopes lists', async () => {
     const all = await (await connect(undefined)).listTools();
     expect(await (await connect(['read', 'write'])).listTools()).toEqual(all);
-    expect(all.tools.map((tool) => tool.name)).toEqual(['get_refund', 'list_refunds', 'create_refund', 'cancel_refund']);
+    expect(all.tools.map((tool) => tool.name)).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund', 'create_refund', 'cancel_refund']);
   });
 
   it.each([
-    [['read'], ['get_refund', 'list_refunds']],
+    [['read'], ['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund']],
     [['write'], ['create_refund', 'cancel_refund']],
     [['approve', 'admin'], []],
   ] as const)('scopes %j list %j', async (scopes, names) => {

@@ -157,7 +157,7 @@ describe('tools/list', () => {
     const { tools } = await (await connect()).listTools();
     const names = tools.map((t) => t.name);
     for (const name of ISSUE_2_TOOLS) expect(names).toContain(name);
-    expect(names).toEqual(['get_refund', 'list_refunds', 'create_refund', 'cancel_refund']);
+    expect(names).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund', 'create_refund', 'cancel_refund']);
   });
 
   it('each tool has a title, a model-facing description, schemas and annotations', async () => {
@@ -241,7 +241,7 @@ function byName(listed: { tools: Tool[] }, name: string): Tool {
 describe('read-only mode', () => {
   it('registers no write tool', async () => {
     const { tools } = await (await connect({ readOnly: true })).listTools();
-    expect(tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds']);
+    expect(tools.map((t) => t.name)).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund']);
     for (const tool of tools) expect(tool.annotations?.readOnlyHint).toBe(true);
   });
 

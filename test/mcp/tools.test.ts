@@ -80,14 +80,14 @@ describe('tools/list and tools/call on the low-level Server', () => {
     expect(await send({ id: 3, method: 'tools/call' })).toMatchObject({ id: 3, error: { code: -32602 } });
     expect(await send({ id: 4, method: 'tools/call', params: { name: 'no_such_tool', arguments: {} } })).toMatchObject({
       id: 4,
-      error: { code: -32602, message: expect.stringContaining("Unknown tool 'no_such_tool'; available: get_refund, list_refunds, create_refund, cancel_refund") },
+      error: { code: -32602, message: expect.stringContaining("Unknown tool 'no_such_tool'; available: get_refund, list_refunds, list_refund_events, preview_refund, create_refund, cancel_refund") },
     });
   });
 
   it('in read-only mode, lists and runs only the read-only tools', async () => {
     const send = await rawSession(true);
     const listed = (await send({ id: 1, method: 'tools/list' })) as { result: { tools: { name: string }[] } };
-    expect(listed.result.tools.map((tool) => tool.name)).toEqual(['get_refund', 'list_refunds']);
+    expect(listed.result.tools.map((tool) => tool.name)).toEqual(['get_refund', 'list_refunds', 'list_refund_events', 'preview_refund']);
     expect(await send({ id: 2, method: 'tools/call', params: { name: 'cancel_refund', arguments: { refundId: 'ref_abc123def456' } } })).toMatchObject({
       error: { code: -32602, message: expect.stringContaining("Unknown tool 'cancel_refund'; available: get_refund, list_refunds") },
     });

@@ -34,3 +34,32 @@ describe('get_refund', () => {
     expect(await restData(getRefund, service, { params: { refundId: refund.id }, body: { any: 1 } })).toEqual(refund);
   });
 });
+
+describe('get_refund and approvals', () => {
+  it('puts the approval beside the refund for MCP, without its organization; REST answers the refund alone', async () => {
+    const approval = {
+      id: 'apr_abc123def456',
+      organizationId: 'org_test',
+      refundId: refund.id,
+      amount: 5000,
+      currency: 'usd',
+      reason: 'other',
+      transactionId: 'ch_123',
+      requestedByKeyId: 'key_1',
+      rule: 'approval_threshold' as const,
+      ruleMessage: 'above the threshold',
+      status: 'requested' as const,
+      decidedBy: null,
+      decidedAt: null,
+      note: null,
+      expiresAt: '2026-01-02T00:00:00.000Z',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    const service = stubService();
+    service.approvalForRefund.mockImplementation(() => Promise.resolve(approval as never));
+    const answer = await getRefund.run({ refundId: refund.id }, contextOf(service));
+    expect(answer).toEqual({ refund, approval: expect.objectContaining({ id: approval.id, status: 'requested', requestedByKeyId: 'key_1' }) });
+    expect(answer.approval).not.toHaveProperty('organizationId');
+    expect(await restData(getRefund, service, { params: { refundId: refund.id } })).toEqual(refund);
+  });
+});

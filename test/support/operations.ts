@@ -7,7 +7,7 @@
 import { vi } from 'vitest';
 import type { RefundKitError } from '../../src/domain/errors.js';
 import type { Refund } from '../../src/domain/refund.js';
-import type { Caller, RefundService } from '../../src/domain/refund-service.js';
+import type { Caller, RefundPreview, RefundService } from '../../src/domain/refund-service.js';
 import { parseInput } from '../../src/domain/schemas.js';
 import type { Operation, OperationContext, RestRequestParts } from '../../src/operations/operation.js';
 
@@ -29,6 +29,15 @@ export const refund: Refund = {
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 
+export const preview: RefundPreview = {
+  policyApplies: false,
+  outcome: 'allow',
+  rule: null,
+  message: 'The agent policy applies to agents only',
+  transaction: { transactionId: 'ch_123', charged: 100_000, refunded: 0, remaining: 100_000 },
+  budgetLeft: { currency: 'usd', count: 20, amount: 50_000 },
+};
+
 export function stubService() {
   return {
     get: vi.fn(() => refund),
@@ -36,6 +45,15 @@ export function stubService() {
     list: vi.fn(() => ({ refunds: [refund], limit: 25, offset: 0, nextOffset: null })),
     create: vi.fn(() => Promise.resolve(refund)),
     cancel: vi.fn(() => Promise.resolve({ ...refund, status: 'cancelled' })),
+    preview: vi.fn(() => Promise.resolve(preview)),
+    events: vi.fn(() =>
+      Promise.resolve({
+        refundId: refund.id,
+        events: [{ id: 1, refundId: refund.id, organizationId: 'org_test', from: null, to: 'pending', initiatedBy: 'api', createdAt: refund.createdAt, detail: 'created' }],
+        approval: null,
+      }),
+    ),
+    approvalForRefund: vi.fn(() => Promise.resolve(null)),
   };
 }
 

@@ -7,7 +7,7 @@
 import type { ApprovalRequest, ApprovalStatus } from '../guardrails/approval.js';
 import type { BudgetUsage, Decision } from '../guardrails/decide.js';
 import type { AgentPolicy } from '../guardrails/policy.js';
-import type { Actor, Refund, RefundStatus } from '../refund.js';
+import type { Actor, Refund } from '../refund.js';
 import type { RefundDraft } from './refund-store.js';
 
 export interface StoredPolicy {
@@ -28,6 +28,8 @@ export interface AgentRefundFacts {
   /** What the organization's refunds on the draft's transaction already took (not cancelled, not failed). */
   refunded: number;
 }
+
+/** Which facts to count: the organization's agent budget in a currency, and one transaction's refunds. */
 
 export interface AgentRefundRequest {
   /** The refund, with `createdByKeyId` set and `submitAt` as it is when the policy allows it. */
@@ -50,19 +52,10 @@ export interface AgentRefundFactsQuery {
   organizationId: string;
   currency: string;
   transactionId: string;
+  /** Start of the rolling budget window. */
   budgetSince: string;
+  /** The create's idempotency key, to tell a replay; null for none (and for a preview). */
   idempotencyKey: string | null;
-}
-
-/** An audit event that records a fact about a refund without changing its status (a confirmation's outcome). */
-export interface AuditNote {
-  organizationId: string;
-  refundId: string;
-  /** The refund's status when the fact happened: the event goes from it to it. */
-  status: RefundStatus;
-  actor: Actor;
-  at: string;
-  detail: string;
 }
 
 export type AgentRefundResult =
@@ -90,6 +83,21 @@ export type ApprovalDecisionResult =
   /** The request is no longer open, or its refund is no longer pending: nothing changed. */
   | { ok: false; approval: ApprovalRequest | null; refund: Refund | null };
 
+/** A policy decision about an existing refund that changed nothing (a refused cancel), for its audit trail. */
+export interface PolicyDecisionRecord {
+  organizationId: string;
+  refundId: string;
+  actor: Actor;
+  at: string;
+  detail: string;
+}
+
+export interface ApprovalFilter {
+  status?: ApprovalStatus;
+  /** Oldest first: the queue of open requests, in the order they came. */
+  oldestFirst?: boolean;
+}
+
 export interface GuardrailStore {
   /** The organization's policy, or null when none was ever set (the caller applies the default). */
   policy(organizationId: string): Promise<StoredPolicy | null>;
@@ -101,16 +109,15 @@ export interface GuardrailStore {
    */
   createAgentRefund(request: AgentRefundRequest): Promise<AgentRefundResult>;
   /**
-   * The facts `createAgentRefund` would count now, and whether the idempotency key was used
-   * already (a replay): for asking a person before the create. Only a hint: the create counts again.
+   * The facts `createAgentRefund` counts inside its transaction, read on their own (no lock, no
+   * write), and whether the idempotency key was used already (a replay): what preview_refund shows,
+   * and what decides whether to ask a person before a create. A hint only: the create counts again.
    */
   agentRefundFacts(query: AgentRefundFactsQuery): Promise<AgentRefundFacts & { replay: boolean }>;
-  /** Appends an audit event to one of the organization's refunds (nothing if there is no such refund). */
-  recordAuditNote(note: AuditNote): Promise<void>;
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null>;
   approvalForRefund(organizationId: string, refundId: string): Promise<ApprovalRequest | null>;
-  /** Newest first. */
-  listApprovals(organizationId: string, filter: { status?: ApprovalStatus }, limit: number): Promise<ApprovalRequest[]>;
+  /** Newest first, unless the filter asks for the oldest first. */
+  listApprovals(organizationId: string, filter: ApprovalFilter, limit: number): Promise<ApprovalRequest[]>;
   /**
    * Decides an open request and applies it to its held refund, atomically: approved sets the
    * refund due for submission at `at`; rejected and expired cancel it. Each writes an audit event.
@@ -118,6 +125,11 @@ export interface GuardrailStore {
   decideApproval(decision: ApprovalDecision): Promise<ApprovalDecisionResult>;
   /** Open requests past their expiry (any organization), oldest expiry first. */
   dueApprovalExpiries(now: string, limit: number): Promise<Array<{ organizationId: string; id: string }>>;
+  /**
+   * Appends an audit event that changes no status (from and to are the refund's current status).
+   * False when there is no such refund.
+   */
+  recordDecision(record: PolicyDecisionRecord): Promise<boolean>;
   /** The API key that created the refund; null for the CLI, the dashboard, seeds, or no such refund. */
   refundCreator(organizationId: string, refundId: string): Promise<string | null>;
 }

@@ -36,10 +36,11 @@ export const INSERT_APPROVAL = `INSERT INTO approval_requests (${APPROVAL_COLUMN
 export const FIND_APPROVAL = `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE id = ? AND organization_id = ?`;
 export const APPROVAL_FOR_REFUND = `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE refund_id = ? AND organization_id = ?`;
 
-export function listApprovalsSql(byStatus: boolean): string {
+export function listApprovalsSql(byStatus: boolean, oldestFirst: boolean): string {
+  const order = oldestFirst ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
   return `SELECT ${APPROVAL_COLUMNS} FROM approval_requests
     WHERE organization_id = @organizationId ${byStatus ? 'AND status = @status' : ''}
-    ORDER BY created_at DESC, id DESC LIMIT @limit`;
+    ORDER BY ${order} LIMIT @limit`;
 }
 
 export const DECIDE_APPROVAL = `UPDATE approval_requests SET status = @status, decided_by = @decidedBy, decided_at = @at, note = @note

@@ -5,17 +5,18 @@
  * (held, with its approval request, when the decision says so) is written; a second process waits
  * for the lock and counts this refund too. So no number of racing processes overshoots a budget.
  */
-import type { ApprovalRequest, ApprovalStatus } from '../../domain/guardrails/approval.js';
+import type { ApprovalRequest } from '../../domain/guardrails/approval.js';
 import { parseAgentPolicy, type AgentPolicy } from '../../domain/guardrails/policy.js';
 import type {
   AgentRefundFacts,
   AgentRefundFactsQuery,
   AgentRefundRequest,
   AgentRefundResult,
-  AuditNote,
+  ApprovalFilter,
   ApprovalDecision,
   ApprovalDecisionResult,
   GuardrailStore,
+  PolicyDecisionRecord,
   StoredPolicy,
 } from '../../domain/ports.js';
 import type { Refund } from '../../domain/refund.js';
@@ -103,6 +104,16 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
           expiresAt: request.approval.expiresAt,
           createdAt: draft.createdAt,
         });
+        // The request is its own event, so the approval's life reads requested, then decided.
+        this.appendEvent(
+          draft.id,
+          draft.organizationId,
+          'pending',
+          'pending',
+          draft.initiatedBy,
+          draft.createdAt,
+          `approval ${request.approval.id} requested for key ${draft.createdByKeyId} (rule ${decision.rule}); open until ${request.approval.expiresAt}`,
+        );
         return { outcome: 'created', id: draft.id, approvalId: request.approval.id };
       });
       const outcome = run.immediate();
@@ -122,26 +133,6 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
     });
   }
 
-  recordAuditNote(note: AuditNote): Promise<void> {
-    return promised(() => {
-      if (this.refundOrNull(note.organizationId, note.refundId) === null) return;
-      this.appendEvent(note.refundId, note.organizationId, note.status, note.status, note.actor, note.at, note.detail);
-    });
-  }
-
-  private facts(query: { organizationId: string; currency: string; transactionId: string; budgetSince: string }): AgentRefundFacts {
-    const usage = this.statement(BUDGET_USAGE).get({
-      organizationId: query.organizationId,
-      currency: query.currency,
-      since: query.budgetSince,
-    }) as { count: number; amount: number };
-    const { refunded } = this.statement(REFUNDED_ON_TRANSACTION).get({
-      organizationId: query.organizationId,
-      transactionId: query.transactionId,
-    }) as { refunded: number };
-    return { usage: { count: usage.count, amount: usage.amount }, refunded };
-  }
-
   findApproval(organizationId: string, approvalId: string): Promise<ApprovalRequest | null> {
     return promised(() => this.approval(organizationId, approvalId));
   }
@@ -153,10 +144,11 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
     });
   }
 
-  listApprovals(organizationId: string, filter: { status?: ApprovalStatus }, limit: number): Promise<ApprovalRequest[]> {
+  listApprovals(organizationId: string, filter: ApprovalFilter, limit: number): Promise<ApprovalRequest[]> {
     return promised(() => {
       const byStatus = filter.status !== undefined;
-      const rows = this.statement(() => listApprovalsSql(byStatus), false, `listApprovals:${byStatus}`).all({
+      const oldest = filter.oldestFirst === true;
+      const rows = this.statement(() => listApprovalsSql(byStatus, oldest), false, `listApprovals:${byStatus}:${oldest}`).all({
         organizationId,
         status: filter.status,
         limit,
@@ -177,8 +169,12 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
         // request is closed so that the expiry pass stops finding it. Nothing else can be decided.
         if (!changed && (status === 'approved' || this.refundOrNull(organizationId, approval.refundId)?.status !== 'cancelled')) return false;
         this.statement(DECIDE_APPROVAL).run({ id: approvalId, organizationId, status, decidedBy, at, note: decision.note });
-        if (!changed) return true;
         const note = decision.note === null ? '' : `: ${decision.note}`;
+        if (!changed) {
+          const detail = `approval ${approvalId} ${status} by ${decidedBy}${note}; the refund was already cancelled`;
+          this.appendEvent(approval.refundId, organizationId, 'cancelled', 'cancelled', decision.actor, at, detail);
+          return true;
+        }
         const detail =
           status === 'approved'
             ? `approval ${approvalId} approved by ${decidedBy}${note}; submission due at ${at}`
@@ -201,11 +197,29 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
     });
   }
 
+  recordDecision(record: PolicyDecisionRecord): Promise<boolean> {
+    return promised(() =>
+      this.db.transaction((): boolean => {
+        const refund = this.refundOrNull(record.organizationId, record.refundId);
+        if (refund === null) return false;
+        this.appendEvent(refund.id, refund.organizationId, refund.status, refund.status, record.actor, record.at, record.detail);
+        return true;
+      }).immediate(),
+    );
+  }
+
   refundCreator(organizationId: string, refundId: string): Promise<string | null> {
     return promised(() => {
       const row = this.statement(REFUND_CREATOR).get(refundId, organizationId) as { created_by_key_id: string | null } | undefined;
       return row?.created_by_key_id ?? null;
     });
+  }
+
+  /** The budget used and what the transaction's refunds took: the create counts these inside its transaction. */
+  private facts({ organizationId, currency, transactionId, budgetSince }: AgentRefundFactsQuery): AgentRefundFacts {
+    const usage = this.statement(BUDGET_USAGE).get({ organizationId, currency, since: budgetSince }) as { count: number; amount: number };
+    const { refunded } = this.statement(REFUNDED_ON_TRANSACTION).get({ organizationId, transactionId }) as { refunded: number };
+    return { usage: { count: usage.count, amount: usage.amount }, refunded };
   }
 
   private approval(organizationId: string, approvalId: string): ApprovalRequest | null {
