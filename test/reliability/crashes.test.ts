@@ -18,7 +18,8 @@ import { once } from 'node:events';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_KEY } from '../../src/demo.js';
+import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { permitAgents } from '../support/agent-policy.js';
 import { assertBuilt, cleanupCli, CLI_PATH, createDemoHome, ROOT, runCli, spawnServer, type Env, type TestHome } from '../support/cli.js';
 import { SEED, runs } from '../support/arbitraries.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
@@ -174,6 +175,8 @@ beforeAll(async () => {
   assertBuilt();
   imitation = await startStripeImitation();
   home = await createDemoHome();
+  // Many agent refunds, and cancels of others' refunds: this test is about crashes, not the policy.
+  await permitAgents(home, DEMO_ORGANIZATION_ID);
   seeded = new Set(snapshot(home.dbPath).refunds.map((r) => r.id));
   const big = 1_000_000_000;
   chargeIds = [
