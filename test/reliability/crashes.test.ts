@@ -134,10 +134,14 @@ async function serverLife(knownIds: readonly string[]): Promise<{ answers: Answe
     lines.push(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } }));
   }
   child.stdin.write(lines.join('\n') + '\n');
-  // Kill somewhere between start-up and well after the work began.
+  // Kill somewhere between start-up and well after the work began. The work begins at the server's
+  // first request to Stripe: an agent's create first reads the charge (the agent policy's
+  // transaction rule) and records the refund only then, so counting from start-up alone would
+  // kill most servers before their first refund exists.
   const started = Date.now();
   const exited = once(child, 'exit');
-  await Promise.race([waitFor(() => stdout.includes('"id":0'), 5_000), exited]);
+  const stripeRequests = imitation.requests.length;
+  await Promise.race([waitFor(() => stdout.includes('"id":0') && imitation.requests.length > stripeRequests, 5_000), exited]);
   await sleep(Math.floor(random() * 250));
   const killedAfterMs = Date.now() - started;
   child.kill('SIGKILL');
