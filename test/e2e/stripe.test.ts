@@ -4,7 +4,8 @@
  * Stripe holds; separate dispatch processes never submit a refund twice.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_API_KEY } from '../../src/demo.js';
+import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { permitAgents } from '../support/agent-policy.js';
 import {
   assertBuilt,
   callTool,
@@ -149,11 +150,14 @@ describe('create_refund, list, get and cancel against Stripe', () => {
     const server = await connectServer(stripeEnv({ REFUNDKIT_HOLD_SECONDS: '30' }));
     const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'duplicate_charge' });
     expect(created.status).toBe('pending');
+    // The one request: the agent policy reads what the charge took before the refund is recorded.
+    // Stripe hears of the charge, never of the refund.
+    expect(imitation.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/charges/${chargeId}`]);
     const cancelled = await callTool(server, 'cancel_refund', { refundId: created.id });
     expect((cancelled.structuredContent as { refund: RefundJson }).refund.status).toBe('cancelled');
     const dispatched = await runCli(['dispatch'], stripeEnv({ REFUNDKIT_HOLD_SECONDS: '30' }));
     expect(dispatched.code).toBe(0);
-    expect(imitation.requests).toHaveLength(0);
+    expect(imitation.requests).toHaveLength(1);
   });
 
   it('keeps a refund pending through a Stripe outage, then submits it once', async () => {
@@ -247,6 +251,8 @@ describe('background work', () => {
   it('two dispatch processes on the same due refunds submit each exactly once', async () => {
     const { chargeId } = imitation.addCharge({ amount: 100_000 });
     const env = stripeEnv({ REFUNDKIT_HOLD_SECONDS: '0.5' });
+    // 12 agent refunds, more than the demo policy's 10 a day: this test is about dispatch.
+    await permitAgents(home, DEMO_ORGANIZATION_ID);
     const server = await connectServer(env);
     const ids: string[] = [];
     for (let i = 0; i < 12; i += 1) {

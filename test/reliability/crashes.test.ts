@@ -18,7 +18,8 @@ import { once } from 'node:events';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_KEY } from '../../src/demo.js';
+import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { permitAgents } from '../support/agent-policy.js';
 import { assertBuilt, cleanupCli, CLI_PATH, createDemoHome, ROOT, runCli, spawnServer, type Env, type TestHome } from '../support/cli.js';
 import { SEED, runs } from '../support/arbitraries.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
@@ -133,10 +134,14 @@ async function serverLife(knownIds: readonly string[]): Promise<{ answers: Answe
     lines.push(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: args } }));
   }
   child.stdin.write(lines.join('\n') + '\n');
-  // Kill somewhere between start-up and well after the work began.
+  // Kill somewhere between start-up and well after the work began. The work begins at the server's
+  // first request to Stripe: an agent's create first reads the charge (the agent policy's
+  // transaction rule) and records the refund only then, so counting from start-up alone would
+  // kill most servers before their first refund exists.
   const started = Date.now();
   const exited = once(child, 'exit');
-  await Promise.race([waitFor(() => stdout.includes('"id":0'), 5_000), exited]);
+  const stripeRequests = imitation.requests.length;
+  await Promise.race([waitFor(() => stdout.includes('"id":0') && imitation.requests.length > stripeRequests, 5_000), exited]);
   await sleep(Math.floor(random() * 250));
   const killedAfterMs = Date.now() - started;
   child.kill('SIGKILL');
@@ -174,6 +179,8 @@ beforeAll(async () => {
   assertBuilt();
   imitation = await startStripeImitation();
   home = await createDemoHome();
+  // Many agent refunds, and cancels of others' refunds: this test is about crashes, not the policy.
+  await permitAgents(home, DEMO_ORGANIZATION_ID);
   seeded = new Set(snapshot(home.dbPath).refunds.map((r) => r.id));
   const big = 1_000_000_000;
   chargeIds = [

@@ -20,7 +20,8 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_KEY } from '../../src/demo.js';
+import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { permitAgents } from '../support/agent-policy.js';
 import {
   assertBuilt,
   callTool,
@@ -127,6 +128,8 @@ beforeAll(async () => {
   assertBuilt();
   imitation = await startStripeImitation();
   home = await createDemoHome();
+  // Many agent refunds and cancels of others' refunds: this test is about races, not the policy.
+  await permitAgents(home, DEMO_ORGANIZATION_ID);
   charges.push(
     ...addCharges(imitation, SOAK ? 40 : 6, [
       { charge: {}, weight: 4 },

@@ -25,7 +25,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEMO_API_KEY } from '../../src/demo.js';
+import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { permitAgents } from '../support/agent-policy.js';
 import { REFUND_ID_METADATA_KEY } from '../../src/processors/stripe.js';
 import { SEED, SOAK } from '../support/arbitraries.js';
 import {
@@ -317,6 +318,8 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
     assertBuilt();
     imitation = await startStripeImitation();
     home = await createDemoHome();
+    // Many agent refunds and cancels of others' refunds: this test is about races, not the policy.
+    await permitAgents(home, DEMO_ORGANIZATION_ID);
     charges.push(
       ...addCharges(imitation, SOAK ? 40 : 6, [
         { charge: {}, weight: 3 },

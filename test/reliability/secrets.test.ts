@@ -62,6 +62,12 @@ async function cli(args: string[], extra: Env = {}): Promise<string> {
   return lastLine(result.stdout);
 }
 
+/** The same, returning the whole of stdout. */
+async function cliOut(args: string[]): Promise<string> {
+  await cli(args);
+  return commandRuns.at(-1)?.stdout ?? '';
+}
+
 function stripeEnv(key: string, extra: Env = {}): Env {
   return home.env({
     REFUNDKIT_API_KEY: key,
@@ -141,14 +147,37 @@ beforeAll(async () => {
   refundsOfA = snapshot(home.dbPath).refunds.filter((r) => r.organization_id === orgA).map((r) => r.id);
   expect(refundsOfA.length).toBeGreaterThanOrEqual(4);
 
+  // Org A's session is done. It ends here rather than with the others below (its exit code and
+  // output are checked there all the same), so that its background pass, which holds a Stripe key
+  // Stripe accepts, cannot take the next server's refund.
+  await a.end();
+
   // A server whose Stripe key Stripe refuses (401): the refusal is logged, never the key.
   const refused = await session('Stripe refuses the key', stripeEnv(keyA, { STRIPE_SECRET_KEY: OTHER_STRIPE_KEY }));
   const refusedRefund = json(await refused.tool('create_refund', { transactionId: succeeded.chargeId, amount: 300, reason: 'other' }));
-  // A background pass retries it (and is refused again) before the session ends.
+  // Stripe refuses this server the charge too, so what remains refundable is unknown and the agent
+  // policy holds the refund for a person (no policy lifts that). The operator approves it, with
+  // the CLI: the background pass then submits it to the Stripe that refuses the key.
+  expect(refusedRefund.refund?.status).toBe('pending');
+  const [approval] = lines(await cliOut(['approvals', 'list', '--org', orgA, '--status', 'requested']));
+  const approvalId = approval?.split('\t')[0] ?? '';
+  expect(approval?.split('\t')[2], approval).toBe(refusedRefund.refund?.id);
+  await cli(['approvals', 'approve', approvalId, '--org', orgA, '--as', 'ana']);
+  // A background pass submits it, is refused, and retries it (refused again) before the session ends.
   await untilRefund(refusedRefund.refund?.id, (r) => r.attempts >= 2);
+  // It ends here too, so that its retries, further and further apart, cannot outlast the dispatch
+  // below and leave org A's refund to be settled while the tests below watch org A stand still.
+  await refused.end();
 
-  // dispatch with the same secrets, and start-up refusals that must not echo a key.
-  await cli(['dispatch'], stripeEnv(keyA));
+  // dispatch with the same secrets (Stripe accepts them: the refund settles once its retry is
+  // due), and start-up refusals that must not echo a key.
+  await vi.waitFor(
+    async () => {
+      await cli(['dispatch'], stripeEnv(keyA));
+      expect(snapshot(home.dbPath).refunds.find((r) => r.id === refusedRefund.refund?.id)?.status).not.toBe('pending');
+    },
+    { timeout: 30_000, interval: 100 },
+  );
   for (const [label, env] of [
     ['revoked key', stripeEnv(keyRevoked)],
     ['malformed Stripe key', stripeEnv(keyA, { STRIPE_SECRET_KEY: `${STRIPE_KEY} trailing` })],
