@@ -20,7 +20,7 @@ import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, callTool, cleanupCli, connectServer, createTestHome, disconnect, lastLine, queryAll, runCli, type TestHome } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
-import { spawnHttp, sleep } from './helpers.js';
+import { spawnHttp, sleep } from '../support/reliability.js';
 
 /** Concurrent creates per process and round: 3 x 10 callers against budgets of 1 to 7 refunds. */
 const CALLS_PER_PROCESS = 10;
