@@ -92,6 +92,9 @@ export function snapshot(db: Db | string): Snapshot {
  * status; events belong to the refund's organization; no event points at a missing refund.
  * Returns the violations (empty when all hold).
  */
+
+/** How the events that record a fact without a status change begin (see refundInvariantViolations). */
+const NOTE_PREFIXES = ['discrepancy:', 'approval ', 'cancel by key '];
 export function refundInvariantViolations(snap: Snapshot): string[] {
   const violations: string[] = [];
   const ids = new Set(snap.refunds.map((r) => r.id));
@@ -116,8 +119,9 @@ export function refundInvariantViolations(snap: Snapshot): string[] {
         violations.push(`${refund.id}: event ${event.id} to unknown status ${to}`);
         continue;
       }
-      // A discrepancy is recorded as an event that leaves the status where it is.
-      const note = index > 0 && event.from_status === to && to === at && (event.detail ?? '').startsWith('discrepancy:');
+      // Facts that change no status are recorded as events that leave it where it is: a discrepancy,
+      // an approval requested or closed, an agent's cancel refused or confirmed. Only those.
+      const note = index > 0 && event.from_status === to && to === at && NOTE_PREFIXES.some((prefix) => (event.detail ?? '').startsWith(prefix));
       if (index > 0 && at !== null && !note && !canTransition(at, to)) violations.push(`${refund.id}: illegal move ${at} -> ${to} (event ${event.id})`);
       at = to;
     }
