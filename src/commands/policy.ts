@@ -1,6 +1,6 @@
 /**
- * `refundkit-mcp policy show|set`: an organization's agent policy, read and set by an operator on
- * the host. No agent key and no MCP tool can reach this.
+ * `refundkit-mcp policy show|set|refusals`: an organization's agent policy, read and set by an
+ * operator on the host, and the agent writes it refused. No agent key and no MCP tool can reach this.
  */
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.js';
@@ -19,7 +19,11 @@ export const POLICY_HELP = `Usage:
       change part of the current policy. Amounts are in minor units (2500 = 25.00 usd). A refund
       by an agent above --max-per-refund is refused, above --approval-above waits for a person;
       --daily-count and --daily-amount bound agents' refunds per currency over 24 hours. A currency
-      the policy does not list: every agent refund in it waits for approval.`;
+      the policy does not list: every agent refund in it waits for approval.
+  refundkit-mcp policy refusals --org ORG_ID [--limit N]
+      the agents' creates the policy refused, or the person at the client did not confirm, newest
+      first (default 50): one tab-separated line each (at, outcome, rule, key, amount, currency,
+      transaction, reason, message). Nothing was created for them.`;
 
 const LIMIT_FLAGS = { 'max-per-refund': 'maxPerRefund', 'approval-above': 'approvalAbove', 'daily-count': 'dailyCount', 'daily-amount': 'dailyAmount' } as const;
 
@@ -52,7 +56,26 @@ export async function runPolicy(args: string[], config: () => Readonly<Config>, 
     if (values.help === true) return io.out(POLICY_HELP);
     return set(config(), values, io);
   }
+  if (sub === 'refusals') {
+    const values = flags(rest, { org: { type: 'string' }, limit: { type: 'string' } });
+    if (values.help === true) return io.out(POLICY_HELP);
+    const limit = values.limit === undefined ? 50 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+    return refusals(config(), required(values.org, '--org'), limit, io);
+  }
   throw new UsageError(`unknown policy command '${sub ?? ''}'\n\n${POLICY_HELP}`);
+}
+
+async function refusals(config: Readonly<Config>, organizationId: string, limit: number, io: Io): Promise<void> {
+  const app = createApp(config);
+  try {
+    if ((await app.organizations.findById(organizationId)) === null) throw new CommandError(`no organization ${organizationId}`);
+    const rows = await app.guardrails.listRefusals(organizationId, limit);
+    if (rows.length === 0) io.err('no refusals');
+    for (const r of rows) io.out([r.at, r.outcome, r.rule, r.keyId, r.amount, r.currency, r.transactionId, r.reason, r.message].join('\t'));
+  } finally {
+    app.close();
+  }
 }
 
 async function show(config: Readonly<Config>, organizationId: string, io: Io): Promise<void> {

@@ -85,7 +85,9 @@ export async function createUnderPolicy(
     if (!facts.replay && first.outcome === 'allow' && first.confirm) {
       const answer = await agent.confirmation.ask(createPrompt(draft));
       if (answer !== 'accepted') {
-        throw errors.confirmationDeclined(notConfirmedMessage(answer, `the refund of ${draft.amount} ${draft.currency} on ${draft.transactionId}`, 'nothing was created'));
+        const message = notConfirmedMessage(answer, `the refund of ${draft.amount} ${draft.currency} on ${draft.transactionId}`, 'nothing was created');
+        await recordRefusal(ctx, agent, draft, { outcome: 'not_confirmed', rule: 'confirmation', message });
+        throw errors.confirmationDeclined(message);
       }
       confirmed = true;
       // The person may have taken a while: the refund is created (and its budget counted) now.
@@ -101,8 +103,30 @@ export async function createUnderPolicy(
     approval: { id: newApprovalId(), expiresAt: expiryFor(new Date(now), policy.approvalHours) },
     ...(confirmed ? { confirmedBy: CONFIRMED_BY } : {}),
   });
-  if (result.outcome === 'denied') throw errors.policyViolation(result.decision.message);
+  if (result.outcome === 'denied') {
+    await recordRefusal(ctx, agent, draft, { outcome: 'denied', rule: result.decision.rule, message: result.decision.message });
+    throw errors.policyViolation(result.decision.message);
+  }
   return result;
+}
+
+/** Puts a refused create on record (policy_refusals): it left no refund to carry an event. */
+async function recordRefusal(
+  ctx: RefundContext,
+  agent: { keyId: string; guardrails: GuardrailStore },
+  draft: RefundDraft,
+  refusal: { outcome: 'denied' | 'not_confirmed'; rule: string; message: string },
+): Promise<void> {
+  await agent.guardrails.recordRefusal({
+    organizationId: draft.organizationId,
+    keyId: agent.keyId,
+    at: ctx.clock.now().toISOString(),
+    ...refusal,
+    transactionId: draft.transactionId,
+    amount: draft.amount,
+    currency: draft.currency,
+    reason: draft.reason,
+  });
 }
 
 /**

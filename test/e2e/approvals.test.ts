@@ -67,6 +67,10 @@ describe('approvals over the CLI', () => {
     expect(rejected?.status).toBe('pending');
     expect(refused?.status).toBe('policy_violation');
     expect(refused?.note).toContain('exceeds the agent limit of 10000 usd per refund');
+    // The refusal created nothing, and is on record all the same.
+    const refusals = await runCli(['policy', 'refusals', ...ORG], home.env());
+    expect(refusals.code).toBe(0);
+    expect(lines(refusals.stdout).map((line) => line.split('\t').slice(1, 6))).toEqual([['denied', 'max_per_refund', expect.stringMatching(/^key_/), '20000', 'usd']]);
 
     const listed = await runCli(['approvals', 'list', ...ORG, '--status', 'requested'], home.env());
     expect(listed.code).toBe(0);

@@ -98,6 +98,21 @@ export interface ApprovalFilter {
   oldestFirst?: boolean;
 }
 
+/** An agent write the policy refused before anything was created (see recordRefusal). */
+export interface PolicyRefusal {
+  organizationId: string;
+  keyId: string;
+  at: string;
+  /** denied: by a rule of the policy; not_confirmed: the person at the client did not confirm. */
+  outcome: 'denied' | 'not_confirmed';
+  rule: string;
+  message: string;
+  transactionId: string;
+  amount: number;
+  currency: string;
+  reason: string;
+}
+
 export interface GuardrailStore {
   /** The organization's policy, or null when none was ever set (the caller applies the default). */
   policy(organizationId: string): Promise<StoredPolicy | null>;
@@ -130,6 +145,13 @@ export interface GuardrailStore {
    * False when there is no such refund.
    */
   recordDecision(record: PolicyDecisionRecord): Promise<boolean>;
+  /**
+   * Records an agent's create that the policy (or the person asked) refused: no refund exists to
+   * carry the event, and every policy decision must be on record. Append-only.
+   */
+  recordRefusal(refusal: PolicyRefusal): Promise<void>;
+  /** The organization's refusals, newest first. */
+  listRefusals(organizationId: string, limit: number): Promise<PolicyRefusal[]>;
   /** The API key that created the refund; null for the CLI, the dashboard, seeds, or no such refund. */
   refundCreator(organizationId: string, refundId: string): Promise<string | null>;
 }

@@ -105,3 +105,11 @@ export function toApproval(row: ApprovalRow): ApprovalRequest {
     createdAt: row.created_at,
   };
 }
+
+export const INSERT_REFUSAL = `INSERT INTO policy_refusals (organization_id, key_id, at, outcome, rule, message, transaction_id, amount, currency, reason)
+  VALUES (@organizationId, @keyId, @at, @outcome, @rule, @message, @transactionId, @amount, @currency, @reason)`;
+
+/** Served by policy_refusals_by_org. */
+export const LIST_REFUSALS = `SELECT organization_id AS organizationId, key_id AS keyId, at, outcome, rule, message,
+    transaction_id AS transactionId, amount, currency, reason
+  FROM policy_refusals WHERE organization_id = @organizationId ORDER BY seq DESC LIMIT @limit`;

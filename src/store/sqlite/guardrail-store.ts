@@ -17,6 +17,7 @@ import type {
   ApprovalDecisionResult,
   GuardrailStore,
   PolicyDecisionRecord,
+  PolicyRefusal,
   StoredPolicy,
 } from '../../domain/ports.js';
 import type { Refund } from '../../domain/refund.js';
@@ -29,6 +30,8 @@ import {
   DUE_EXPIRIES,
   FIND_APPROVAL,
   INSERT_APPROVAL,
+  INSERT_REFUSAL,
+  LIST_REFUSALS,
   listApprovalsSql,
   POLICY,
   REFUND_CREATOR,
@@ -206,6 +209,16 @@ export class SqliteGuardrailStore extends SqliteStatements implements GuardrailS
         return true;
       }).immediate(),
     );
+  }
+
+  recordRefusal(refusal: PolicyRefusal): Promise<void> {
+    return promised(() => {
+      this.statement(INSERT_REFUSAL).run({ ...refusal, message: redact(refusal.message) });
+    });
+  }
+
+  listRefusals(organizationId: string, limit: number): Promise<PolicyRefusal[]> {
+    return promised(() => (this.statement(LIST_REFUSALS).all({ organizationId, limit }) as PolicyRefusal[]).map((row) => ({ ...row })));
   }
 
   refundCreator(organizationId: string, refundId: string): Promise<string | null> {

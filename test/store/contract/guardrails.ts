@@ -135,6 +135,31 @@ export function guardrailStoreContract(factory: StoreFactory): void {
         expect(await guardrails.listApprovals(org, {}, 10)).toEqual([]);
       });
 
+      it('keeps refused creates on record, newest first, per organization, and masks credentials in the message', async () => {
+        const refusal = {
+          organizationId: org,
+          keyId,
+          outcome: 'denied' as const,
+          rule: 'max_per_refund',
+          message: 'Refund of 50000 usd exceeds the agent limit of 20000 usd per refund',
+          transactionId: 'ch_1',
+          amount: 50_000,
+          currency: 'usd',
+          reason: 'other',
+        };
+        await guardrails.recordRefusal({ ...refusal, at: at(0) });
+        await guardrails.recordRefusal({ ...refusal, at: at(1), outcome: 'not_confirmed', rule: 'confirmation', message: 'declined; key sk_test_abcdefghijklmnop1234' });
+        const listed = await guardrails.listRefusals(org, 10);
+        expect(listed.map((r) => [r.at, r.outcome, r.rule])).toEqual([
+          [at(1), 'not_confirmed', 'confirmation'],
+          [at(0), 'denied', 'max_per_refund'],
+        ]);
+        expect(listed[1]).toEqual({ ...refusal, at: at(0) });
+        expect(listed[0]?.message).not.toContain('sk_test_abcdefghijklmnop1234');
+        expect(await guardrails.listRefusals(org, 1)).toHaveLength(1);
+        expect(await guardrails.listRefusals(other, 10)).toEqual([]);
+      });
+
       it('counts the budget: agent refunds of the organization in the currency within the window that hold budget', async () => {
         await guardrails.createAgentRefund(request(allow, { amount: 1000 }));
         await guardrails.createAgentRefund(request(wait, { amount: 3000 }));

@@ -8,6 +8,7 @@ import * as webhookEvents from './003-webhook-events.js';
 import * as inDoubt from './004-in-doubt.js';
 import * as discrepancies from './005-discrepancies.js';
 import * as guardrails from './006-guardrails.js';
+import * as policyRefusals from './007-policy-refusals.js';
 
 export interface Migration {
   version: number;
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: inDoubt.name, sql: inDoubt.sql },
   { version: 5, name: discrepancies.name, sql: discrepancies.sql },
   { version: 6, name: guardrails.name, sql: guardrails.sql },
+  { version: 7, name: policyRefusals.name, sql: policyRefusals.sql },
 ];
