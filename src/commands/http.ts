@@ -49,35 +49,13 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   const host = options.host ?? config.http.host;
   const port = options.port ?? config.http.port;
   const app = createApp(config, { logger, readOnlyDatabase: config.readOnly });
-  const health = app.db.prepare('SELECT 1');
   const webhookEvents = new SqliteWebhookEventStore(app.db);
   let running: RunningHttpServer;
   try {
     // Loaded here, not at start: the stdio server, started for every conversation, never needs it.
     const { startHttpServer } = await import('../http/server.js');
-    const { stripeWebhookReader } = await import('../processors/stripe-webhook.js');
-    const webhookSecret = config.stripe.webhookSecret;
-    running = await startHttpServer({
-      service: app.service,
-      apiKeys: app.apiKeys,
-      webhookEvents,
-      checkHealth: () => {
-        health.get();
-      },
-      host,
-      port,
-      readOnly: config.readOnly,
-      maxBodyBytes: config.http.maxBodyBytes,
-      stripeWebhookReader: webhookSecret === undefined ? undefined : stripeWebhookReader(webhookSecret),
-      allowedHosts: config.http.allowedHosts,
-      mcpSessionIdleMs: config.http.mcpSessionIdleSeconds * 1000,
-      mcpMaxSessions: config.http.mcpMaxSessions,
-      mcpMaxSessionsPerOrg: config.http.mcpMaxSessionsPerOrg,
-      mcpMaxSessionsPerKey: config.http.mcpMaxSessionsPerKey,
-      logger,
-      logRequests: config.logLevel === 'debug',
-      shutdownGraceMs: config.httpShutdownGraceSeconds * 1000,
-    });
+    const { httpServerOptions } = await import('./http-options.js');
+    running = await startHttpServer({ ...httpServerOptions(app, logger, webhookEvents), host, port });
   } catch (error) {
     app.close();
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';

@@ -7,9 +7,9 @@
 import { request } from 'node:http';
 import type { App } from '../../src/app.js';
 import type { Env } from '../../src/config.js';
-import { stripeWebhookReader } from '../../src/processors/stripe-webhook.js';
+import { httpServerOptions } from '../../src/commands/http-options.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../src/http/server.js';
-import { SqliteWebhookEventStore } from '../../src/store/sqlite/webhook-event-store.js';
+import { silentLogger } from '../../src/logger.js';
 import { cleanupAll, createKey, createOrg, createTestApp } from './fixtures.js';
 
 export interface TestServer {
@@ -28,24 +28,10 @@ export async function startTestServer(env: Env = {}, overrides: Partial<HttpServ
 }
 
 export async function serveApp(app: App, overrides: Partial<HttpServerOptions> = {}): Promise<TestServer> {
-  const health = app.db.prepare('SELECT 1');
   const running = await startHttpServer({
-    service: app.service,
-    apiKeys: app.apiKeys,
-    webhookEvents: new SqliteWebhookEventStore(app.db),
-    checkHealth: () => {
-      health.get();
-    },
+    ...httpServerOptions(app, silentLogger),
     host: '127.0.0.1',
     port: 0,
-    readOnly: app.config.readOnly,
-    maxBodyBytes: app.config.http.maxBodyBytes,
-    stripeWebhookReader: app.config.stripe.webhookSecret === undefined ? undefined : stripeWebhookReader(app.config.stripe.webhookSecret),
-    allowedHosts: app.config.http.allowedHosts,
-    mcpSessionIdleMs: app.config.http.mcpSessionIdleSeconds * 1000,
-    mcpMaxSessions: app.config.http.mcpMaxSessions,
-    mcpMaxSessionsPerOrg: app.config.http.mcpMaxSessionsPerOrg,
-    mcpMaxSessionsPerKey: app.config.http.mcpMaxSessionsPerKey,
     shutdownGraceMs: 2_000,
     ...overrides,
   });

@@ -1,0 +1,38 @@
+/**
+ * The HTTP server's options for an app, from its configuration: one place, used by
+ * `refundkit-mcp http` and by the tests that serve an app in-process, so both run the same server.
+ */
+import type { App } from '../app.js';
+import type { HttpServerOptions } from '../http/server.js';
+import type { Logger } from '../logger.js';
+import { stripeWebhookReader } from '../processors/stripe-webhook.js';
+import { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
+
+export function httpServerOptions(
+  app: App,
+  logger: Logger,
+  webhookEvents = new SqliteWebhookEventStore(app.db),
+): Omit<HttpServerOptions, 'host' | 'port'> {
+  const { config } = app;
+  const health = app.db.prepare('SELECT 1');
+  const webhookSecret = config.stripe.webhookSecret;
+  return {
+    service: app.service,
+    apiKeys: app.apiKeys,
+    webhookEvents,
+    checkHealth: () => {
+      health.get();
+    },
+    readOnly: config.readOnly,
+    maxBodyBytes: config.http.maxBodyBytes,
+    stripeWebhookReader: webhookSecret === undefined ? undefined : stripeWebhookReader(webhookSecret),
+    allowedHosts: config.http.allowedHosts,
+    mcpSessionIdleMs: config.http.mcpSessionIdleSeconds * 1000,
+    mcpMaxSessions: config.http.mcpMaxSessions,
+    mcpMaxSessionsPerOrg: config.http.mcpMaxSessionsPerOrg,
+    mcpMaxSessionsPerKey: config.http.mcpMaxSessionsPerKey,
+    logger,
+    logRequests: config.logLevel === 'debug',
+    shutdownGraceMs: config.httpShutdownGraceSeconds * 1000,
+  };
+}
