@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // src/ holds the product: no escape hatches from the type system.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
@@ -27,7 +27,7 @@ export default tseslint.config(
   },
   {
     // The MCP SDK behind one seam: a move to another SDK line changes src/mcp/sdk.ts alone.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     ignores: ['src/mcp/sdk.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -54,7 +54,7 @@ export default tseslint.config(
   {
     // The layers of src/ (eslint/layers.js, drawn in docs/architecture.md): the domain imports no
     // adapter, driver or SDK; adapters reach each other only where the table allows.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}'],
     plugins: { layers },
     rules: { 'layers/layers': 'error' },
   },

@@ -30,9 +30,15 @@ export const LAYERS = {
   },
   http: {
     holds: ['http/'],
-    mayImport: ['http', 'mcp', 'operations', 'domain', 'shared'],
+    mayImport: ['http', 'web', 'mcp', 'operations', 'domain', 'shared'],
     packages: [/^fastify$/, /^@fastify\//, /^zod$/],
     why: 'the HTTP adapter depends on ports, not on a store or processor implementation',
+  },
+  web: {
+    holds: ['web/'],
+    mayImport: ['web', 'operations', 'domain', 'shared'],
+    packages: [/^fastify$/, /^zod$/, /^preact(\/|$)/, /^preact-render-to-string$/],
+    why: 'the dashboard is an adapter: it calls the domain through its ports and never SQL',
   },
   store: {
     holds: ['store/'],
@@ -91,7 +97,7 @@ const rule = {
       const layer = LAYERS[from];
       if (source.startsWith('.')) {
         const target = path.relative(srcRoot, path.resolve(path.dirname(file), source)).split(path.sep).join('/');
-        const to = layerOf(target.replace(/\.js$/, '.ts'));
+        const to = layerOf(target.replace(/\.js$/, '.ts')) ?? layerOf(target.replace(/\.js$/, '.tsx'));
         if (to === undefined || !layer.mayImport.includes(to)) {
           context.report({ node, message: `${from} may not import ${to ?? target} (${source}): ${layer.why}` });
         }

@@ -3,6 +3,7 @@
  * the service together. Nothing here runs at import time.
  */
 import type { Config } from './config.js';
+import { OperatorAuth } from './domain/operators/auth.js';
 import { RefundService } from './domain/refund-service.js';
 import { refundSettings } from './domain/settings.js';
 import {
@@ -10,6 +11,7 @@ import {
   type ApiKeyStore,
   type Clock,
   type GuardrailStore,
+  type OperatorStore,
   type OrganizationStore,
   type RefundProcessor,
   type RefundStore,
@@ -21,6 +23,7 @@ import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/st
 import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
 import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
 import { SqliteGuardrailStore } from './store/sqlite/guardrail-store.js';
+import { SqliteOperatorStore } from './store/sqlite/operator-store.js';
 import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
 import { SqliteRefundStore } from './store/sqlite/refund-store.js';
 
@@ -32,6 +35,9 @@ export interface App {
   apiKeys: ApiKeyStore;
   /** Agent policies and approval requests. */
   guardrails: GuardrailStore;
+  /** Dashboard operators, their sessions and sign-in failures. */
+  operators: OperatorStore;
+  operatorAuth: OperatorAuth;
   processors: StaticProcessorRegistry;
   service: RefundService;
   logger: Logger;
@@ -83,11 +89,13 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     );
   }
   const processors = new StaticProcessorRegistry(processorList, MISSING_PROCESSOR_HINTS, config.processor);
+  const clock = options.clock ?? systemClock;
+  const operators = new SqliteOperatorStore(db);
   const service = new RefundService({
     store: refunds,
     guardrails,
     processors,
-    clock: options.clock ?? systemClock,
+    clock,
     settings: refundSettings(config, { lateExecutionFloorMs: STRIPE_LATE_EXECUTION_FLOOR_MS }),
     onBackgroundError: (message, detail) => logger.warn(message, detail),
     onDiscrepancy: (message, detail) => logger.error(message, detail),
@@ -99,6 +107,8 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     organizations: new SqliteOrganizationStore(db),
     apiKeys: new SqliteApiKeyStore(db),
     guardrails,
+    operators,
+    operatorAuth: new OperatorAuth(operators, clock),
     processors,
     service,
     logger,

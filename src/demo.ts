@@ -15,6 +15,11 @@ export const DEMO_ORGANIZATION_NAME = 'RefundKit Demo Store';
  * organization of a local database. Revoke it (`keys revoke`) on any database that matters.
  */
 export const DEMO_API_KEY = 'rk_test_demoLocalOnlyNotASecret000000000';
+/**
+ * The demo organization's dashboard operator. Its password is as public as the demo key: it opens
+ * only the demo organization of a local database; disable it (`operators disable`) on any other.
+ */
+export const DEMO_OPERATOR = { email: 'demo@refundkit.invalid', name: 'Demo Operator', password: 'demo-operator-local-only' } as const;
 
 interface DemoRefund {
   status: RefundStatus;
@@ -73,11 +78,14 @@ export async function seedDemo(app: App): Promise<{ created: boolean }> {
   if (organization !== null && (await app.guardrails.policy(DEMO_ORGANIZATION_ID)) === null) {
     await app.guardrails.setPolicy(DEMO_ORGANIZATION_ID, DEMO_AGENT_POLICY, 'system', '2026-01-01T00:00:00.000Z');
   }
+  // A demo made before the dashboard gets its operator too, once.
+  if (organization !== null) await ensureDemoOperator(app);
   if ((await app.apiKeys.findByKey(DEMO_API_KEY)) !== null) return { created: false };
   if (organization === null) {
     await app.organizations.create(DEMO_ORGANIZATION_NAME, { id: DEMO_ORGANIZATION_ID, at: '2026-01-01T00:00:00.000Z' });
     // The demo's policy shows every path: 1000 usd goes through, 5000 waits for approval, 20000 is refused.
     await app.guardrails.setPolicy(DEMO_ORGANIZATION_ID, DEMO_AGENT_POLICY, 'system', '2026-01-01T00:00:00.000Z');
+    await ensureDemoOperator(app);
   }
   // Every refund is one hour older than the one before, counting back from a fixed moment.
   const newest = Date.parse('2026-02-22T11:00:00.000Z');
@@ -117,4 +125,9 @@ export async function seedDemo(app: App): Promise<{ created: boolean }> {
   }
   await app.apiKeys.create(DEMO_ORGANIZATION_ID, 'test', { secret: DEMO_API_KEY, at: '2026-01-01T00:00:00.000Z' });
   return { created: true };
+}
+
+async function ensureDemoOperator(app: App): Promise<void> {
+  if ((await app.operators.credentials(DEMO_OPERATOR.email)) !== null) return;
+  await app.operatorAuth.createOperator(DEMO_ORGANIZATION_ID, DEMO_OPERATOR.email, DEMO_OPERATOR.name, DEMO_OPERATOR.password);
 }

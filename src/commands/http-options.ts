@@ -34,5 +34,12 @@ export function httpServerOptions(
     logger,
     logRequests: config.logLevel === 'debug',
     shutdownGraceMs: config.httpShutdownGraceSeconds * 1000,
+    dashboard: {
+      auth: app.operatorAuth,
+      organizations: app.organizations,
+      apiKeys: app.apiKeys,
+      actions: app.operators,
+      processors: ['sandbox', 'stripe'],
+    },
   };
 }

@@ -12,6 +12,7 @@ import { STDIO_HELP, runStdio } from './stdio.js';
 import { APPROVALS_HELP, runApprovals } from './approvals.js';
 import { CommandError, flags, processIo, required, UsageError, type Io } from './common.js';
 import { POLICY_HELP, runPolicy } from './policy.js';
+import { OPERATORS_HELP, runOperators } from './operators.js';
 import { parseScopes } from '../domain/guardrails/scopes.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { redact } from '../logger.js';
@@ -24,7 +25,8 @@ Usage: refundkit-mcp [command] [options]
 Commands:
   stdio                  serve MCP over stdio (the default when no command is given)
   http [--port N] [--host H]
-                         serve the REST API, Stripe webhooks and MCP over Streamable HTTP
+                         serve the REST API, Stripe webhooks, MCP over Streamable HTTP and the
+                         operator dashboard (/dashboard)
   init [--demo]          create or migrate the database; --demo adds a demo organization
   dispatch               submit due refunds and read back due statuses once, then exit
   discrepancies [--org ID]
@@ -38,6 +40,8 @@ Commands:
                          show or set the organization's agent policy
   approvals list|approve|reject --org ID
                          agents' refunds waiting for a person; approve or reject one
+  operators create|list|disable
+                         the people who sign in to the dashboard (served by http at /dashboard)
 
 Options: --help (for any command), --version
 
@@ -137,6 +141,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
     case 'approvals': {
       if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') return io.out(APPROVALS_HELP);
       return runApprovals(rest, config, io);
+    }
+    case 'operators': {
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') return io.out(OPERATORS_HELP);
+      return runOperators(rest, config, io);
     }
     default:
       throw new UsageError(`unknown command '${command}'\n\n${HELP}`);

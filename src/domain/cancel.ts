@@ -12,6 +12,14 @@ import { applyProcessorStatus, recordAtProcessor } from './processor-status.js';
 import { getRefund } from './queries.js';
 import type { Refund } from './refund.js';
 
+/**
+ * The audit event's detail, naming the person when one acted (the dashboard's operator): the
+ * event's actor says only through which channel.
+ */
+function byWhom(caller: Caller, detail: string): string {
+  return caller.operator === undefined ? detail : `${detail}; by ${caller.operator}`;
+}
+
 /** How often a cancel looks again at a submission in flight. */
 const POLL_MS = 100;
 /** How long it lets a dispatcher's retry (or another cancel) go first after losing a race. */
@@ -66,7 +74,7 @@ export async function cancelRefund(ctx: RefundContext, caller: Caller, refundId:
         to: 'cancelled',
         actor: caller.actor,
         at: nowIso(ctx),
-        detail: 'cancelled before submission; the processor never saw it',
+        detail: byWhom(caller, 'cancelled before submission; the processor never saw it'),
         neverSubmitted: true,
       });
       if (cancelled !== null) return cancelled;
@@ -110,14 +118,14 @@ async function cancelAtProcessor(
       to: 'cancelled',
       actor: caller.actor,
       at: nowIso(ctx),
-      detail: `cancellation accepted by ${refund.processor}`,
+      detail: byWhom(caller, `cancellation accepted by ${refund.processor}`),
       nextSyncAt: null,
     });
     if (cancelled !== null) return cancelled;
     throw errors.notCancellable((await getRefund(ctx, caller, refund.id)).status);
   }
   // Refused: record where the refund really stands, then tell the caller the truth.
-  await applyProcessorStatus(ctx, refund, outcome.status, `${refund.processor} refused the cancellation: ${outcome.reason}`);
+  await applyProcessorStatus(ctx, refund, outcome.status, byWhom(caller, `${refund.processor} refused the cancellation: ${outcome.reason}`));
   throw errors.processorRefusedCancel((await getRefund(ctx, caller, refund.id)).status);
 }
 
@@ -154,7 +162,7 @@ async function cancelAfterAttempt(ctx: RefundContext, caller: Caller, refund: Re
       to: 'cancelled',
       actor: caller.actor,
       at: nowIso(ctx),
-      detail: `cancelled; ${refund.processor} confirmed it never received the refund`,
+      detail: byWhom(caller, `cancelled; ${refund.processor} confirmed it never received the refund`),
       claimToken: token,
       // Confirmed as far as anyone can tell; should the attempt land after all, the watch sees it.
       lateLandingWatch: { nextAt: after(ctx, settings.lateLandingRecheckMs), until: after(ctx, settings.lateLandingWatchMs) },

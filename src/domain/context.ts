@@ -19,6 +19,8 @@ export interface Caller {
    * MCP caller with a key is an agent: its creates and cancels go through the agent policy.
    */
   keyId?: string;
+  /** The person acting in the dashboard (`operator:EMAIL`), named in the audit events of what they change. */
+  operator?: string;
   /**
    * How the adapter asks the person at the client to confirm an agent's write, when the client
    * can (MCP elicitation). Absent: nobody can be asked, so a write the policy wants confirmed

@@ -22,3 +22,4 @@ export const newApprovalId = (): string => `apr_${randomString(12)}`;
 export const newApiKeySecret = (mode: 'live' | 'test'): string => `rk_${mode}_${randomString(32, ALPHANUMERIC)}`;
 
 export const API_KEY_PATTERN = /^rk_(live|test)_[A-Za-z0-9]{24,64}$/;
+export const newOperatorId = (): string => `op_${randomString(12)}`;

@@ -5,6 +5,7 @@
  */
 export type * from './ports/accounts.js';
 export type * from './ports/guardrails.js';
+export type * from './ports/operators.js';
 export type * from './ports/processor.js';
 export type * from './ports/refund-store.js';
 export type * from './ports/webhook-events.js';

@@ -36,6 +36,8 @@ import { hideContentType } from './content-type.js';
 import { registerHealth } from './health.js';
 import { RoutesDirectory } from './routes-directory.js';
 import { registerStripeWebhook, STRIPE_WEBHOOK_PATH } from './webhooks.js';
+import { registerDashboard, type DashboardDeps } from '../web/dashboard.js';
+import { HTTP_STATUS } from './errors.js';
 
 export interface HttpServerOptions {
   service: RefundService;
@@ -62,6 +64,8 @@ export interface HttpServerOptions {
   mcpMaxSessionsPerKey?: number;
   /** How long close() lets requests in flight finish before cutting their connections. */
   shutdownGraceMs?: number;
+  /** The operator dashboard's stores (/dashboard); without them it is not served. */
+  dashboard?: Omit<DashboardDeps, 'service' | 'readOnly' | 'clock' | 'logger' | 'httpStatus'>;
 }
 
 export interface RunningHttpServer {
@@ -178,6 +182,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     registerHealth(api, options.checkHealth, routes, logger);
     done();
   });
+  if (options.dashboard !== undefined) {
+    await registerDashboard(app, {
+      ...options.dashboard,
+      service: options.service,
+      readOnly: options.readOnly,
+      clock: options.clock ?? systemClock,
+      logger,
+      httpStatus: (code) => HTTP_STATUS[code],
+    });
+  }
   await app.ready();
   const server = app.server;
   await new Promise<void>((resolve, reject) => {

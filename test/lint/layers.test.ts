@@ -21,7 +21,7 @@ describe('the layer rule', () => {
   it('places every file of src/ in a layer', () => {
     // readdirSync's recursive option, not fs.globSync: that one needs Node 22.
     const files = readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => f.endsWith('.ts') || f.endsWith('.tsx'))
       .map((f) => f.split(path.sep).join('/'));
     expect(files.length).toBeGreaterThan(20);
     expect(files.filter((f) => layerOf(f) === undefined)).toEqual([]);

@@ -9,6 +9,7 @@ import * as inDoubt from './004-in-doubt.js';
 import * as discrepancies from './005-discrepancies.js';
 import * as guardrails from './006-guardrails.js';
 import * as policyRefusals from './007-policy-refusals.js';
+import * as operators from './008-operators.js';
 
 export interface Migration {
   version: number;
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: discrepancies.name, sql: discrepancies.sql },
   { version: 6, name: guardrails.name, sql: guardrails.sql },
   { version: 7, name: policyRefusals.name, sql: policyRefusals.sql },
+  { version: 8, name: operators.name, sql: operators.sql },
 ];
