@@ -18,10 +18,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...BUILT, 'test/reliability/**'] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...BUILT, 'test/reliability/**', 'test/browser/**'] },
       },
       { extends: true, test: { name: 'e2e', include: BUILT } },
       { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'] } },
+      // The dashboard in Debian's Chromium (playwright-core), against the built server.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
     ],
   },
 });

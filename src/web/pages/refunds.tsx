@@ -9,12 +9,17 @@ import { Layout, Notice, type Viewer } from './layout.js';
 export interface RefundFilters {
   status?: string;
   processor?: string;
+  limit: number;
 }
+
+export const PAGE_SIZES = [10, 25, 50, 100] as const;
+export const DEFAULT_PAGE_SIZE = 25;
 
 function pageHref(filters: RefundFilters, offset: number): string {
   const query = new URLSearchParams();
   if (filters.status !== undefined) query.set('status', filters.status);
   if (filters.processor !== undefined) query.set('processor', filters.processor);
+  if (filters.limit !== DEFAULT_PAGE_SIZE) query.set('limit', String(filters.limit));
   if (offset > 0) query.set('offset', String(offset));
   const text = query.toString();
   return `${DASHBOARD_PATH}/refunds${text === '' ? '' : `?${text}`}`;
@@ -47,6 +52,16 @@ export function RefundsPage(props: { viewer: Viewer; page: RefundPage; filters: 
             {props.processors.map((processor) => (
               <option key={processor} value={processor} selected={filters.processor === processor}>
                 {processor}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="limit">Per page</label>
+          <select id="limit" name="limit">
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={String(size)} selected={filters.limit === size}>
+                {size}
               </option>
             ))}
           </select>

@@ -2,7 +2,7 @@ import { RefundKitError } from '../../domain/errors.js';
 import { NOTE_MAX_LENGTH } from '../../domain/guardrails/approval.js';
 import { ApprovalsPage } from '../pages/approvals.js';
 import { sendPage } from '../render.js';
-import { keyName, detail } from './refunds.js';
+import { afterChange, keyName } from './refunds.js';
 import type { DashboardRoute, RouteContext } from './route.js';
 
 const APPROVAL_ID = /^apr_[a-z0-9]{12}$/;
@@ -42,25 +42,22 @@ export const APPROVAL_ROUTES: readonly DashboardRoute[] = [
       if (!APPROVAL_ID.test(approvalId)) return inbox(ctx, 404, { kind: 'error', text: `No approval ${approvalId}` });
       if (verdict !== 'approve' && verdict !== 'reject') return inbox(ctx, 400, { kind: 'error', text: 'Choose approve or reject' });
       if (note.length > NOTE_MAX_LENGTH) return inbox(ctx, 400, { kind: 'error', text: `Note must be at most ${NOTE_MAX_LENGTH} characters` });
+      let decided;
       try {
-        const { approval } = await ctx.deps.service.decideApproval(
+        decided = await ctx.deps.service.decideApproval(
           ctx.signed.organizationId,
           approvalId,
           verdict,
           { kind: 'operator', name: ctx.signed.session.operator.email },
           note === '' ? undefined : note,
         );
-        const text =
-          approval.status === 'approved'
-            ? `Approved ${approval.id}: refund ${approval.refundId} goes to its processor.`
-            : `Rejected ${approval.id}: refund ${approval.refundId} is cancelled and never sent.`;
-        return await detail(ctx, approval.refundId, 200, { kind: 'ok', text });
       } catch (error) {
         if (error instanceof RefundKitError && error.code !== 'internal_error') {
           return inbox(ctx, ctx.deps.httpStatus(error.code), { kind: 'error', text: error.message });
         }
         throw error;
       }
+      return afterChange(ctx, decided.approval.refundId, decided.approval.status === 'approved' ? 'approved' : 'rejected');
     },
   },
 ];

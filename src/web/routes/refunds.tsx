@@ -1,15 +1,14 @@
 import { RefundKitError } from '../../domain/errors.js';
 import type { ApprovalRequest } from '../../domain/guardrails/approval.js';
 import { isRefundStatus } from '../../domain/refund.js';
-import type { ListQuery } from '../../domain/schemas.js';
+import { LIST_LIMIT, type ListQuery } from '../../domain/schemas.js';
 import { DASHBOARD_PATH } from '../paths.js';
 import { CancelConfirmPage } from '../pages/cancel.js';
-import { RefundDetailPage, RefundsPage, type RefundFilters } from '../pages/refunds.js';
-import { sendPage } from '../render.js';
+import { DEFAULT_PAGE_SIZE, RefundDetailPage, RefundsPage, type RefundFilters } from '../pages/refunds.js';
+import { redirect, sendPage } from '../render.js';
 import type { DashboardDeps } from '../context.js';
 import type { DashboardRoute, RouteContext } from './route.js';
 
-const PAGE_SIZE = 25;
 const REFUND_ID = /^ref_[a-z0-9]{12}$/;
 
 export async function keyName(deps: DashboardDeps, organizationId: string, keyId: string): Promise<string> {
@@ -36,15 +35,26 @@ export async function detail(ctx: RouteContext, refundId: string, status: number
   );
 }
 
+/** What the detail page says after a form changed the refund; the page shows its status as it is now. */
+const DONE_NOTICES: Readonly<Partial<Record<string, (refundId: string) => string>>> = {
+  cancelled: (id) => `Cancelled: refund ${id} is cancelled.`,
+  approved: (id) => `Approved: refund ${id} goes to its processor.`,
+  rejected: (id) => `Rejected: refund ${id} is cancelled and never sent.`,
+};
+
+export function afterChange(ctx: RouteContext, refundId: string, done: 'cancelled' | 'approved' | 'rejected') {
+  return redirect(ctx.reply, `${DASHBOARD_PATH}/refunds/${refundId}?done=${done}`);
+}
+
 export const REFUND_ROUTES: readonly DashboardRoute[] = [
   {
     method: 'GET',
     path: '/refunds',
-    summary: 'Refunds, newest first; filters `status`, `processor`; `offset` pages by 25',
+    summary: 'Refunds, newest first; filters `status`, `processor`; `limit` (1–100, default 25) and `offset` page',
     handle: async (ctx) => {
       const { query, deps, signed } = ctx;
-      const filters: RefundFilters = {};
-      const list: ListQuery = { limit: PAGE_SIZE, offset: 0 };
+      const filters: RefundFilters = { limit: DEFAULT_PAGE_SIZE };
+      const list: ListQuery = { limit: DEFAULT_PAGE_SIZE, offset: 0 };
       const status = query.get('status') ?? '';
       const processor = query.get('processor') ?? '';
       const offsetText = query.get('offset') ?? '0';
@@ -56,6 +66,12 @@ export const REFUND_ROUTES: readonly DashboardRoute[] = [
       if (processor !== '') {
         if (deps.processors.includes(processor)) list.processor = filters.processor = processor;
         else error = `Unknown processor '${processor}': showing every processor`;
+      }
+      const limitText = query.get('limit') ?? '';
+      if (limitText !== '') {
+        const limit = /^\d{1,3}$/.test(limitText) ? Number(limitText) : 0;
+        if (limit >= LIST_LIMIT.min && limit <= LIST_LIMIT.max) list.limit = filters.limit = limit;
+        else error = `Limit must be between ${LIST_LIMIT.min} and ${LIST_LIMIT.max}`;
       }
       if (/^\d{1,9}$/.test(offsetText)) list.offset = Number(offsetText);
       else error = 'offset must be a whole number of 0 or more';
@@ -71,7 +87,13 @@ export const REFUND_ROUTES: readonly DashboardRoute[] = [
     method: 'GET',
     path: '/refunds/:refundId',
     summary: 'One refund: every field, its audit timeline and its approval',
-    handle: (ctx) => detail(ctx, refundIdOf(ctx), 200),
+    handle: (ctx) => {
+      const refundId = refundIdOf(ctx);
+      // Where a form sent the browser after it changed something (post, redirect, get): say what.
+      const done = ctx.query.get('done');
+      const notice = done !== null && Object.hasOwn(DONE_NOTICES, done) ? DONE_NOTICES[done]?.(refundId) : undefined;
+      return detail(ctx, refundId, 200, notice === undefined ? undefined : { kind: 'ok', text: notice });
+    },
   },
   {
     method: 'GET',
@@ -92,8 +114,7 @@ export const REFUND_ROUTES: readonly DashboardRoute[] = [
     handle: async (ctx) => {
       const refundId = refundIdOf(ctx);
       try {
-        const refund = await ctx.deps.service.cancel(ctx.signed.caller, refundId);
-        return await detail(ctx, refundId, 200, { kind: 'ok', text: `Refund ${refund.id} is ${refund.status}.` });
+        await ctx.deps.service.cancel(ctx.signed.caller, refundId);
       } catch (error) {
         // The processor may refuse, be unreachable or busy: say so, beside the status it has now.
         if (error instanceof RefundKitError && error.code !== 'not_found' && error.code !== 'internal_error') {
@@ -101,6 +122,7 @@ export const REFUND_ROUTES: readonly DashboardRoute[] = [
         }
         throw error;
       }
+      return afterChange(ctx, refundId, 'cancelled');
     },
   },
 ];
