@@ -9,12 +9,13 @@ import { OPERATOR_ROUTES } from './operator-routes.js';
 import { displayPath } from './routes-directory.js';
 import { HEALTH_PATH } from './health.js';
 import { STRIPE_WEBHOOK_PATH } from './webhooks.js';
+import { DASHBOARD_ROUTE_DOCS } from '../web/dashboard.js';
 
 export interface RouteDoc {
   methods: readonly string[];
   /** As the reference writes it: `{id}` for a refund id. */
   path: string;
-  auth: 'API key' | 'Stripe signature' | 'none';
+  auth: 'API key' | 'Stripe signature' | 'operator session' | 'none';
   /** The MCP tool of the same operation, if any. */
   tool: string | null;
   summary: string;
@@ -43,5 +44,12 @@ export function routeTable(operations: readonly Operation[]): RouteDoc[] {
     op.rest === null ? [] : [{ methods: [op.rest.method], path: displayPath(op.rest.path), auth: 'API key' as const, tool: op.name, summary: op.rest.summary }],
   );
   const operator = OPERATOR_ROUTES.map((route) => ({ methods: [route.method], path: displayPath(route.path), auth: 'API key' as const, tool: null, summary: route.summary }));
-  return [...rest, ...operator, ...SERVER_ROUTES];
+  const dashboard = DASHBOARD_ROUTE_DOCS.map((route) => ({
+    methods: [route.method],
+    path: displayPath(route.path),
+    auth: route.path.endsWith('/sign-in') || route.path.endsWith('.css') ? ('none' as const) : ('operator session' as const),
+    tool: null,
+    summary: route.summary,
+  }));
+  return [...rest, ...operator, ...SERVER_ROUTES, ...dashboard];
 }
