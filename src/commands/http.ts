@@ -70,6 +70,9 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
     try {
       const pruned = await webhookEvents.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
       if (pruned > 0) logger.info('forgot old webhook events', { pruned, olderThanDays: WEBHOOK_EVENT_RETENTION_MS / 86_400_000 });
+      // Expired dashboard sessions and sign-in failures older than the rate limit's window.
+      const forgotten = await app.operatorAuth.prune();
+      if (forgotten > 0) logger.info('forgot expired dashboard sessions and old sign-in failures', { forgotten });
     } catch (error) {
       // A busy database now is no reason to stop serving; the next round tries again.
       logger.warn('pruning webhook events failed', { error });

@@ -364,3 +364,63 @@ describe('discrepancies', () => {
   });
 });
 
+
+describe('operators', () => {
+  it('create generates a password printed once, stores only its scrypt hash; list and disable', async () => {
+    const home = createTestHome();
+    const org = lastLine((await runCli(['orgs', 'create', '--name', 'Acme'], home.env())).stdout);
+    const made = await runCli(['operators', 'create', '--org', org, '--email', 'Ana@Example.com', '--name', 'Ana'], home.env());
+    expect(made.code, made.stderr).toBe(0);
+    const password = lastLine(made.stdout);
+    expect(password).toMatch(/^[A-Za-z2-9]{20}$/);
+    expect(made.stderr).toContain('its password is shown only once');
+    expect(databaseBytes(home.dbPath)).not.toContain(password);
+    expect(queryAll<{ h: string }>(home.dbPath, 'SELECT password_hash AS h FROM operators')[0]?.h).toMatch(/^scrypt\$32768\$8\$1\$/);
+
+    const chosen = await runCli(['operators', 'create', '--org', org, '--email', 'bo@example.com', '--name', 'Bo', '--password-stdin'], home.env(), {
+      input: 'chosen password here\n',
+    });
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toBe('');
+
+    const list = await runCli(['operators', 'list', '--org', org], home.env());
+    const rows = lines(list.stdout).map((line) => line.split('\t'));
+    expect(rows.map((row) => [row[1], row[2], row[3], row[5]])).toEqual([
+      [org, 'ana@example.com', 'Ana', 'active'],
+      [org, 'bo@example.com', 'Bo', 'active'],
+    ]);
+    const disabled = await runCli(['operators', 'disable', '--id', rows[0]?.[0] ?? ''], home.env());
+    expect(disabled.code).toBe(0);
+    expect(lines((await runCli(['operators', 'list'], home.env())).stdout)[0]).not.toMatch(/\tactive$/);
+    expectOneErrorLine(await runCli(['operators', 'disable', '--id', rows[0]?.[0] ?? ''], home.env()), 1, /no active operator/);
+  });
+
+  it('a duplicate email, a short password or an unknown organization is exit 1 and creates nothing', async () => {
+    const home = createTestHome();
+    const org = lastLine((await runCli(['orgs', 'create', '--name', 'Acme'], home.env())).stdout);
+    expect((await runCli(['operators', 'create', '--org', org, '--email', 'ana@example.com', '--name', 'Ana'], home.env())).code).toBe(0);
+    expectOneErrorLine(await runCli(['operators', 'create', '--org', org, '--email', 'ANA@example.com', '--name', 'A2'], home.env()), 1, /already exists/);
+    expectOneErrorLine(
+      await runCli(['operators', 'create', '--org', org, '--email', 'bo@example.com', '--name', 'Bo', '--password-stdin'], home.env(), { input: 'short' }),
+      1,
+      /at least 12 characters/,
+    );
+    expectOneErrorLine(await runCli(['operators', 'create', '--org', 'org_nosuchorgxxx', '--email', 'c@example.com', '--name', 'C'], home.env()), 1, /no organization/);
+    expect(count(home.dbPath, 'SELECT count(*) AS n FROM operators')).toBe(1);
+    expect((await runCli(['operators', 'create', '--org', org], home.env())).code).toBe(2);
+  });
+
+  it('init --demo prints the demo operator before the key, and that operator signs in', async () => {
+    const home = createTestHome();
+    const result = await runCli(['init', '--demo'], home.env());
+    expect(lines(result.stdout).at(-2)).toBe(
+      'demo operator for the dashboard (refundkit-mcp http, then /dashboard): demo@refundkit.invalid with password demo-operator-local-only',
+    );
+    const app = createApp(loadConfig({ REFUNDKIT_DB_PATH: home.dbPath }));
+    try {
+      expect((await app.operatorAuth.signIn('demo@refundkit.invalid', 'demo-operator-local-only', '127.0.0.1')).ok).toBe(true);
+    } finally {
+      app.close();
+    }
+  });
+});

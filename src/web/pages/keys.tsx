@@ -6,7 +6,6 @@ import { CsrfField, Layout, Notice, type Viewer } from './layout.js';
 export function KeysPage(props: {
   viewer: Viewer;
   keys: readonly ApiKeyRecord[];
-  readOnly: boolean;
   /** A key just created: shown this once, in this response only (never in a URL). */
   created?: { key: string; record: ApiKeyRecord };
   notice?: { kind: 'ok' | 'error'; text: string };
@@ -48,8 +47,6 @@ export function KeysPage(props: {
                 <td>
                   {key.revokedAt !== null ? (
                     `revoked ${key.revokedAt}`
-                  ) : props.readOnly ? (
-                    'active'
                   ) : (
                     <form method="post" action={`${DASHBOARD_PATH}/keys/${key.id}/revoke`}>
                       <CsrfField token={props.viewer.csrfToken} />
@@ -64,8 +61,7 @@ export function KeysPage(props: {
           </tbody>
         </table>
       </div>
-      {props.readOnly ? null : (
-        <form method="post" action={`${DASHBOARD_PATH}/keys`} class="card">
+      <form method="post" action={`${DASHBOARD_PATH}/keys`} class="card">
           <h2>Create a key</h2>
           <CsrfField token={props.viewer.csrfToken} />
           <fieldset>
@@ -84,8 +80,7 @@ export function KeysPage(props: {
             </select>
           </div>
           <button type="submit">Create key</button>
-        </form>
-      )}
+      </form>
     </Layout>
   );
 }

@@ -3,7 +3,7 @@ import type { PolicyView } from '../../domain/refund-service.js';
 import { DASHBOARD_PATH } from '../paths.js';
 import { CsrfField, Layout, Notice, type Viewer } from './layout.js';
 
-export function PolicyPage(props: { viewer: Viewer; view: PolicyView; draft: string; readOnly: boolean; notice?: { kind: 'ok' | 'error'; text: string } }) {
+export function PolicyPage(props: { viewer: Viewer; view: PolicyView; draft: string; notice?: { kind: 'ok' | 'error'; text: string } }) {
   const { policy } = props.view;
   return (
     <Layout title="Agent policy" viewer={props.viewer} section="policy">
@@ -46,10 +46,7 @@ export function PolicyPage(props: { viewer: Viewer; view: PolicyView; draft: str
         <dt>approvals expire after</dt>
         <dd>{policy.approvalHours} hours</dd>
       </dl>
-      {props.readOnly ? (
-        <p>This server is read-only: the policy cannot be changed here.</p>
-      ) : (
-        <form method="post" action={`${DASHBOARD_PATH}/policy`}>
+      <form method="post" action={`${DASHBOARD_PATH}/policy`}>
           <h2>Edit</h2>
           <CsrfField token={props.viewer.csrfToken} />
           <div class="field">
@@ -59,8 +56,7 @@ export function PolicyPage(props: { viewer: Viewer; view: PolicyView; draft: str
             </textarea>
           </div>
           <button type="submit">Save policy</button>
-        </form>
-      )}
+      </form>
     </Layout>
   );
 }

@@ -20,7 +20,6 @@ async function policyPage(ctx: RouteContext, status: number, draft?: string, not
       viewer={ctx.signed.viewer}
       view={view}
       draft={draft ?? JSON.stringify(view.policy, null, 2)}
-      readOnly={ctx.deps.readOnly}
       {...(notice === undefined ? {} : { notice })}
     />,
   );
@@ -28,7 +27,7 @@ async function policyPage(ctx: RouteContext, status: number, draft?: string, not
 
 async function keysPage(ctx: RouteContext, status: number, extra: { created?: { key: string; record: ApiKeyRecord }; notice?: { kind: 'ok' | 'error'; text: string } } = {}) {
   const keys = await ctx.deps.apiKeys.listForOrganization(ctx.signed.organizationId);
-  return sendPage(ctx.reply, status, <KeysPage viewer={ctx.signed.viewer} keys={keys} readOnly={ctx.deps.readOnly} {...extra} />);
+  return sendPage(ctx.reply, status, <KeysPage viewer={ctx.signed.viewer} keys={keys} {...extra} />);
 }
 
 export const ADMIN_ROUTES: readonly DashboardRoute[] = [

@@ -90,8 +90,10 @@ describe('sign-in', () => {
     for (let i = 0; i < SIGN_IN_LIMITS.perEmail; i += 1) expect((await auth.signIn('ana@example.com', 'wrong password!', `10.0.0.${i}`)).ok).toBe(false);
     expect(await auth.signIn('ana@example.com', PASSWORD, '10.0.0.99')).toEqual({ ok: false, reason: 'rate_limited', retryAfterSeconds: SIGN_IN_LIMITS.windowMs / 1000 });
     // Another process on the same file counts the same failures.
-    const other = new OperatorAuth(new SqliteOperatorStore(openDatabase(app.config.dbPath)), clock);
+    const connection = openDatabase(app.config.dbPath);
+    const other = new OperatorAuth(new SqliteOperatorStore(connection), clock);
     expect((await other.signIn('ana@example.com', PASSWORD, '10.0.0.98')).ok).toBe(false);
+    connection.close();
     clock.advance(SIGN_IN_LIMITS.windowMs + 1);
     expect((await auth.signIn('ana@example.com', PASSWORD, '10.0.0.99')).ok).toBe(true);
   });
