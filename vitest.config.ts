@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three lanes. `unit` needs no build and runs in seconds: rules, stores, adapters in-process.
+ * Four lanes. `unit` needs no build and runs in seconds: rules, stores, adapters in-process.
  * `e2e` drives the built dist/cli.js as clients and operators do. `reliability` attacks the built
- * server (bad input, races, crashes, faults, secrets). `npm test` builds, then runs all three;
+ * server (bad input, races, crashes, faults, secrets). `browser` drives the dashboard in Debian's
+ * Chromium against the built server. `npm test` builds, then runs all four;
  * `npm run test:unit` is the fast lane.
  */
 const BUILT = ['test/e2e/**/*.test.ts', 'test/commands/main.test.ts', 'test/bench/generate.test.ts'];

@@ -122,6 +122,17 @@ describe('dashboard routes', () => {
     expect((await server.app.refunds.findById(org.organizationId, refund.id))?.status).toBe('cancelled');
   });
 
+  it("a cancel the processor refuses shows its answer and the status the refund really has", async () => {
+    // The sandbox has settled a processing refund whose amount ends in 99: it refuses to cancel it.
+    const refund = insertRefund(server.app, org.organizationId, { status: 'processing', processor: 'sandbox', amount: 1099, externalRefundId: 'sbx_re_refused' });
+    const { cookie, token } = await signIn();
+    const refused = await raw(`${server.url}/dashboard/refunds/${refund.id}/cancel`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: `_csrf=${token}` });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain("Not cancelled: Refund cannot be cancelled — the processor refused the cancellation; status is 'completed'");
+    expect((await server.app.refunds.findById(org.organizationId, refund.id))?.status).toBe('completed');
+    expect(refused.text).toContain('<dt>status</dt><dd>completed</dd>');
+  });
+
   it('a policy the domain refuses is 400 with the reason, and the policy stays', async () => {
     const { cookie, token } = await signIn();
     const before = await server.app.service.policy(org.organizationId);
