@@ -77,7 +77,7 @@ export class SqliteOperatorStore implements OperatorStore {
   useSession(idHash: string, now: string, idleExpiresAt: string): Promise<OperatorSession | null> {
     return promised(() => {
       const row = this.db
-        .prepare<[string, string, string, string], OperatorRow & { csrf_token: string; s_created_at: string; expires_at: string; idle_expires_at: string }>(
+        .prepare<[string, string, string, string], { id: string; csrf_token: string; s_created_at: string; expires_at: string; idle_expires_at: string }>(
           `UPDATE operator_sessions SET idle_expires_at = min(expires_at, ?)
            WHERE id_hash = ? AND expires_at > ? AND idle_expires_at > ?
              AND operator_id IN (SELECT id FROM operators WHERE disabled_at IS NULL)
