@@ -23,7 +23,8 @@ Serves, on one port:
   POST /webhooks/stripe          Stripe webhook endpoint (needs STRIPE_WEBHOOK_SECRET)
   /mcp                           the MCP tools over Streamable HTTP
   GET  /healthz                  health check for load balancers
-Every route but /webhooks/stripe (signed by Stripe) and /healthz takes Authorization: Bearer
+  /dashboard                     the operator dashboard (operators sign in; see docs/dashboard.md)
+Every route but /webhooks/stripe (signed by Stripe), /healthz and /dashboard takes Authorization: Bearer
 rk_live_… (the key decides the organization). Prints the URL it listens on alone on stdout; logs
 go to stderr. SIGTERM/SIGINT stop it gracefully.
 
