@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three lanes. `unit` needs no build and runs in seconds: rules, stores, adapters in-process.
+ * Four lanes. `unit` needs no build and runs in seconds: rules, stores, adapters in-process.
  * `e2e` drives the built dist/cli.js as clients and operators do. `reliability` attacks the built
- * server (bad input, races, crashes, faults, secrets). `npm test` builds, then runs all three;
- * `npm run test:unit` is the fast lane.
+ * server (bad input, races, crashes, faults, secrets). `distribution` packs and installs the npm
+ * package and builds and unpacks the MCP bundle (a native build: minutes). `npm test` builds, then
+ * runs all four; `npm run test:unit` is the fast lane.
  */
 const BUILT = ['test/e2e/**/*.test.ts', 'test/commands/main.test.ts', 'test/bench/generate.test.ts'];
+/** The npm package and the MCP bundle, built and installed as users get them: minutes, not seconds. */
+const DISTRIBUTION = ['test/distribution/package.test.ts', 'test/distribution/bundle.test.ts'];
 
 export default defineConfig({
   test: {
@@ -18,10 +21,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...BUILT, 'test/reliability/**'] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...BUILT, ...DISTRIBUTION, 'test/reliability/**'] },
       },
       { extends: true, test: { name: 'e2e', include: BUILT } },
       { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'distribution', include: DISTRIBUTION, testTimeout: 120_000, hookTimeout: 600_000 },
+      },
     ],
   },
 });
