@@ -132,5 +132,7 @@ export function mergeEntry(existing: string | undefined, client: ClientName, ent
     );
   }
   const next = { ...document, [serversKey]: { ...servers, [SERVER_NAME]: entry } };
-  return { kind: current === undefined ? 'added' : 'replaced', text: `${JSON.stringify(next, null, 2)}\n` };
+  // Keep the file's own indentation (tabs, four spaces…), so the user's diff shows only our entry.
+  const indent = existing === undefined ? undefined : /\n([ \t]+)"/.exec(existing)?.[1];
+  return { kind: current === undefined ? 'added' : 'replaced', text: `${JSON.stringify(next, null, indent ?? 2)}\n` };
 }

@@ -124,8 +124,10 @@ export async function runSetup(config: Readonly<Config>, options: SetupOptions, 
   }
 
   const client = options.client;
-  const path = resolve(folders.cwd, options.configPath ?? defaultConfigPath(client, folders));
-  const existing = readIfPresent(path);
+  const given = resolve(folders.cwd, options.configPath ?? defaultConfigPath(client, folders));
+  const existing = readIfPresent(given);
+  // A file kept elsewhere behind a symlink (dotfiles) is changed where it is; the link stays.
+  const path = existing === undefined ? given : realpathSync(given);
   const outcome = mergeEntry(existing, client, serverEntry(client, launch), path, options.force);
   const label = CLIENTS[client].label;
   if (outcome.kind === 'unchanged') {

@@ -69,6 +69,11 @@ describe('mergeEntry', () => {
     });
   });
 
+  it("keeps the file's indentation", () => {
+    const outcome = mergeEntry('{\n\t"mcpServers": {}\n}\n', 'cursor', serverEntry('cursor', launch), '/cfg/mcp.json', false);
+    expect(outcome.kind === 'unchanged' ? '' : outcome.text).toMatch(/^\{\n\t"mcpServers": \{\n\t\t"refundkit"/);
+  });
+
   it('an identical entry (in any key order) changes nothing', () => {
     const reordered = { env: launch.env, args: launch.args, command: launch.command };
     expect(merged(JSON.stringify({ mcpServers: { refundkit: reordered, other } }))).toBe('unchanged');

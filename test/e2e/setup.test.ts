@@ -4,7 +4,7 @@
  * user already has, keeps a backup, refuses to clobber a different `refundkit` entry without
  * --force, and what it writes starts a server that an MCP client can use.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY } from '../../src/demo.js';
@@ -95,6 +95,12 @@ describe('printing', () => {
     const misuse = await setup(['--write']);
     expect(misuse.code).toBe(2);
     expect(misuse.stderr).toMatch(/--write needs --client/);
+    const noWrite = await setup(['--client', 'cursor', '--force']);
+    expect(noWrite.code).toBe(2);
+    expect(noWrite.stderr).toMatch(/--force and --config-path go with --write/);
+    const unknownClient = await setup(['--client', 'emacs']);
+    expect(unknownClient.code).toBe(2);
+    expect(unknownClient.stderr).toMatch(/--client must be one of claude-desktop, claude-code, cursor, vscode/);
   });
 });
 
@@ -155,6 +161,20 @@ describe('--config-path and bad files', () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((tool) => tool.name)).toContain('get_refund');
     await disconnect(server);
+  });
+
+  it('a file behind a symlink is changed where it lives, and the link stays', async () => {
+    const real = join(home.dir, 'dotfiles', 'cursor-mcp.json');
+    mkdirSync(dirname(real), { recursive: true });
+    writeFileSync(real, '{ "mcpServers": {} }\n');
+    const link = join(home.dir, 'linked', 'mcp.json');
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(real, link);
+    const result = await setup(['--client', 'cursor', '--write', '--config-path', link]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readJson(real).mcpServers?.refundkit?.command).toBe(process.execPath);
+    expect(backups(real)).toHaveLength(1);
   });
 
   it('invalid JSON in the user file is a clear error and nothing is written', async () => {
