@@ -41,7 +41,11 @@ try {
   // Production dependencies at the lockfile's versions, from npm's cache; no install scripts.
   cpSync(join(root, 'package.json'), join(stage, 'package.json'));
   cpSync(join(root, 'package-lock.json'), join(stage, 'package-lock.json'));
-  execFileSync(npm, ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: stage, stdio: 'inherit' });
+  // Run from `npm run bundle`, the environment names this repository's package and folder: drop them.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|INIT_CWD$)/.test(name)),
+  );
+  execFileSync(npm, ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: stage, env, stdio: 'inherit' });
   const addon = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
   const staged = JSON.parse(readFileSync(join(stage, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version;
   const built = readJson('node_modules/better-sqlite3/package.json').version;

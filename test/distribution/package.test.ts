@@ -30,9 +30,14 @@ let packDir: string;
 let tarball: string;
 let installDir: string;
 
-/** npm with the parent's environment (its cache and registry settings), nothing of RefundKit's. */
+/**
+ * npm with the parent's environment (its cache and registry settings), nothing of RefundKit's,
+ * and nothing of the `npm test` that may be running us (its package and folder).
+ */
 function npm(args: string[], cwd: string, timeoutMs = 60_000) {
-  const env = cleanEnv(process.env.HOME ?? '', {});
+  const env = Object.fromEntries(
+    Object.entries(cleanEnv(process.env.HOME ?? '')).filter(([name]) => !/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|INIT_CWD$)/.test(name)),
+  );
   return runProcess(NPM, args, env, { cwd, timeoutMs });
 }
 
