@@ -28,6 +28,12 @@ if (manifest.version !== pkg.version) throw new Error(`manifest.json is version 
 if (!existsSync(join(root, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run npm run build first');
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
+// The part of `engines` for this Node major (`^20.9.0`, `>=24.0.0 <24.19.0`): what the addon built here runs on.
+const runtime = String(pkg.engines.node)
+  .split('||')
+  .map((range) => range.trim())
+  .find((range) => range.startsWith(`^${nodeMajor}.`) || range.startsWith(`>=${nodeMajor}.`));
+if (runtime === undefined) throw new Error(`Node ${process.versions.node} is not one package.json's engines support (${pkg.engines.node})`);
 const stage = mkdtempSync(join(tmpdir(), 'refundkit-mcpb-'));
 try {
   // The program: the bundle rolldown wrote (everything but the dependencies left external).
@@ -67,7 +73,7 @@ try {
         compatibility: {
           ...manifest.compatibility,
           platforms: [process.platform],
-          runtimes: { node: `>=${nodeMajor}.0.0 <${nodeMajor + 1}.0.0` },
+          runtimes: { node: runtime },
         },
       },
       null,

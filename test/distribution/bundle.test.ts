@@ -47,7 +47,11 @@ describe('the .mcpb file', () => {
   it('is named for the platform, CPU and Node major it was built for, and its manifest says so', () => {
     expect(bundleFile).toMatch(new RegExp(`refundkit-mcp-\\d+\\.\\d+\\.\\d+-${process.platform}-${process.arch}-node${nodeMajor}\\.mcpb$`));
     expect(manifest.compatibility?.platforms).toEqual([process.platform]);
-    expect(manifest.compatibility?.runtimes?.node).toBe(`>=${nodeMajor}.0.0 <${nodeMajor + 1}.0.0`);
+    // The one alternative of package.json's engines for this Node major.
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const runtime = manifest.compatibility?.runtimes?.node ?? '';
+    expect(engines.split('||').map((range) => range.trim())).toContain(runtime);
+    expect(runtime).toMatch(new RegExp(`^(\\^|>=)${nodeMajor}\\.`));
     const source = JSON.parse(readFileSync(join(ROOT, 'manifest.json'), 'utf8')) as McpbManifestAny;
     expect({ ...manifest, compatibility: source.compatibility }).toEqual(source);
   });

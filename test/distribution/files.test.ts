@@ -78,7 +78,7 @@ describe('manifest.json', () => {
   });
 
   it('declares the Node versions package.json does', () => {
-    expect(manifest.compatibility.runtimes.node).toBe(`${pkg.engines.node}.0`);
+    expect(manifest.compatibility.runtimes.node).toBe(pkg.engines.node);
   });
 
   it('passes mcpb validate', async () => {

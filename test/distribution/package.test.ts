@@ -58,11 +58,12 @@ beforeAll(async () => {
 afterAll(() => cleanupCli());
 
 describe('package.json', () => {
-  it('is publishable: no private flag, a license, engines for Node 20, 22 and 24, a bin, a registry name', () => {
+  it('is publishable: no private flag, a license, engines for the Node 20, 22 and 24 that work, a bin, a registry name', () => {
     expect(pkg.private).toBeUndefined();
     expect(pkg.license).toBe('MIT');
     expect(existsSync(join(ROOT, 'LICENSE'))).toBe(true);
-    expect(pkg.engines?.node).toBe('>=20.9');
+    // 24.19 and later abort under better-sqlite3 12 (docs/distribution.md#nodejs-versions).
+    expect(pkg.engines?.node).toBe('^20.9.0 || ^22.0.0 || >=24.0.0 <24.19.0');
     expect(pkg.bin).toEqual({ 'refundkit-mcp': 'dist/cli.js' });
     expect(pkg.mcpName).toBe('io.github.refundkit/refundkit-mcp');
   });
