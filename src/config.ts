@@ -93,6 +93,15 @@ export function defaultDbPath(env: Env): string {
   return join(env.HOME ?? homedir(), '.refundkit', 'refundkit.db');
 }
 
+/**
+ * Where `setup` finds MCP clients' configuration files: the home folder and, on Windows, the
+ * roaming application data folder (%APPDATA%). Read here, like every other variable.
+ */
+export function clientFolders(env: Env): { home: string; appData: string | undefined } {
+  const home = nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE) ?? homedir();
+  return { home, appData: nonEmpty(env.APPDATA) };
+}
+
 export function loadConfig(env: Env): Readonly<Config> {
   const secretKey = parseStripeKey(env.STRIPE_SECRET_KEY);
   const config: Config = {

@@ -13,8 +13,10 @@ import { APPROVALS_HELP, runApprovals } from './approvals.js';
 import { CommandError, flags, processIo, required, UsageError, type Io } from './common.js';
 import { POLICY_HELP, runPolicy } from './policy.js';
 import { OPERATORS_HELP, runOperators } from './operators.js';
+import { isClientName, CLIENT_NAMES } from './setup-clients.js';
+import { SETUP_HELP, runSetup } from './setup.js';
 import { parseScopes } from '../domain/guardrails/scopes.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { clientFolders, ConfigError, loadConfig, type Config } from '../config.js';
 import { redact } from '../logger.js';
 import { VERSION } from '../version.js';
 
@@ -42,6 +44,9 @@ Commands:
                          agents' refunds waiting for a person; approve or reject one
   operators create|list|disable
                          the people who sign in to the dashboard (served by http at /dashboard)
+  setup [--client NAME] [--write]
+                         print (or merge into the client's file) the configuration for Claude
+                         Desktop, Claude Code, Cursor and VS Code
 
 Options: --help (for any command), --version
 
@@ -145,6 +150,30 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
     case 'operators': {
       if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') return io.out(OPERATORS_HELP);
       return runOperators(rest, config, io);
+    }
+    case 'setup': {
+      const values = flags(rest, {
+        client: { type: 'string' },
+        write: { type: 'boolean' },
+        force: { type: 'boolean' },
+        'config-path': { type: 'string' },
+        'api-key': { type: 'string' },
+        npx: { type: 'boolean' },
+      });
+      if (values.help === true) return io.out(SETUP_HELP);
+      const client = values.client === undefined ? undefined : required(values.client, '--client');
+      if (client !== undefined && !isClientName(client)) {
+        throw new UsageError(`--client must be one of ${CLIENT_NAMES.join(', ')}, not '${client}'`);
+      }
+      const options = {
+        client,
+        write: values.write === true,
+        force: values.force === true,
+        configPath: values['config-path'] === undefined ? undefined : required(values['config-path'], '--config-path'),
+        apiKey: values['api-key'] === undefined ? undefined : required(values['api-key'], '--api-key'),
+        npx: values.npx === true,
+      };
+      return runSetup(config(), options, { ...clientFolders(env), cwd: process.cwd(), platform: process.platform }, io);
     }
     default:
       throw new UsageError(`unknown command '${command}'\n\n${HELP}`);

@@ -16,7 +16,8 @@ import { CommandError } from './common.js';
 export const STDIO_HELP = `Usage: refundkit-mcp [stdio]
 
 Serves the MCP tools over stdin/stdout for the organization of REFUNDKIT_API_KEY. This is what
-Claude Desktop and other MCP clients launch (see mcp.json). Logs go to stderr.`;
+Claude Desktop and other MCP clients launch (\`refundkit-mcp setup\` prints their configuration).
+Logs go to stderr.`;
 
 export async function runStdio(config: Readonly<Config>): Promise<void> {
   keepStdoutForProtocol();

@@ -29,11 +29,12 @@ describe('the MCP SDK seam', () => {
     expect(importing).toEqual(['src/mcp/sdk.ts']);
   });
 
+  // A devDependency: rolldown bundles it into dist/cli.js, so the installed package does not need it.
   it('pins the SDK to the exact version installed, in package.json and package-lock.json alike', () => {
-    const wanted = (readJson('package.json').dependencies as Record<string, string>)[SDK];
+    const wanted = (readJson('package.json').devDependencies as Record<string, string>)[SDK];
     expect(wanted).toMatch(/^\d+\.\d+\.\d+$/);
-    const lock = readJson('package-lock.json').packages as Record<string, { version?: string; dependencies?: Record<string, string> }>;
-    expect(lock['']?.dependencies?.[SDK]).toBe(wanted);
+    const lock = readJson('package-lock.json').packages as Record<string, { version?: string; devDependencies?: Record<string, string> }>;
+    expect(lock['']?.devDependencies?.[SDK]).toBe(wanted);
     expect(lock[`node_modules/${SDK}`]?.version).toBe(wanted);
     expect(readJson(`node_modules/${SDK}/package.json`).version).toBe(wanted);
   });

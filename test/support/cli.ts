@@ -121,12 +121,14 @@ export interface RunOptions {
   input?: string;
   /** Keep stdin open (never write, never close) until the process exits by itself. */
   keepStdinOpen?: boolean;
+  /** The working folder (default: the repository). */
+  cwd?: string;
 }
 
 /** Runs any program to completion, collecting its output; killed if it outlives the timeout. */
 export function runProcess(command: string, args: string[], env: Env, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const child = track(spawn(command, args, { env, cwd: ROOT, stdio: 'pipe' }));
+  const child = track(spawn(command, args, { env, cwd: options.cwd ?? ROOT, stdio: 'pipe' }));
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -195,7 +197,19 @@ export async function connectServer(
   name = 'refundkit-e2e',
   options: { capabilities?: ClientCapabilities; setup?: (client: Client) => void } = {},
 ): Promise<ConnectedServer> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_PATH], env, cwd: ROOT, stderr: 'pipe' });
+  return connectCommand({ command: process.execPath, args: [CLI_PATH], env, cwd: ROOT }, name, options);
+}
+
+/**
+ * Like connectServer, for any command line: an installed package's bin, a bundle's manifest
+ * command, a client configuration's entry.
+ */
+export async function connectCommand(
+  launch: { command: string; args: string[]; env: Env; cwd: string },
+  name = 'refundkit-e2e',
+  options: { capabilities?: ClientCapabilities; setup?: (client: Client) => void } = {},
+): Promise<ConnectedServer> {
+  const transport = new StdioClientTransport({ ...launch, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer | string) => (stderr += chunk.toString()));
   const client = new Client({ name, version: '0.0.0' }, options.capabilities === undefined ? {} : { capabilities: options.capabilities });
