@@ -18,7 +18,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...BUILT, 'test/reliability/**'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...BUILT, 'test/reliability/**'],
+          // The PostgreSQL server of the PostgreSQL suites (REFUNDKIT_TEST_DATABASE_URL, or one it starts).
+          globalSetup: ['test/support/postgres-global-setup.ts'],
+        },
       },
       { extends: true, test: { name: 'e2e', include: BUILT } },
       { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'] } },
