@@ -33,6 +33,11 @@ export const VARIABLES = {
     shown: "`~/.refundkit/refundkit.db` (`$HOME/.refundkit/refundkit.db`)",
     effect: "The SQLite file. It is created with its parent folders on first use, and migrated to the latest schema on every open. A relative path resolves against the working directory.",
   },
+  REFUNDKIT_DATABASE_URL: {
+    group: 'general',
+    shown: "unset (SQLite at `REFUNDKIT_DB_PATH`)",
+    effect: "`postgres://USER:PASSWORD@HOST:5432/DATABASE` (or `postgresql://…`) keeps everything in that PostgreSQL database instead of the SQLite file, so that several processes on several hosts share it ([postgres.md](postgres.md)). The schema is migrated on every start, once however many processes start together. `REFUNDKIT_DB_PATH` is then ignored. The password is masked in every log line and error, and a malformed value is refused at start without being echoed.",
+  },
   REFUNDKIT_API_KEY: {
     group: 'general',
     shown: "unset",
