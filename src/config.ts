@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { VARIABLES, type NumericVariable } from './config-variables.js';
+import { redact } from './redact.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -220,10 +221,7 @@ function parseDatabaseUrl(raw: string | undefined): string | undefined {
 
 /** Where the data is, for logs and operators: the file, or the database URL without its password. */
 export function databaseLocation(config: Pick<Config, 'dbPath' | 'databaseUrl'>): string {
-  if (config.databaseUrl === undefined) return config.dbPath;
-  const url = new URL(config.databaseUrl);
-  if (url.password !== '') url.password = '…';
-  return url.toString();
+  return config.databaseUrl === undefined ? config.dbPath : redact(config.databaseUrl);
 }
 
 function parseWebhookSecret(raw: string | undefined): string | undefined {

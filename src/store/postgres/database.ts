@@ -34,12 +34,11 @@ export interface PoolOptions {
 
 export function openPool(url: string, options: PoolOptions = {}): PgPool {
   const pool = new pg.Pool({
-    connectionString: url,
+    ...connection(url, options.readonly === true),
     max: options.max ?? POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     types,
     application_name: 'refundkit-mcp',
-    ...(options.readonly === true ? { options: readOnlyOptions(url) } : {}),
   });
   // An idle connection the server dropped (a restart, a failover) is an 'error' on the pool; it is
   // discarded and the next query opens another. Without a listener, it would crash the process.
@@ -47,10 +46,18 @@ export function openPool(url: string, options: PoolOptions = {}): PgPool {
   return pool;
 }
 
-/** The URL's own server options (`?options=-c search_path=…`) with read-only transactions added. */
-function readOnlyOptions(url: string): string {
-  const own = new URL(url).searchParams.get('options');
-  return [own, '-c default_transaction_read_only=on'].filter((part) => part !== null && part !== '').join(' ');
+/**
+ * The URL, and for a read-only pool the server options with read-only transactions added to the
+ * URL's own (`?options=-c search_path=…`): the driver lets the URL's options win over ours, so
+ * they are moved out of it and joined.
+ */
+function connection(url: string, readonly: boolean): { connectionString: string; options?: string } {
+  if (!readonly) return { connectionString: url };
+  const parsed = new URL(url);
+  const own = parsed.searchParams.get('options');
+  parsed.searchParams.delete('options');
+  const options = [own, '-c default_transaction_read_only=on'].filter((part) => part !== null && part !== '').join(' ');
+  return { connectionString: parsed.toString(), options };
 }
 
 /** serialization_failure and deadlock_detected: the transaction did nothing and may run again. */
