@@ -27,7 +27,7 @@ describePostgres('createApp on PostgreSQL', () => {
   async function app(env: Record<string, string> = {}, readOnly = false, logger?: RecordingLogger): Promise<App> {
     const home = makeTempDir('refundkit-home-');
     const config = loadConfig({ HOME: home, REFUNDKIT_DATABASE_URL: database.url, ...env });
-    const made = await createApp(config, { readOnlyDatabase: readOnly, logger });
+    const made = await createApp(config, { readOnlyDatabase: readOnly, ...(logger === undefined ? {} : { logger }) });
     apps.push(made);
     return made;
   }
