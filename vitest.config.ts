@@ -26,7 +26,7 @@ export default defineConfig({
           globalSetup: ['test/support/postgres-global-setup.ts'],
         },
       },
-      { extends: true, test: { name: 'e2e', include: BUILT } },
+      { extends: true, test: { name: 'e2e', include: BUILT, globalSetup: ['test/support/postgres-global-setup.ts'] } },
       { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'] } },
     ],
   },

@@ -60,7 +60,7 @@ let fileDatabase: Promise<string> | undefined;
 /** This test file's database, created on first use. */
 function database(): Promise<string> {
   fileDatabase ??= (async () => {
-    const name = randomName('rk_test');
+    const name = randomName('refundkit_t');
     await run(admin(), `CREATE DATABASE ${name}`);
     return name;
   })();
@@ -86,7 +86,7 @@ export interface TestDatabase {
 /** A fresh schema of its own for one test: migrated, unless `migrated` is false (empty). */
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = await database();
-  const schema = randomName('rk_s');
+  const schema = randomName('refundkit_s');
   await run(urlOf(name), `CREATE SCHEMA ${schema}`);
   const url = urlOf(name, schema);
   const pools: PgPool[] = [];
