@@ -46,7 +46,7 @@ export const VARIABLES = {
   REFUNDKIT_READ_ONLY: {
     group: 'general',
     shown: "`0`",
-    effect: "`1`, `true` or `yes` leaves every write tool (`create_refund`, `cancel_refund`) unregistered, so the agent can only read. The server then writes nothing to the database: it runs no background loop, `get_refund` answers the stored status without asking the processor, and `dispatch` refuses to run. SQLite enforces this, because the server reads through a read-only connection. The one exception is start-up: the server still migrates an older schema, since that is set-up, not data, and an upgrade must not depend on which process starts first. `0`, `false`, `no` or empty means off. Any other value is an error.",
+    effect: "`1`, `true` or `yes` leaves every write tool (`create_refund`, `cancel_refund`) unregistered, so the agent can only read. The server then writes nothing to the database: it runs no background loop, `get_refund` answers the stored status without asking the processor, and `dispatch` refuses to run. The database enforces this: SQLite through a read-only connection, PostgreSQL through read-only transactions. The one exception is start-up: the server still migrates an older schema, since that is set-up, not data, and an upgrade must not depend on which process starts first. `0`, `false`, `no` or empty means off. Any other value is an error.",
   },
   REFUNDKIT_LOG_LEVEL: {
     group: 'general',
