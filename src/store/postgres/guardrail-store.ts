@@ -21,7 +21,7 @@ import type {
   StoredPolicy,
 } from '../../domain/ports.js';
 import { redact } from '../../redact.js';
-import { inTransaction, type PgClient, type PgPool } from './database.js';
+import { inTransaction, type PgPool } from './database.js';
 import {
   APPROVAL_FOR_REFUND,
   BUDGET_USAGE,
@@ -43,10 +43,8 @@ import {
   toApproval,
   type ApprovalRow,
 } from './guardrail-sql.js';
-import { appendEvent, createParams, findByIdempotencyKey, lockOrganization, readRefund } from './refund-store.js';
+import { appendEvent, createParams, findByIdempotencyKey, lockOrganization, readRefund, type Queryable } from './refund-common.js';
 import { CREATE } from './refund-sql.js';
-
-type Queryable = Pick<PgClient, 'query'> | PgPool;
 
 type Written =
   | { outcome: 'created'; id: string; approvalId: string | null }

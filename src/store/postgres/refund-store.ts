@@ -22,89 +22,35 @@ import type {
   StatusChange,
   SubmissionState,
 } from '../../domain/ports.js';
-import { canTransition, isRefundStatus, type Actor, type Refund } from '../../domain/refund.js';
+import { canTransition, type Actor, type Refund } from '../../domain/refund.js';
 import { redact } from '../../redact.js';
-import { inTransaction, type PgClient, type PgPool } from './database.js';
+import { inTransaction, type PgPool } from './database.js';
+import { PostgresDiscrepancies } from './discrepancies.js';
+import { appendEvent, createParams, findByIdempotencyKey, lockOrganization, readRefund, type Due } from './refund-common.js';
 import {
-  APPEND_EVENT,
   CLAIM_FOR_CANCEL,
   CLAIM_FOR_SUBMISSION,
   CREATE,
   DUE_FOR_SUBMISSION,
   DUE_FOR_SYNC,
-  DUE_FOR_WATCH,
   EVENTS,
   FIND_BY_EXTERNAL_ID,
-  FIND_BY_ID,
-  FIND_BY_IDEMPOTENCY_KEY,
-  FIND_FOR_PROCESSOR,
   INSERT,
-  INSERT_DISCREPANCY,
-  LINK_DISCREPANCY,
-  listDiscrepanciesSql,
   listSql,
-  LOCK_ORGANIZATION,
   RELEASE_CLAIM,
   SCHEDULE_SYNC,
-  SCHEDULE_WATCH,
   SUBMISSION_STATE,
   TRANSITION,
 } from './refund-sql.js';
 import { toEvent, toRefund, type EventRow, type RefundRow } from './rows.js';
 
-type Due = Array<{ organizationId: string; id: string }>;
-type Queryable = Pick<PgClient, 'query'> | PgPool;
-
-/** Appends one audit event inside the caller's transaction, its detail masked. */
-export async function appendEvent(
-  client: Queryable,
-  event: { refundId: string; organizationId: string; from: string | null; to: string; actor: Actor; at: string; detail: string | null },
-): Promise<void> {
-  const detail = event.detail === null ? null : redact(event.detail);
-  await client.query(APPEND_EVENT, [event.refundId, event.organizationId, event.from, event.to, event.actor, event.at, detail]);
-}
-
-export async function readRefund(client: Queryable, organizationId: string, refundId: string): Promise<Refund | null> {
-  const { rows } = await client.query<RefundRow>(FIND_BY_ID, [refundId, organizationId]);
-  const row = rows[0];
-  return row === undefined ? null : toRefund(row);
-}
-
-/** The refund draft's columns for CREATE, in order; `submitAt` as the caller decided it. */
-export function createParams(d: RefundDraft, submitAt: string | null): unknown[] {
-  return [
-    d.id,
-    d.organizationId,
-    d.transactionId,
-    d.amount,
-    d.currency,
-    d.reason,
-    d.processor,
-    d.metadata === null ? null : JSON.stringify(d.metadata),
-    d.initiatedBy,
-    d.createdAt,
-    d.idempotencyKey,
-    d.requestFingerprint,
-    submitAt,
-    d.createdByKeyId ?? null,
-  ];
-}
-
-export async function findByIdempotencyKey(
-  client: Queryable,
-  organizationId: string,
-  key: string,
-): Promise<{ id: string; request_fingerprint: string | null } | undefined> {
-  const { rows } = await client.query<{ id: string; request_fingerprint: string | null }>(FIND_BY_IDEMPOTENCY_KEY, [organizationId, key]);
-  return rows[0];
-}
-
-export async function lockOrganization(client: PgClient, organizationId: string): Promise<void> {
-  await client.query(LOCK_ORGANIZATION, [organizationId]);
-}
-
 export class PostgresRefundStore implements RefundStore {
-  constructor(private readonly pool: PgPool) {}
+  /** The late-landing watch and the discrepancy list (discrepancies.ts). */
+  private readonly late: PostgresDiscrepancies;
+
+  constructor(private readonly pool: PgPool) {
+    this.late = new PostgresDiscrepancies(pool);
+  }
 
   findById(organizationId: string, refundId: string): Promise<Refund | null> {
     return readRefund(this.pool, organizationId, refundId);
@@ -266,59 +212,24 @@ export class PostgresRefundStore implements RefundStore {
     await this.pool.query(SCHEDULE_SYNC, [nextSyncAt, refundId]);
   }
 
-  async findForProcessor(processor: string, refundId: string): Promise<Refund | null> {
-    const { rows } = await this.pool.query<RefundRow>(FIND_FOR_PROCESSOR, [refundId, processor]);
-    return rows[0] === undefined ? null : toRefund(rows[0]);
+  findForProcessor(processor: string, refundId: string): Promise<Refund | null> {
+    return this.late.findForProcessor(processor, refundId);
   }
 
-  async dueForLateLandingWatch(now: string, limit: number, processors: readonly string[]): Promise<Array<Due[number] & { watchUntil: string }>> {
-    if (processors.length === 0) return [];
-    const { rows } = await this.pool.query<{ organization_id: string; id: string; late_watch_until: string | null }>(DUE_FOR_WATCH, [
-      now,
-      limit,
-      [...processors],
-    ]);
-    return rows.map((row) => ({ organizationId: row.organization_id, id: row.id, watchUntil: row.late_watch_until ?? now }));
+  dueForLateLandingWatch(now: string, limit: number, processors: readonly string[]): Promise<Array<Due[number] & { watchUntil: string }>> {
+    return this.late.dueForWatch(now, limit, processors);
   }
 
-  async scheduleLateLandingWatch(refundId: string, nextAt: string | null): Promise<void> {
-    await this.pool.query(SCHEDULE_WATCH, [refundId, nextAt]);
+  scheduleLateLandingWatch(refundId: string, nextAt: string | null): Promise<void> {
+    return this.late.scheduleWatch(refundId, nextAt);
   }
 
-  recordDiscrepancy(d: Discrepancy, auditDetail: string): Promise<boolean> {
-    return inTransaction(this.pool, async (client) => {
-      const inserted = await client.query(INSERT_DISCREPANCY, [
-        d.refundId,
-        d.organizationId,
-        d.processor,
-        d.externalRefundId,
-        d.ourStatus,
-        d.processorStatus,
-        d.source.slice(0, 500),
-        d.detectedAt,
-      ]);
-      // A racing record of the same discrepancy waits on the unique index, then inserts nothing.
-      if (inserted.rowCount !== 1) return false;
-      await client.query(LINK_DISCREPANCY, [d.refundId, d.organizationId, d.externalRefundId]);
-      await appendEvent(client, {
-        refundId: d.refundId,
-        organizationId: d.organizationId,
-        from: d.ourStatus,
-        to: d.ourStatus,
-        actor: 'system',
-        at: d.detectedAt,
-        detail: auditDetail,
-      });
-      return true;
-    });
+  recordDiscrepancy(discrepancy: Discrepancy, auditDetail: string): Promise<boolean> {
+    return this.late.record(discrepancy, auditDetail);
   }
 
-  async listDiscrepancies(organizationId?: string): Promise<Discrepancy[]> {
-    const { rows } = await this.pool.query<DiscrepancyRow>(
-      listDiscrepanciesSql(organizationId !== undefined),
-      organizationId === undefined ? [] : [organizationId],
-    );
-    return rows.map(toDiscrepancy);
+  listDiscrepancies(organizationId?: string): Promise<Discrepancy[]> {
+    return this.late.list(organizationId);
   }
 
   /** Due work of these processors only. */
@@ -327,31 +238,4 @@ export class PostgresRefundStore implements RefundStore {
     const { rows } = await this.pool.query<{ organization_id: string; id: string }>(sql, [now, limit, [...processors]]);
     return rows.map((row) => ({ organizationId: row.organization_id, id: row.id }));
   }
-}
-
-interface DiscrepancyRow {
-  refund_id: string;
-  organization_id: string;
-  processor: string;
-  external_refund_id: string;
-  our_status: string;
-  processor_status: string;
-  source: string;
-  detected_at: string;
-}
-
-function toDiscrepancy(row: DiscrepancyRow): Discrepancy {
-  if (!isRefundStatus(row.our_status) || !isRefundStatus(row.processor_status)) {
-    throw new Error(`discrepancy of ${row.refund_id} has an unknown status`);
-  }
-  return {
-    refundId: row.refund_id,
-    organizationId: row.organization_id,
-    processor: row.processor,
-    externalRefundId: row.external_refund_id,
-    ourStatus: row.our_status,
-    processorStatus: row.processor_status,
-    source: row.source,
-    detectedAt: row.detected_at,
-  };
 }
