@@ -114,25 +114,26 @@ export async function migrate(pool: PgPool, migrations: readonly Migration[] = a
       )`);
       const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
       const applied = new Set(rows.map((row) => row.version));
-      const done: number[] = [];
-      for (const migration of migrations) {
-        if (applied.has(migration.version)) continue;
-        // DDL is transactional in PostgreSQL: a step applies whole, with its record, or not at all.
-        await client.query('BEGIN');
-        try {
+      const pending = migrations.filter((migration) => !applied.has(migration.version));
+      if (pending.length === 0) return [];
+      // All pending steps in one transaction, as SQLite applies them: PostgreSQL's DDL is
+      // transactional, so a failed step leaves the schema as it was before this start.
+      await client.query('BEGIN');
+      try {
+        for (const migration of pending) {
           await client.query(migration.sql);
           await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
             migration.version,
             migration.name,
             new Date().toISOString(),
           ]);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
         }
-        done.push(migration.version);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
       }
+      const done = pending.map((migration) => migration.version);
       return done;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

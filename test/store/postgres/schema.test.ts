@@ -3,7 +3,7 @@
  * start together), the CHECKs on every contract field, the status machine trigger and the
  * append-only tables, each against raw SQL, which no store method guards.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { canTransition, REFUND_STATUSES } from '../../../src/domain/refund.js';
 import { migrate, schemaVersion, type PgPool } from '../../../src/store/postgres/database.js';
 import { migrations } from '../../../src/store/postgres/migrations/index.js';
@@ -32,28 +32,34 @@ describePostgres('PostgreSQL migrations', () => {
     expect(rows[0]?.count).toBe(migrations.length);
   });
 
-  it('a step that fails leaves nothing of itself behind, and the steps before it recorded', async () => {
+  it('a step that fails leaves the schema as it was before that start; the steps of earlier starts stay', async () => {
     const pool = database.pool();
-    const broken = [...migrations.slice(0, 2), { version: 3, name: 'broken', sql: 'CREATE TABLE half_done (a int); SELECT no_such_function();' }];
+    await migrate(pool, migrations.slice(0, 1));
+    const broken = [...migrations.slice(0, 3), { version: 4, name: 'broken', sql: 'CREATE TABLE half_done (a int); SELECT no_such_function();' }];
     await expect(migrate(pool, broken)).rejects.toThrow(/no_such_function/);
-    expect(await schemaVersion(pool)).toBe(2);
-    const { rows } = await pool.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'");
-    expect(rows).toHaveLength(0);
+    expect(await schemaVersion(pool)).toBe(1);
+    const tables = await pool.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('half_done', 'webhook_events', 'refunds')",
+    );
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['refunds']);
+    expect(await migrate(pool)).toEqual(migrations.slice(1).map((m) => m.version));
   });
 });
 
 describePostgres('PostgreSQL schema (raw SQL)', () => {
+  // One migrated schema for these tests: each writes rows of its own (fresh ids), and what each
+  // checks is a refusal that leaves the tables as they were.
   let database: TestDatabase;
   let pool: PgPool;
   let n = 0;
   const org = 'org_schemaorg001';
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase();
     pool = database.pool();
     await pool.query("INSERT INTO organizations (id, name, created_at) VALUES ($1, 'Org', '2026-01-01T00:00:00.000Z')", [org]);
   });
-  afterEach(() => database.drop());
+  afterAll(() => database.drop());
 
   function row(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     n += 1;
@@ -153,6 +159,7 @@ describePostgres('PostgreSQL schema (raw SQL)', () => {
 
   it.each(['refund_events', 'refund_discrepancies', 'policy_refusals'])('%s refuses UPDATE, DELETE and TRUNCATE', async (table) => {
     const id = await rawInsert({ status: 'cancelled' });
+    const keyId = `key_${id.slice(-12)}`;
     await pool.query(
       `INSERT INTO refund_events (refund_id, organization_id, from_status, to_status, initiated_by, created_at) VALUES ($1, $2, NULL, 'cancelled', 'api', 'x')`,
       [id, org],
@@ -162,14 +169,15 @@ describePostgres('PostgreSQL schema (raw SQL)', () => {
        VALUES ($1, $2, 'stripe', 're_1', 'cancelled', 'completed', 'test', 'x')`,
       [id, org],
     );
-    await pool.query("INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, created_at) VALUES ('key_schemakey001', $1, $2, 'rk_test_x', 'test', 'x')", [
+    await pool.query("INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, created_at) VALUES ($1, $2, $3, 'rk_test_x', 'test', 'x')", [
+      keyId,
       org,
-      'a'.repeat(64),
+      id.slice(-12).padEnd(64, 'a'),
     ]);
     await pool.query(
       `INSERT INTO policy_refusals (organization_id, key_id, at, outcome, rule, message, transaction_id, amount, currency, reason)
-       VALUES ($1, 'key_schemakey001', 'x', 'denied', 'max_per_refund', 'too much', 'ch_1', 5, 'usd', 'other')`,
-      [org],
+       VALUES ($1, $2, 'x', 'denied', 'max_per_refund', 'too much', 'ch_1', 5, 'usd', 'other')`,
+      [org, keyId],
     );
     const count = async (): Promise<number> => (await pool.query<{ c: number }>(`SELECT count(*) AS c FROM ${table}`)).rows[0]?.c ?? -1;
     const before = await count();
@@ -188,6 +196,7 @@ describePostgres('PostgreSQL schema (raw SQL)', () => {
       org,
       'b'.repeat(64),
     ]);
+    expect(await status(refundId)).toBe('pending');
     await pool.query(
       `INSERT INTO approval_requests (id, organization_id, refund_id, amount, currency, reason, transaction_id, requested_by_key_id,
          rule, rule_message, status, expires_at, created_at)
