@@ -66,6 +66,8 @@ describePostgres('refundkit-mcp on PostgreSQL', () => {
     await cli('policy', 'set', '--org', org, '--as', 'ana', '--currency', 'usd', '--approval-above', '1000');
     await cli('approvals', 'list', '--org', DEMO_ORGANIZATION_ID);
     await cli('dispatch');
+    await cli('discrepancies');
+    await cli('policy', 'refusals', '--org', org);
 
     const stdio = await connectServer(cleanEnv(makeTempDir(), { REFUNDKIT_DATABASE_URL: database.url, REFUNDKIT_API_KEY: DEMO_API_KEY }));
     const got = await callTool(stdio, 'get_refund', { refundId: 'ref_demo00000006' });

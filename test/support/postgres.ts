@@ -10,8 +10,9 @@ import pg from 'pg';
 import { afterAll, describe, inject, it } from 'vitest';
 import { migrate, openPool, type PgPool } from '../../src/store/postgres/database.js';
 
-const adminUrl = inject('postgresUrl');
-const missing = inject('postgresMissing');
+// Undefined in a vitest project without the globalSetup (vitest.config.ts): no server there.
+const adminUrl = (inject('postgresUrl') as string | null | undefined) ?? null;
+const missing = (inject('postgresMissing') as string | undefined) ?? 'this vitest project starts no PostgreSQL server (globalSetup in vitest.config.ts)';
 
 /** What a PostgreSQL suite does: run on the server, fail without one under CI, or skip locally. */
 export function postgresSuiteMode(url: string | null, ci: string | undefined): 'run' | 'fail' | 'skip' {

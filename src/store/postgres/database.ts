@@ -20,6 +20,20 @@ export const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
+ * How long a statement waits for a row lock another transaction holds before it fails, as SQLite's
+ * busy timeout (DEFAULT_BUSY_TIMEOUT_MS): our transactions are short, so a longer wait means
+ * something is stuck, and the caller gets an error instead of hanging.
+ */
+const LOCK_TIMEOUT_MS = 10_000;
+
+/**
+ * A connection left idle inside a transaction this long (a process frozen mid-transaction, a
+ * network partition) is ended by the server, and its locks with it. (A killed process's
+ * connection closes at once, and its transaction is rolled back.)
+ */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
+/**
  * bigint (counts, sums, amounts, event ids) as JavaScript numbers: every value we store is far
  * below 2^53 (amounts stop at 99,999,999; ids count events). Set on our pool only, never globally.
  */
@@ -37,6 +51,8 @@ export function openPool(url: string, options: PoolOptions = {}): PgPool {
     ...connection(url, options.readonly === true),
     max: options.max ?? POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    lock_timeout: LOCK_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
     types,
     application_name: 'refundkit-mcp',
   });
