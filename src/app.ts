@@ -16,7 +16,9 @@ import {
   type StoreBundle,
   type WebhookEventStore,
 } from './domain/ports.js';
+import { CommandError } from './commands/common.js';
 import { silentLogger, type Logger } from './logger.js';
+import { redact } from './redact.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
 import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/stripe.js';
@@ -69,7 +71,13 @@ const MISSING_PROCESSOR_HINTS: Readonly<Record<string, string>> = {
 export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
   if (config.databaseUrl === undefined) return createSqliteApp(config, options);
   const { openPostgresStores } = await import('./store/postgres/stores.js');
-  const { stores, applied } = await openPostgresStores(config.databaseUrl, { readonly: options.readOnlyDatabase === true });
+  const { stores, applied } = await openPostgresStores(config.databaseUrl, { readonly: options.readOnlyDatabase === true }).catch(
+    (error: unknown) => {
+      // One line that names the database (password masked) and the driver's reason, for the operator.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CommandError(redact(`cannot open the PostgreSQL database ${databaseLocation(config)} (REFUNDKIT_DATABASE_URL): ${reason}`));
+    },
+  );
   logMigrated(config, options, applied);
   return assemble(config, stores, options);
 }

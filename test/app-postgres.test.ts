@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
+import { CommandError } from '../src/commands/common.js';
 import { loadConfig } from '../src/config.js';
 import { migrations } from '../src/store/postgres/migrations/index.js';
 import { makeTempDir, cleanupTempDirs } from './support/fixtures.js';
@@ -57,6 +58,19 @@ describePostgres('createApp on PostgreSQL', () => {
     await made.close();
     await made.close();
     await expect(made.stores.health()).rejects.toThrow();
+  });
+
+  it('a database it cannot reach is one clear error naming it, its password masked', async () => {
+    const url = new URL(database.url);
+    url.port = '1';
+    const config = loadConfig({ HOME: makeTempDir('refundkit-home-'), REFUNDKIT_DATABASE_URL: url.toString() });
+    const failure = await createApp(config).then(
+      () => new Error('opened'),
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(CommandError);
+    expect((failure as Error).message).toMatch(/^cannot open the PostgreSQL database postgres:\/\/refundkit_test:…\[redacted\]@127\.0\.0\.1:1\/.* \(REFUNDKIT_DATABASE_URL\): .*ECONNREFUSED/);
+    expect((failure as Error).message).not.toContain('refundkit_test_only');
   });
 
   it('a key revoked through one process is refused by another at its next call', async () => {
