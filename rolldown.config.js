@@ -7,7 +7,8 @@
  * (see the README's Benchmark section). The rest of dist/ stays as tsc wrote it.
  *
  * Kept out of the bundle: better-sqlite3 (a native addon, resolved at run time) and stripe
- * (imported on first use only, so a server that never calls Stripe never loads it).
+ * (imported on first use only, so a server that never calls Stripe never loads it), and pg (loaded
+ * only when REFUNDKIT_DATABASE_URL names a PostgreSQL database).
  */
 import { rmSync } from 'node:fs';
 
@@ -18,7 +19,7 @@ rmSync('dist/chunks', { recursive: true, force: true });
 export default {
   input: 'src/cli.ts',
   platform: 'node',
-  external: [/^better-sqlite3(\/|$)/, /^stripe(\/|$)/],
+  external: [/^better-sqlite3(\/|$)/, /^stripe(\/|$)/, /^pg(\/|$)/],
   output: {
     dir: 'dist',
     format: 'esm',

@@ -22,9 +22,15 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...BUILT, ...DISTRIBUTION, 'test/reliability/**', 'test/browser/**'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...BUILT, ...DISTRIBUTION, 'test/reliability/**', 'test/browser/**'],
+          // The PostgreSQL server of the PostgreSQL suites (REFUNDKIT_TEST_DATABASE_URL, or one it starts).
+          globalSetup: ['test/support/postgres-global-setup.ts'],
+        },
       },
-      { extends: true, test: { name: 'e2e', include: BUILT } },
+      { extends: true, test: { name: 'e2e', include: BUILT, globalSetup: ['test/support/postgres-global-setup.ts'] } },
       { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'] } },
       // The dashboard in Debian's Chromium (playwright-core), against the built server.
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },

@@ -2,7 +2,7 @@
  * The composition root: the one place that opens the database and wires stores, processors and
  * the service together. Nothing here runs at import time.
  */
-import type { Config } from './config.js';
+import { databaseLocation, type Config } from './config.js';
 import { OperatorAuth } from './domain/operators/auth.js';
 import { RefundService } from './domain/refund-service.js';
 import { refundSettings } from './domain/settings.js';
@@ -15,41 +15,51 @@ import {
   type OrganizationStore,
   type RefundProcessor,
   type RefundStore,
+  type StoreBundle,
+  type WebhookEventStore,
 } from './domain/ports.js';
+import { CommandError } from './commands/common.js';
 import { silentLogger, type Logger } from './logger.js';
+import { redact } from './redact.js';
 import { StaticProcessorRegistry } from './processors/registry.js';
 import { SandboxProcessor } from './processors/sandbox.js';
 import { STRIPE_LATE_EXECUTION_FLOOR_MS, StripeProcessor } from './processors/stripe.js';
-import { migrate, openDatabase, type SqliteDatabase } from './store/sqlite/database.js';
-import { SqliteApiKeyStore } from './store/sqlite/api-key-store.js';
-import { SqliteGuardrailStore } from './store/sqlite/guardrail-store.js';
-import { SqliteOperatorStore } from './store/sqlite/operator-store.js';
-import { SqliteOrganizationStore } from './store/sqlite/organization-store.js';
-import { SqliteRefundStore } from './store/sqlite/refund-store.js';
+import type { SqliteDatabase } from './store/sqlite/database.js';
+import { openSqliteStores, type SqliteStores } from './store/sqlite/stores.js';
 
 export interface App {
   config: Readonly<Config>;
-  db: SqliteDatabase;
+  /** The database behind the stores: health, schema version, close. */
+  stores: StoreBundle;
   refunds: RefundStore;
   organizations: OrganizationStore;
   apiKeys: ApiKeyStore;
   /** Agent policies and approval requests. */
   guardrails: GuardrailStore;
+  webhookEvents: WebhookEventStore;
   /** Dashboard operators, their sessions and sign-in failures. */
   operators: OperatorStore;
   operatorAuth: OperatorAuth;
   processors: StaticProcessorRegistry;
   service: RefundService;
   logger: Logger;
-  close(): void;
+  /** Closes the database (every connection of the pool); safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** An app on the SQLite file, with its connection: what tests seed through. */
+export interface SqliteApp extends App {
+  stores: SqliteStores;
+  db: SqliteDatabase;
 }
 
 export interface AppOptions {
   logger?: Logger;
   clock?: Clock;
   /**
-   * Serve from a read-only connection, opened once the schema is migrated: a REFUNDKIT_READ_ONLY
-   * server then cannot change the database even through a path that forgot to check.
+   * Serve from a read-only connection (SQLite) or read-only transactions (PostgreSQL), opened once
+   * the schema is migrated: a REFUNDKIT_READ_ONLY server then cannot change the database even
+   * through a path that forgot to check.
    */
   readOnlyDatabase?: boolean;
 }
@@ -59,24 +69,38 @@ const MISSING_PROCESSOR_HINTS: Readonly<Record<string, string>> = {
   stripe: 'set STRIPE_SECRET_KEY to a Stripe secret key (sk_test_… or sk_live_…) and restart the server',
 };
 
-export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
+/**
+ * The app on the configured database: PostgreSQL when REFUNDKIT_DATABASE_URL is set (its driver
+ * loaded only then), else the SQLite file.
+ */
+export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
+  if (config.databaseUrl === undefined) return createSqliteApp(config, options);
+  const { openPostgresStores } = await import('./store/postgres/stores.js');
+  const { stores, applied } = await openPostgresStores(config.databaseUrl, { readonly: options.readOnlyDatabase === true }).catch(
+    (error: unknown) => {
+      // One line that names the database (password masked) and the driver's reason, for the operator.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CommandError(redact(`cannot open the PostgreSQL database ${databaseLocation(config)} (REFUNDKIT_DATABASE_URL): ${reason}`));
+    },
+  );
+  logMigrated(config, options, applied);
+  return assemble(config, stores, options);
+}
+
+/** The app on the SQLite file at config.dbPath, opened at once (better-sqlite3 is synchronous). */
+export function createSqliteApp(config: Readonly<Config>, options: AppOptions = {}): SqliteApp {
+  const { stores, applied } = openSqliteStores(config.dbPath, { readonly: options.readOnlyDatabase === true });
+  logMigrated(config, options, applied);
+  return { ...assemble(config, stores, options), stores, db: stores.db };
+}
+
+function logMigrated(config: Readonly<Config>, options: AppOptions, applied: readonly number[]): void {
+  if (applied.length > 0) (options.logger ?? silentLogger).info('database migrated', { database: databaseLocation(config), applied });
+}
+
+function assemble(config: Readonly<Config>, stores: StoreBundle, options: AppOptions): App {
   const logger = options.logger ?? silentLogger;
-  let db = openDatabase(config.dbPath);
-  try {
-    // Even for a read-only server: bringing the schema up to this build is set-up, not data (it
-    // changes no refund, key or event), and without it this build's queries could not run.
-    const applied = migrate(db);
-    if (applied.length > 0) logger.info('database migrated', { path: config.dbPath, applied });
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  if (options.readOnlyDatabase === true) {
-    db.close();
-    db = openDatabase(config.dbPath, { readonly: true });
-  }
-  const refunds = new SqliteRefundStore(db);
-  const guardrails = new SqliteGuardrailStore(db);
+  const { refunds, guardrails } = stores;
   const processorList: RefundProcessor[] = [new SandboxProcessor()];
   if (config.stripe.secretKey !== undefined) {
     processorList.push(
@@ -90,7 +114,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   }
   const processors = new StaticProcessorRegistry(processorList, MISSING_PROCESSOR_HINTS, config.processor);
   const clock = options.clock ?? systemClock;
-  const operators = new SqliteOperatorStore(db);
+  const { operators } = stores;
   const service = new RefundService({
     store: refunds,
     guardrails,
@@ -102,18 +126,17 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   });
   return {
     config,
-    db,
+    stores,
     refunds,
-    organizations: new SqliteOrganizationStore(db),
-    apiKeys: new SqliteApiKeyStore(db),
+    organizations: stores.organizations,
+    apiKeys: stores.apiKeys,
     guardrails,
+    webhookEvents: stores.webhookEvents,
     operators,
     operatorAuth: new OperatorAuth(operators, clock),
     processors,
     service,
     logger,
-    close: () => {
-      if (db.open) db.close();
-    },
+    close: () => stores.close(),
   };
 }

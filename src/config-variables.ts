@@ -33,6 +33,11 @@ export const VARIABLES = {
     shown: "`~/.refundkit/refundkit.db` (`$HOME/.refundkit/refundkit.db`)",
     effect: "The SQLite file. It is created with its parent folders on first use, and migrated to the latest schema on every open. A relative path resolves against the working directory.",
   },
+  REFUNDKIT_DATABASE_URL: {
+    group: 'general',
+    shown: "unset (SQLite at `REFUNDKIT_DB_PATH`)",
+    effect: "`postgres://USER:PASSWORD@HOST:5432/DATABASE` (or `postgresql://…`) keeps everything in that PostgreSQL database instead of the SQLite file, so that several processes on several hosts share it ([postgres.md](postgres.md)). The schema is migrated on every start, once however many processes start together. `REFUNDKIT_DB_PATH` is then ignored. The password is masked in every log line and error, and a malformed value is refused at start without being echoed.",
+  },
   REFUNDKIT_API_KEY: {
     group: 'general',
     shown: "unset",
@@ -41,7 +46,7 @@ export const VARIABLES = {
   REFUNDKIT_READ_ONLY: {
     group: 'general',
     shown: "`0`",
-    effect: "`1`, `true` or `yes` leaves every write tool (`create_refund`, `cancel_refund`) unregistered, so the agent can only read. The server then writes nothing to the database: it runs no background loop, `get_refund` answers the stored status without asking the processor, and `dispatch` refuses to run. SQLite enforces this, because the server reads through a read-only connection. The one exception is start-up: the server still migrates an older schema, since that is set-up, not data, and an upgrade must not depend on which process starts first. `0`, `false`, `no` or empty means off. Any other value is an error.",
+    effect: "`1`, `true` or `yes` leaves every write tool (`create_refund`, `cancel_refund`) unregistered, so the agent can only read. The server then writes nothing to the database: it runs no background loop, `get_refund` answers the stored status without asking the processor, and `dispatch` refuses to run. The database enforces this: SQLite through a read-only connection, PostgreSQL through read-only transactions. The one exception is start-up: the server still migrates an older schema, since that is set-up, not data, and an upgrade must not depend on which process starts first. `0`, `false`, `no` or empty means off. Any other value is an error.",
   },
   REFUNDKIT_LOG_LEVEL: {
     group: 'general',

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { VARIABLES, type NumericVariable } from './config-variables.js';
+import { redact } from './redact.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,6 +20,8 @@ export const DEFAULT_MCP_SESSION_IDLE_SECONDS = VARIABLES.REFUNDKIT_MCP_SESSION_
 export interface Config {
   /** SQLite file; created with its folders on first use. */
   dbPath: string;
+  /** A PostgreSQL URL: when set, the stores are there and dbPath is not used. */
+  databaseUrl: string | undefined;
   /** The key the stdio server acts with; its organization is the only one it sees. */
   apiKey: string | undefined;
   /** Leaves every tool that changes something unregistered. */
@@ -106,6 +109,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const secretKey = parseStripeKey(env.STRIPE_SECRET_KEY);
   const config: Config = {
     dbPath: resolve(nonEmpty(env.REFUNDKIT_DB_PATH) ?? defaultDbPath(env)),
+    databaseUrl: parseDatabaseUrl(env.REFUNDKIT_DATABASE_URL),
     apiKey: nonEmpty(env.REFUNDKIT_API_KEY),
     readOnly: parseBoolean('REFUNDKIT_READ_ONLY', env.REFUNDKIT_READ_ONLY),
     stdioMaxMessageBytes: parseNumber(env, 'REFUNDKIT_STDIO_MAX_MESSAGE_BYTES'),
@@ -200,6 +204,33 @@ function parseLogLevel(raw: string | undefined): LogLevel {
   const level = LOG_LEVELS.find((l) => l === value);
   if (level === undefined) throw new ConfigError(`REFUNDKIT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return level;
+}
+
+const DATABASE_URL_SHAPE = 'postgres://USER:PASSWORD@HOST:5432/DATABASE';
+
+/** Checked at start, never echoed: a URL may hold a password even when it is malformed. */
+function parseDatabaseUrl(raw: string | undefined): string | undefined {
+  const value = nonEmpty(raw);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`REFUNDKIT_DATABASE_URL must be a PostgreSQL URL such as ${DATABASE_URL_SHAPE} (the value is not shown: it may hold a password)`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      `REFUNDKIT_DATABASE_URL must start with postgres:// or postgresql://, as in ${DATABASE_URL_SHAPE}; unset it to use the SQLite file at REFUNDKIT_DB_PATH`,
+    );
+  }
+  if (url.hostname === '') throw new ConfigError(`REFUNDKIT_DATABASE_URL names no host: write it as ${DATABASE_URL_SHAPE}`);
+  if (url.pathname.length <= 1) throw new ConfigError(`REFUNDKIT_DATABASE_URL names no database: write it as ${DATABASE_URL_SHAPE}`);
+  return value;
+}
+
+/** Where the data is, for logs and operators: the file, or the database URL without its password. */
+export function databaseLocation(config: Pick<Config, 'dbPath' | 'databaseUrl'>): string {
+  return config.databaseUrl === undefined ? config.dbPath : redact(config.databaseUrl);
 }
 
 function parseWebhookSecret(raw: string | undefined): string | undefined {

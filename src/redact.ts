@@ -14,6 +14,8 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /((?:sk|rk)_(?:live|test)_)[A-Za-z0-9_]{8,}/g,
   // Stripe webhook signing secrets.
   /(whsec_)[A-Za-z0-9+/=]{8,}/g,
+  // The password of a PostgreSQL URL (REFUNDKIT_DATABASE_URL), which a driver error may quote.
+  /(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s/]+(?=@)/g,
 ];
 
 /** Percent-decoding is repeated this often at most: a key encoded three times is still found. */

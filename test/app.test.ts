@@ -5,18 +5,18 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../src/app.js';
+import { createSqliteApp, type SqliteApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { migrate, openDatabase, schemaVersion } from '../src/store/sqlite/database.js';
 import { migrations } from '../src/store/sqlite/migrations/index.js';
 import { cleanupTempDirs, makeTempDir, tempDbPath } from './support/fixtures.js';
 
 const LATEST = migrations.at(-1)?.version;
-const opened: App[] = [];
+const opened: SqliteApp[] = [];
 
-function readOnlyApp(dbPath: string): App {
+function readOnlyApp(dbPath: string): SqliteApp {
   const config = loadConfig({ HOME: makeTempDir('refundkit-home-'), REFUNDKIT_DB_PATH: dbPath, REFUNDKIT_READ_ONLY: '1' });
-  const app = createApp(config, { readOnlyDatabase: true });
+  const app = createSqliteApp(config, { readOnlyDatabase: true });
   opened.push(app);
   return app;
 }

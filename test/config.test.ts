@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultDbPath, LOG_LEVELS, loadConfig, type Env } from '../src/config.js';
+import { ConfigError, databaseLocation, defaultDbPath, LOG_LEVELS, loadConfig, type Env } from '../src/config.js';
 
 const HOME = '/home/tester';
 
@@ -175,5 +175,36 @@ describe('isolation from process.env', () => {
   it('reads only the environment it is given', () => {
     process.env.REFUNDKIT_READ_ONLY = '1';
     expect(loadConfig({ HOME }).readOnly).toBe(false);
+  });
+});
+
+describe('REFUNDKIT_DATABASE_URL', () => {
+  const PASSWORD = 'pw-not-a-secret-42';
+
+  it('unset or blank keeps SQLite; a postgres:// or postgresql:// URL selects PostgreSQL', () => {
+    expect(loadConfig({ HOME }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ HOME, REFUNDKIT_DATABASE_URL: '  ' }).databaseUrl).toBeUndefined();
+    const url = `postgres://rk:${PASSWORD}@db.internal:5432/refundkit`;
+    expect(loadConfig({ HOME, REFUNDKIT_DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ HOME, REFUNDKIT_DATABASE_URL: 'postgresql://db.internal/refundkit' }).databaseUrl).toBe('postgresql://db.internal/refundkit');
+  });
+
+  it.each([
+    [`mysql://rk:${PASSWORD}@db/refundkit`, /must start with postgres:\/\/ or postgresql:\/\//],
+    [`postgres://rk:${PASSWORD}@db.internal:port/refundkit`, /must be a PostgreSQL URL/],
+    [`rk:${PASSWORD}@db/refundkit`, /must start with postgres:\/\/ or postgresql:\/\//],
+    [`postgres://rk:${PASSWORD}@db.internal:5432`, /names no database/],
+    [`postgres://rk:${PASSWORD}@db.internal:5432/`, /names no database/],
+  ])('refuses %s with how to write it, never echoing the value', (value, message) => {
+    const error = configError({ HOME, REFUNDKIT_DATABASE_URL: value });
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain('postgres://USER:PASSWORD@HOST:5432/DATABASE');
+    expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it('databaseLocation names the file, or the URL without its password', () => {
+    expect(databaseLocation(loadConfig({ HOME }))).toBe(join(HOME, '.refundkit', 'refundkit.db'));
+    const location = databaseLocation(loadConfig({ HOME, REFUNDKIT_DATABASE_URL: `postgres://rk:${PASSWORD}@db.internal:5432/refundkit` }));
+    expect(location).toBe('postgres://rk:…[redacted]@db.internal:5432/refundkit');
   });
 });

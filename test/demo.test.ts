@@ -2,13 +2,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../src/app.js';
+import type { SqliteApp } from '../src/app.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID, demoRefundId, seedDemo } from '../src/demo.js';
 import { canTransition, INITIATORS, REFUND_STATUSES, type Refund, type RefundStatus } from '../src/domain/refund.js';
 import { createMcpServer } from '../src/mcp/server.js';
 import { cleanupAll, countRows, createTestApp, rawEvents } from './support/fixtures.js';
 
-let app: App;
+let app: SqliteApp;
 
 beforeEach(() => {
   app = createTestApp();

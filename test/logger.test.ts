@@ -149,3 +149,22 @@ describe('createLogger', () => {
     expect(stdout).not.toHaveBeenCalled();
   });
 });
+
+describe('redact: PostgreSQL URLs (REFUNDKIT_DATABASE_URL)', () => {
+  const PASSWORD = 'pw-Not-A-Secret_0042';
+
+  it.each([
+    `postgres://refundkit:${PASSWORD}@db.internal:5432/refundkit`,
+    `postgresql://refundkit:${PASSWORD}@10.0.0.5/refundkit?sslmode=require`,
+    `connect failed for postgres://rk:${PASSWORD}@db:5432/x: ECONNREFUSED`,
+  ])('masks the password and keeps the rest: %s', (text) => {
+    const out = redact(text);
+    expect(out).not.toContain(PASSWORD);
+    expect(out).toMatch(/postgres(ql)?:\/\/(refundkit|rk):…\[redacted\]@/);
+  });
+
+  it('leaves a URL without a password alone', () => {
+    const text = 'postgres://refundkit@db.internal:5432/refundkit and postgres://db.internal/refundkit';
+    expect(redact(text)).toBe(text);
+  });
+});

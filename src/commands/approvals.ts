@@ -50,7 +50,7 @@ function isStatus(value: string): value is ApprovalStatus {
 }
 
 async function list(config: Readonly<Config>, organizationId: string, status: ApprovalStatus | undefined, limit: number, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     if ((await app.organizations.findById(organizationId)) === null) throw new CommandError(`no organization ${organizationId}`);
     const approvals = await app.service.listApprovals(organizationId, status, limit);
@@ -59,7 +59,7 @@ async function list(config: Readonly<Config>, organizationId: string, status: Ap
       io.out([a.id, a.status, a.refundId, a.amount, a.currency, a.reason, a.requestedByKeyId, a.createdAt, a.expiresAt, a.decidedBy ?? '-', a.ruleMessage].join('\t'));
     }
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
@@ -72,7 +72,7 @@ async function decide(
   note: string | undefined,
   io: Io,
 ): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     const { approval, refund } = await app.service.decideApproval(organizationId, approvalId, verdict, { kind: 'operator', name: operator }, note);
     io.out(
@@ -84,6 +84,6 @@ async function decide(
     if (error instanceof RefundKitError) throw new CommandError(`${error.code}: ${error.message}`);
     throw error;
   } finally {
-    app.close();
+    await app.close();
   }
 }

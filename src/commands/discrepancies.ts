@@ -18,7 +18,7 @@ stdout (and "no discrepancies" on stderr) when there are none.
   --org ORG_ID   only this organization's`;
 
 export async function runDiscrepancies(config: Readonly<Config>, organizationId: string | undefined, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     if (organizationId !== undefined && (await app.organizations.findById(organizationId)) === null) {
       throw new CommandError(`no organization ${organizationId}; list them with: refundkit-mcp orgs list`);
@@ -31,6 +31,6 @@ export async function runDiscrepancies(config: Readonly<Config>, organizationId:
       );
     }
   } finally {
-    app.close();
+    await app.close();
   }
 }

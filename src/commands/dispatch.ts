@@ -16,11 +16,11 @@ export async function runDispatch(config: Readonly<Config>, io: Io): Promise<voi
   if (config.readOnly) {
     throw new CommandError('dispatch submits refunds and records their statuses, and REFUNDKIT_READ_ONLY=1 is set: nothing done; unset it to dispatch');
   }
-  const app = createApp(config, { logger: createLogger(config.logLevel) });
+  const app = await createApp(config, { logger: createLogger(config.logLevel) });
   try {
     const result = await app.service.runPass(500);
     io.out(`submitted ${result.submitted}, status reads ${result.synced}, status changes ${result.changed}`);
   } finally {
-    app.close();
+    await app.close();
   }
 }

@@ -6,23 +6,15 @@ import type { App } from '../app.js';
 import type { HttpServerOptions } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import { stripeWebhookReader } from '../processors/stripe-webhook.js';
-import { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 
-export function httpServerOptions(
-  app: App,
-  logger: Logger,
-  webhookEvents = new SqliteWebhookEventStore(app.db),
-): Omit<HttpServerOptions, 'host' | 'port'> {
+export function httpServerOptions(app: App, logger: Logger): Omit<HttpServerOptions, 'host' | 'port'> {
   const { config } = app;
-  const health = app.db.prepare('SELECT 1');
   const webhookSecret = config.stripe.webhookSecret;
   return {
     service: app.service,
     apiKeys: app.apiKeys,
-    webhookEvents,
-    checkHealth: () => {
-      health.get();
-    },
+    webhookEvents: app.webhookEvents,
+    checkHealth: () => app.stores.health(),
     readOnly: config.readOnly,
     maxBodyBytes: config.http.maxBodyBytes,
     stripeWebhookReader: webhookSecret === undefined ? undefined : stripeWebhookReader(webhookSecret),

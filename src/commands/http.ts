@@ -9,8 +9,8 @@ import { startBackgroundWork } from '../background.js';
 import type { Config } from '../config.js';
 import { isWildcardHost } from '../http/host-check.js';
 import type { RunningHttpServer } from '../http/server.js';
+import { databaseLocation } from '../config.js';
 import { createLogger } from '../logger.js';
-import { SqliteWebhookEventStore } from '../store/sqlite/webhook-event-store.js';
 import { CommandError, type Io } from './common.js';
 
 export const HTTP_HELP = `Usage: refundkit-mcp http [--port 3000] [--host 127.0.0.1]
@@ -49,16 +49,16 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   const logger = createLogger(config.logLevel);
   const host = options.host ?? config.http.host;
   const port = options.port ?? config.http.port;
-  const app = createApp(config, { logger, readOnlyDatabase: config.readOnly });
-  const webhookEvents = new SqliteWebhookEventStore(app.db);
+  const app = await createApp(config, { logger, readOnlyDatabase: config.readOnly });
+  const { webhookEvents } = app;
   let running: RunningHttpServer;
   try {
     // Loaded here, not at start: the stdio server, started for every conversation, never needs it.
     const { startHttpServer } = await import('../http/server.js');
     const { httpServerOptions } = await import('./http-options.js');
-    running = await startHttpServer({ ...httpServerOptions(app, logger, webhookEvents), host, port });
+    running = await startHttpServer({ ...httpServerOptions(app, logger), host, port });
   } catch (error) {
-    app.close();
+    await app.close();
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
     let why = error instanceof Error ? error.message : String(error);
     if (code === 'EADDRINUSE') why = 'the port is in use (pick another --port)';
@@ -92,7 +92,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
   }
   logger.info('serving HTTP', {
     url: running.url,
-    database: config.dbPath,
+    database: databaseLocation(config),
     readOnly: config.readOnly,
     processors: app.processors.names(),
     webhooks: config.stripe.webhookSecret !== undefined,
@@ -111,8 +111,9 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
     logger.info('shutting down', { why });
     void Promise.all([running.close(), background.stop()])
       .catch((error: unknown) => logger.error('shutdown failed', { error }))
+      .finally(() => app.close())
+      .catch((error: unknown) => logger.error('closing the database failed', { error }))
       .finally(() => {
-        app.close();
         logger.info('stopped');
         process.exit(0);
       });

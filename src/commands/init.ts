@@ -1,7 +1,6 @@
 import { createApp } from '../app.js';
-import type { Config } from '../config.js';
+import { databaseLocation, type Config } from '../config.js';
 import { DEMO_API_KEY, DEMO_OPERATOR, DEMO_ORGANIZATION_ID, seedDemo } from '../demo.js';
-import { schemaVersion } from '../store/sqlite/database.js';
 import type { Io } from './common.js';
 
 export const INIT_HELP = `Usage: refundkit-mcp init [--demo]
@@ -14,9 +13,9 @@ Creates the database at REFUNDKIT_DB_PATH (folders included) or migrates it to t
            created twice.`;
 
 export async function runInit(config: Readonly<Config>, options: { demo: boolean }, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
-    io.out(`database ready: ${config.dbPath} (schema version ${schemaVersion(app.db)})`);
+    io.out(`database ready: ${databaseLocation(config)} (schema version ${await app.stores.schemaVersion()})`);
     if (!options.demo) return;
     const { created } = await seedDemo(app);
     io.out(created ? `demo organization created: ${DEMO_ORGANIZATION_ID}` : `demo organization already present: ${DEMO_ORGANIZATION_ID}`);
@@ -25,6 +24,6 @@ export async function runInit(config: Readonly<Config>, options: { demo: boolean
     if (key?.revokedAt != null) io.err(`warning: the demo API key was revoked at ${key.revokedAt}; it will be refused`);
     io.out(DEMO_API_KEY);
   } finally {
-    app.close();
+    await app.close();
   }
 }

@@ -22,7 +22,7 @@ export async function runKeysCreate(
   io: Io,
   scopes?: readonly Scope[],
 ): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     if ((await app.organizations.findById(organizationId)) === null) {
       throw new CommandError(`no organization ${organizationId}; create one with: refundkit-mcp orgs create --name NAME`);
@@ -31,12 +31,12 @@ export async function runKeysCreate(
     io.err(`created key ${record.id} (${record.displayPrefix}…) for ${organizationId} with scopes ${record.scopes.join(',')}; it is shown only once:`);
     io.out(key);
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
 export async function runKeysRevoke(config: Readonly<Config>, target: { id?: string; key?: string }, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     const record =
       target.id !== undefined
@@ -48,17 +48,17 @@ export async function runKeysRevoke(config: Readonly<Config>, target: { id?: str
     if (!(await app.apiKeys.revoke(record.id))) throw new CommandError(`API key ${record.id} was already revoked`);
     io.out(`revoked ${record.id} (${record.displayPrefix}…)`);
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
 export async function runKeysList(config: Readonly<Config>, organizationId: string, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     for (const key of await app.apiKeys.listForOrganization(organizationId)) {
       io.out(`${key.id}\t${key.displayPrefix}…\t${key.mode}\t${key.createdAt}\t${key.revokedAt ?? 'active'}\t${key.scopes.join(',')}`);
     }
   } finally {
-    app.close();
+    await app.close();
   }
 }

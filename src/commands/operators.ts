@@ -31,7 +31,7 @@ export async function runOperators(args: string[], config: () => Readonly<Config
     const name = required(values.name, '--name');
     const generated = values['password-stdin'] !== true;
     const password = generated ? generatePassword() : await stdin();
-    const app = createApp(config());
+    const app = await createApp(config());
     try {
       if ((await app.organizations.findById(org)) === null) throw new CommandError(`no organization ${org}; create one with: refundkit-mcp orgs create --name NAME`);
       const operator = await app.operatorAuth.createOperator(org, email, name, password);
@@ -44,21 +44,21 @@ export async function runOperators(args: string[], config: () => Readonly<Config
       if (error instanceof RefundKitError) throw new CommandError(error.message);
       throw error;
     } finally {
-      app.close();
+      await app.close();
     }
     return;
   }
   if (sub === 'list') {
     const values = flags(rest, { org: { type: 'string' } });
     if (values.help === true) return io.out(OPERATORS_HELP);
-    const app = createApp(config());
+    const app = await createApp(config());
     try {
       const org = values.org === undefined ? undefined : required(values.org, '--org');
       for (const op of await app.operatorAuth.listOperators(org)) {
         io.out(`${op.id}\t${op.organizationId}\t${op.email}\t${op.name}\t${op.createdAt}\t${op.disabledAt ?? 'active'}`);
       }
     } finally {
-      app.close();
+      await app.close();
     }
     return;
   }
@@ -66,12 +66,12 @@ export async function runOperators(args: string[], config: () => Readonly<Config
     const values = flags(rest, { id: { type: 'string' } });
     if (values.help === true) return io.out(OPERATORS_HELP);
     const id = required(values.id, '--id');
-    const app = createApp(config());
+    const app = await createApp(config());
     try {
       if (!(await app.operatorAuth.disableOperator(id))) throw new CommandError(`no active operator ${id}`);
       io.out(`disabled ${id}; its sessions are ended`);
     } finally {
-      app.close();
+      await app.close();
     }
     return;
   }

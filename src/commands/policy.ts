@@ -67,26 +67,26 @@ export async function runPolicy(args: string[], config: () => Readonly<Config>, 
 }
 
 async function refusals(config: Readonly<Config>, organizationId: string, limit: number, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     if ((await app.organizations.findById(organizationId)) === null) throw new CommandError(`no organization ${organizationId}`);
     const rows = await app.guardrails.listRefusals(organizationId, limit);
     if (rows.length === 0) io.err('no refusals');
     for (const r of rows) io.out([r.at, r.outcome, r.rule, r.keyId, r.amount, r.currency, r.transactionId, r.reason, r.message].join('\t'));
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
 async function show(config: Readonly<Config>, organizationId: string, io: Io): Promise<void> {
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     if ((await app.organizations.findById(organizationId)) === null) throw new CommandError(`no organization ${organizationId}`);
     const stored = await app.guardrails.policy(organizationId);
     io.err(stored === null ? `${organizationId} has never set a policy: the default applies` : `set by ${stored.updatedBy} at ${stored.updatedAt}`);
     io.out(JSON.stringify(stored?.policy ?? DEFAULT_AGENT_POLICY, null, 2));
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
@@ -94,7 +94,7 @@ async function set(config: Readonly<Config>, values: SetValues, io: Io): Promise
   const organizationId = required(values.org, '--org');
   const operator = values.as ?? 'cli';
   if (!/^[\w.@-]{1,100}$/.test(operator)) throw new UsageError('--as must be 1 to 100 letters, digits, or . _ @ -');
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     if ((await app.organizations.findById(organizationId)) === null) throw new CommandError(`no organization ${organizationId}`);
     const current = (await app.guardrails.policy(organizationId))?.policy ?? DEFAULT_AGENT_POLICY;
@@ -109,7 +109,7 @@ async function set(config: Readonly<Config>, values: SetValues, io: Io): Promise
     io.err(`policy of ${organizationId} set by operator:${operator}`);
     io.out(JSON.stringify(policy, null, 2));
   } finally {
-    app.close();
+    await app.close();
   }
 }
 

@@ -66,13 +66,13 @@ async function checkKey(config: Readonly<Config>, key: string): Promise<void> {
   if (!existsSync(config.dbPath)) {
     throw new CommandError(`no database at ${config.dbPath}: run \`refundkit-mcp init\` (or init --demo) first, or set REFUNDKIT_DB_PATH`);
   }
-  const app = createApp(config);
+  const app = await createApp(config);
   try {
     const found = await app.apiKeys.findByKey(key);
     if (found === null) throw new CommandError(`the API key is not a key of the database at ${config.dbPath}: check the key and REFUNDKIT_DB_PATH`);
     if (found.revokedAt !== null) throw new CommandError(`the API key ${found.id} was revoked at ${found.revokedAt}: create another with \`refundkit-mcp keys create --org ORG_ID\``);
   } finally {
-    app.close();
+    await app.close();
   }
 }
 

@@ -34,16 +34,16 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
     );
   }
   // A key can only be valid in a database that exists: a mistyped path must not create a new one.
-  if (!existsSync(config.dbPath)) {
+  if (config.databaseUrl === undefined && !existsSync(config.dbPath)) {
     throw new CommandError(
       `no database at ${config.dbPath}: run \`refundkit-mcp init\` (or init --demo) first, or set REFUNDKIT_DB_PATH`,
     );
   }
   const apiKey = config.apiKey;
-  const app = createApp(config, { logger, readOnlyDatabase: config.readOnly });
+  const app = await createApp(config, { logger, readOnlyDatabase: config.readOnly });
   const identity = await app.apiKeys.authenticate(apiKey);
   if (identity === null) {
-    app.close();
+    await app.close();
     throw new CommandError('REFUNDKIT_API_KEY is unknown or revoked (invalid_api_key): check the key and REFUNDKIT_DB_PATH');
   }
   const held = heldLines;
@@ -76,10 +76,8 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
       .drain(30_000)
       .then(() => running.background?.stop())
       .then(() => server.close())
-      .finally(() => {
-        app.close();
-        process.exit(0);
-      });
+      .finally(() => app.close())
+      .finally(() => process.exit(0));
   };
   // The client closing our stdin (or going away while we answer) is the normal end of a session.
   process.stdin.on('end', () => shutdown('stdin closed'));

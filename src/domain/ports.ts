@@ -9,6 +9,7 @@ export type * from './ports/operators.js';
 export type * from './ports/processor.js';
 export type * from './ports/refund-store.js';
 export type * from './ports/webhook-events.js';
+export type * from './ports/stores.js';
 
 export interface Clock {
   now(): Date;

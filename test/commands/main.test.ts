@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createSqliteApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { insertRefund } from '../support/fixtures.js';
@@ -327,7 +327,7 @@ describe('discrepancies', () => {
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toBe('no discrepancies\n');
     // A discrepancy as the server records it (a webhook or the late-landing watch found it).
-    const app = createApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
+    const app = createSqliteApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
     let org: string;
     let other: string;
     let refundId: string;
@@ -416,11 +416,11 @@ describe('operators', () => {
     expect(lines(result.stdout).at(-2)).toBe(
       'demo operator for the dashboard (refundkit-mcp http, then /dashboard): demo@refundkit.invalid with password demo-operator-local-only',
     );
-    const app = createApp(loadConfig({ REFUNDKIT_DB_PATH: home.dbPath }));
+    const app = createSqliteApp(loadConfig({ REFUNDKIT_DB_PATH: home.dbPath }));
     try {
       expect((await app.operatorAuth.signIn('demo@refundkit.invalid', 'demo-operator-local-only', '127.0.0.1')).ok).toBe(true);
     } finally {
-      app.close();
+      await app.close();
     }
   });
 });

@@ -3,7 +3,7 @@
  * file. Processors are small doubles (or the real sandbox) so that every answer can be chosen.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { errors, RefundKitError } from '../../src/domain/errors.js';
 import type {
   CancelOutcome,
@@ -59,7 +59,7 @@ const refuses = (status: RefundStatus, name = 'sandbox') =>
   new ScriptedProcessor(name, () => Promise.resolve({ accepted: false, status, reason: 'already settled' }));
 const throws = (error: Error, name = 'sandbox') => new ScriptedProcessor(name, () => Promise.reject(error));
 
-let app: App;
+let app: SqliteApp;
 let orgA: string;
 let orgB: string;
 let callerA: Caller;
@@ -270,7 +270,7 @@ describe('cancel races (another writer moves the refund between read and write)'
   class InterferingStore extends SqliteRefundStore {
     private done = false;
     constructor(
-      private readonly app: App,
+      private readonly app: SqliteApp,
       private readonly move: { to: RefundStatus },
     ) {
       super(app.db);

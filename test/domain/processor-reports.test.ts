@@ -4,7 +4,7 @@
  * own status is only a fallback, and the status machine has the last word either way.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { errors } from '../../src/domain/errors.js';
 import type { Clock, ProcessorStatus, RefundProcessor } from '../../src/domain/ports.js';
 import type { Refund, RefundStatus } from '../../src/domain/refund.js';
@@ -35,7 +35,7 @@ class ReadableProcessor implements RefundProcessor {
   }
 }
 
-let app: App;
+let app: SqliteApp;
 let org: string;
 let reported: string[];
 let alarms: Array<Record<string, unknown>>;

@@ -2,7 +2,7 @@
  * Reading refunds (queries.ts): get and list, against the real SQLite store on a temporary file.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { RefundKitError } from '../../src/domain/errors.js';
 import type { Clock } from '../../src/domain/ports.js';
 import type { RefundStatus } from '../../src/domain/refund.js';
@@ -13,7 +13,7 @@ import { cleanupAll, createOrg, createTestApp, insertRefund, settingsWith } from
 
 const clock: Clock = { now: () => new Date('2026-03-01T12:00:00.000Z') };
 
-let app: App;
+let app: SqliteApp;
 let orgA: string;
 let orgB: string;
 let callerA: Caller;

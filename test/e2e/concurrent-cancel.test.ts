@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createSqliteApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { insertRefund } from '../support/fixtures.js';
@@ -28,7 +28,7 @@ let second: ConnectedServer;
 
 /** Fresh pending refunds for the demo organization, written with the product's own store. */
 function insertPending(ids: string[]): void {
-  const app = createApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
+  const app = createSqliteApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
   try {
     ids.forEach((id, index) => {
       const at = new Date(Date.parse('2026-03-01T00:00:00.000Z') + index * 1000).toISOString();

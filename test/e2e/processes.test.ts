@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createSqliteApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
 import { REFUND_ID_METADATA_KEY } from '../../src/processors/stripe.js';
@@ -78,7 +78,7 @@ interface Seeded {
  * and to read back (each with a charge, and a refund, at the imitation), then sandbox ones.
  */
 async function seedDueWork(options: { oldWebhookEvent?: boolean } = {}): Promise<Seeded> {
-  const app = createApp(loadConfig(home.env()));
+  const app = createSqliteApp(loadConfig(home.env()));
   try {
     const at = (secondsAgo: number): string => new Date(Date.now() - secondsAgo * 1000).toISOString();
     const stripePending: string[] = [];

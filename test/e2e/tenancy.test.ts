@@ -3,7 +3,7 @@
  * a refund of organization A does not exist for organization B, whichever tool B calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { createSqliteApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Refund } from '../../src/domain/refund.js';
 import { insertRefund as insertSeed } from '../support/fixtures.js';
@@ -39,7 +39,7 @@ async function cli(args: string[]): Promise<string> {
 
 /** Writes a refund with the product's own store, as the API would have created it. */
 function insertRefund(organizationId: string, id: string, amount: number, createdAt: string): Refund {
-  const app = createApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
+  const app = createSqliteApp(loadConfig({ HOME: home.dir, REFUNDKIT_DB_PATH: home.dbPath }));
   try {
     return insertSeed(app, organizationId, { id, transactionId: `ch_${id.slice(4)}`, amount, metadata: { owner: organizationId }, createdAt });
   } finally {

@@ -7,13 +7,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type CallToolResult, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { DEMO_AGENT_POLICY } from '../../src/domain/guardrails/policy.js';
 import { answerOf, CONFIRM_SCHEMA } from '../../src/mcp/confirm.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { cleanupAll, countRows, createKey, createOrg, createTestApp } from '../support/fixtures.js';
 
-let app: App;
+let app: SqliteApp;
 let org: string;
 let keyId: string;
 const clients: Client[] = [];

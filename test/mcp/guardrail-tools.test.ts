@@ -6,12 +6,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { DEMO_AGENT_POLICY } from '../../src/domain/guardrails/policy.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { cleanupAll, createKey, createOrg, createTestApp, insertRefund } from '../support/fixtures.js';
 
-let app: App;
+let app: SqliteApp;
 let client: Client;
 let org: string;
 

@@ -6,14 +6,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import type { Scope } from '../../src/domain/guardrails/scopes.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { toolsFor } from '../../src/mcp/tools.js';
 import { allOperations } from '../../src/operations/index.js';
 import { cleanupAll, countRows, createOrg, createTestApp, insertRefund } from '../support/fixtures.js';
 
-let app: App;
+let app: SqliteApp;
 let org: string;
 const clients: Client[] = [];
 

@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { errors } from '../../src/domain/errors.js';
 import type { CancelOutcome, ProcessorStatus, RefundProcessor, SubmitOutcome } from '../../src/domain/ports.js';
 import { systemClock } from '../../src/domain/ports.js';
@@ -17,7 +17,7 @@ import { createMcpServer } from '../../src/mcp/server.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { cleanupAll, countRows, createOrg, createTestApp, insertRefund, rawEvents, storedStatus, settingsWith } from '../support/fixtures.js';
 
-let app: App;
+let app: SqliteApp;
 let orgA: string;
 let orgB: string;
 const clients: Client[] = [];

@@ -17,7 +17,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import { REFUND_STATUSES } from '../../src/domain/refund.js';
 import { createLogger } from '../../src/logger.js';
 import { createMcpServer } from '../../src/mcp/server.js';
@@ -47,7 +47,7 @@ const TOOLS: Record<Operation, string> = {
 };
 const OPS = Object.keys(TOOLS) as Operation[];
 
-let app: App;
+let app: SqliteApp;
 let client: Client;
 let orgA: string;
 const idsA: string[] = [];

@@ -17,7 +17,7 @@
  * the cases run concurrently.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import type { Refund } from '../../src/domain/refund.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
@@ -34,7 +34,7 @@ const IN_DOUBT_MS = TIMEOUT_MS * 2;
 
 interface World {
   imitation: StripeImitation;
-  app: App;
+  app: SqliteApp;
   service: RefundService;
   caller: Caller;
   clock: FakeClock;

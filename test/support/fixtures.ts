@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { createSqliteApp, type AppOptions, type SqliteApp } from '../../src/app.js';
 import { loadConfig, type Env } from '../../src/config.js';
 import { newApiKeyId, newApiKeySecret, newOrganizationId, newRefundId } from '../../src/domain/ids.js';
 import type { ApiKeyMode, Clock, Organization } from '../../src/domain/ports.js';
@@ -37,15 +37,15 @@ export function tempDbPath(): string {
   return join(makeTempDir(), 'refundkit.db');
 }
 
-const openApps: App[] = [];
+const openApps: SqliteApp[] = [];
 
 /**
- * An App on a new temporary SQLite file. `env` is merged over a minimal environment (no Stripe key,
+ * An SqliteApp on a new temporary SQLite file. `env` is merged over a minimal environment (no Stripe key,
  * so the `stripe` processor is not configured unless a test sets it).
  */
-export function createTestApp(env: Env = {}, options: AppOptions = {}): App {
+export function createTestApp(env: Env = {}, options: AppOptions = {}): SqliteApp {
   const config = loadConfig({ HOME: makeTempDir('refundkit-home-'), REFUNDKIT_DB_PATH: tempDbPath(), ...env });
-  const app = createApp(config, options);
+  const app = createSqliteApp(config, options);
   openApps.push(app);
   return app;
 }
@@ -69,14 +69,14 @@ export function settingsWith(overrides: Partial<RefundSettings> = {}): RefundSet
  * the (asynchronous) store under test to do it.
  */
 
-export function createOrg(app: App, name = 'Test Org'): Organization {
+export function createOrg(app: SqliteApp, name = 'Test Org'): Organization {
   const organization: Organization = { id: newOrganizationId(), name, createdAt: new Date().toISOString() };
   app.db.prepare('INSERT INTO organizations (id, name, created_at) VALUES (@id, @name, @createdAt)').run(organization);
   return organization;
 }
 
 /** A live API key of the organization, returned in clear with its id. */
-export function createKey(app: App, organizationId: string, mode: ApiKeyMode = 'test'): { key: string; keyId: string } {
+export function createKey(app: SqliteApp, organizationId: string, mode: ApiKeyMode = 'test'): { key: string; keyId: string } {
   const key = newApiKeySecret(mode);
   const keyId = newApiKeyId();
   app.db
@@ -119,7 +119,7 @@ export function nextTimestamp(): string {
 }
 
 /** Inserts a refund written directly in the requested status (one creation event). */
-export function insertRefund(app: App, organizationId: string, seed: RefundSeed = {}): Refund {
+export function insertRefund(app: SqliteApp, organizationId: string, seed: RefundSeed = {}): Refund {
   const createdAt = seed.createdAt ?? nextTimestamp();
   const status = seed.status ?? 'pending';
   const refund: Refund = {
@@ -169,17 +169,17 @@ export interface RawEvent {
   detail: string | null;
 }
 
-export function rawEvents(app: App, refundId: string): RawEvent[] {
+export function rawEvents(app: SqliteApp, refundId: string): RawEvent[] {
   return app.db.prepare<[string], RawEvent>('SELECT * FROM refund_events WHERE refund_id = ? ORDER BY id').all(refundId);
 }
 
-export function countRows(app: App, table: string): number {
+export function countRows(app: SqliteApp, table: string): number {
   const row = app.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get();
   return row?.n ?? 0;
 }
 
 /** The stored status, read with SQL so that a test does not depend on the store under test. */
-export function storedStatus(app: App, refundId: string): string | undefined {
+export function storedStatus(app: SqliteApp, refundId: string): string | undefined {
   return app.db.prepare<[string], { status: string }>('SELECT status FROM refunds WHERE id = ?').get(refundId)?.status;
 }
 

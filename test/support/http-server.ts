@@ -1,11 +1,11 @@
 /**
- * In-process HTTP servers for the tests in test/http: the product's App on a temporary database
+ * In-process HTTP servers for the tests in test/http: the product's SqliteApp on a temporary database
  * (createTestApp), served by startHttpServer on 127.0.0.1 with an ephemeral port, plus a raw
  * HTTP client that can send any header (Host included) and any body. Everything started here is
  * stopped by cleanupHttp() (call it in afterEach/afterAll).
  */
 import { request } from 'node:http';
-import type { App } from '../../src/app.js';
+import type { SqliteApp } from '../../src/app.js';
 import type { Env } from '../../src/config.js';
 import { httpServerOptions } from '../../src/commands/http-options.js';
 import { startHttpServer, type HttpServerOptions, type RunningHttpServer } from '../../src/http/server.js';
@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/logger.js';
 import { cleanupAll, createKey, createOrg, createTestApp } from './fixtures.js';
 
 export interface TestServer {
-  app: App;
+  app: SqliteApp;
   url: string;
   port: number;
   running: RunningHttpServer;
@@ -27,7 +27,7 @@ export async function startTestServer(env: Env = {}, overrides: Partial<HttpServ
   return serveApp(app, overrides);
 }
 
-export async function serveApp(app: App, overrides: Partial<HttpServerOptions> = {}): Promise<TestServer> {
+export async function serveApp(app: SqliteApp, overrides: Partial<HttpServerOptions> = {}): Promise<TestServer> {
   const running = await startHttpServer({
     ...httpServerOptions(app, silentLogger),
     host: '127.0.0.1',
@@ -46,7 +46,7 @@ export async function cleanupHttp(): Promise<void> {
 }
 
 /** A new organization with a live key. */
-export function orgWithKey(app: App, name = 'Test Org'): { organizationId: string; key: string; keyId: string } {
+export function orgWithKey(app: SqliteApp, name = 'Test Org'): { organizationId: string; key: string; keyId: string } {
   const org = createOrg(app, name);
   const { key, keyId } = createKey(app, org.id, 'test');
   return { organizationId: org.id, key, keyId };

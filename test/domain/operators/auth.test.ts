@@ -4,7 +4,7 @@
  * another process on the same file).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.js';
+import type { SqliteApp } from '../../../src/app.js';
 import { OperatorAuth, sessionIdHash } from '../../../src/domain/operators/auth.js';
 import { SESSION_RULES, SIGN_IN_LIMITS } from '../../../src/domain/operators/rules.js';
 import { SqliteOperatorStore } from '../../../src/store/sqlite/operator-store.js';
@@ -12,7 +12,7 @@ import { openDatabase } from '../../../src/store/sqlite/database.js';
 import { cleanupAll, createOrg, createTestApp, FakeClock } from '../../support/fixtures.js';
 
 const PASSWORD = 'a long enough password';
-let app: App;
+let app: SqliteApp;
 let clock: FakeClock;
 let auth: OperatorAuth;
 

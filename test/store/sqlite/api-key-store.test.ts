@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.js';
+import type { SqliteApp } from '../../../src/app.js';
 import { hashApiKey } from '../../../src/store/sqlite/api-key-store.js';
 import { cleanupAll, createOrg, createTestApp } from '../../support/fixtures.js';
 import { apiKeyStoreContract } from '../contract/accounts.js';
@@ -12,7 +12,7 @@ import { sqliteStores } from './harness.js';
 
 apiKeyStoreContract(sqliteStores);
 
-let app: App;
+let app: SqliteApp;
 let org: string;
 
 beforeEach(() => {

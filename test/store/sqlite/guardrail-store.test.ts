@@ -2,7 +2,7 @@
  * The SQLite guardrail store: the shared contract, then the schema's own refusals.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.js';
+import type { SqliteApp } from '../../../src/app.js';
 import { cleanupAll, createOrg, createTestApp } from '../../support/fixtures.js';
 import { guardrailStoreContract } from '../contract/guardrails.js';
 import { sqliteStores } from './harness.js';
@@ -10,7 +10,7 @@ import { sqliteStores } from './harness.js';
 guardrailStoreContract(sqliteStores);
 
 describe('SQLite guardrail schema', () => {
-  let app: App;
+  let app: SqliteApp;
   let org: string;
   beforeEach(() => {
     app = createTestApp();

@@ -2,14 +2,14 @@
  * The SQLite organization store: the shared contract, then the schema's own refusals.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.js';
+import type { SqliteApp } from '../../../src/app.js';
 import { cleanupAll, createTestApp } from '../../support/fixtures.js';
 import { organizationStoreContract } from '../contract/accounts.js';
 import { sqliteStores } from './harness.js';
 
 organizationStoreContract(sqliteStores);
 
-let app: App;
+let app: SqliteApp;
 
 beforeEach(() => {
   app = createTestApp();

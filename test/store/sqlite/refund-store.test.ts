@@ -4,7 +4,7 @@
  * use by the store's own queries.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { App } from '../../../src/app.js';
+import type { SqliteApp } from '../../../src/app.js';
 import { REFUND_STATUSES, canTransition, type RefundStatus } from '../../../src/domain/refund.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../../support/fixtures.js';
@@ -15,7 +15,7 @@ import { sqliteStores } from './harness.js';
 refundStoreContract(sqliteStores);
 lateLandingContract(sqliteStores);
 
-let app: App;
+let app: SqliteApp;
 let org: string;
 let other: string;
 

@@ -3,7 +3,7 @@
  * index that finds a refund by its processor id.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.js';
+import type { SqliteApp } from '../../../src/app.js';
 import { SqliteWebhookEventStore, type WebhookEventRecord } from '../../../src/store/sqlite/webhook-event-store.js';
 import { cleanupAll, createTestApp } from '../../support/fixtures.js';
 import { webhookEventStoreContract } from '../contract/webhook-events.js';
@@ -11,7 +11,7 @@ import { sqliteStores } from './harness.js';
 
 webhookEventStoreContract(sqliteStores);
 
-let app: App;
+let app: SqliteApp;
 let store: SqliteWebhookEventStore;
 
 const event = (over: Partial<WebhookEventRecord> = {}): WebhookEventRecord => ({
