@@ -25,6 +25,8 @@ export interface ApiKeyRecord {
   id: string;
   organizationId: string;
   displayPrefix: string;
+  /** What operators call it (see domain/key-name.ts); null for a key made before keys had names. */
+  name: string | null;
   mode: ApiKeyMode;
   /** What the key may do, in the canonical order (keys made before scopes: read, write). */
   scopes: Scope[];
@@ -41,11 +43,15 @@ export interface ApiKeyIdentity {
 
 export interface ApiKeyStore {
   /** Creates a key and returns it in clear: the only time it is ever seen. */
-  /** Without `options.scopes` the key gets DEFAULT_KEY_SCOPES (read, write). */
+  /**
+   * Without `options.scopes` the key gets DEFAULT_KEY_SCOPES (read, write). `options.name` is
+   * kept as given: a name that breaks the rule of domain/key-name.ts is refused (rejects), and
+   * the CLI and the dashboard, which people use, always give one.
+   */
   create(
     organizationId: string,
     mode: ApiKeyMode,
-    options?: { secret?: string; at?: string; scopes?: readonly Scope[] },
+    options?: { secret?: string; at?: string; scopes?: readonly Scope[]; name?: string },
   ): Promise<{ key: string; record: ApiKeyRecord }>;
   /** The organization a live (unrevoked) key belongs to, or null for an unknown or revoked one. */
   authenticate(key: string): Promise<ApiKeyIdentity | null>;

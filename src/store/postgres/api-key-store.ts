@@ -17,13 +17,14 @@ interface ApiKeyRow {
   organization_id: string;
   key_hash: string;
   display_prefix: string;
+  name: string | null;
   mode: ApiKeyMode;
   scopes: string;
   created_at: string;
   revoked_at: string | null;
 }
 
-const COLUMNS = 'id, organization_id, key_hash, display_prefix, mode, scopes, created_at, revoked_at';
+const COLUMNS = 'id, organization_id, key_hash, display_prefix, name, mode, scopes, created_at, revoked_at';
 
 /** The part of a key kept in clear: `rk_live_` plus four characters. */
 const DISPLAY_PREFIX_LENGTH = 12;
@@ -42,21 +43,22 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   async create(
     organizationId: string,
     mode: ApiKeyMode,
-    options: { secret?: string; at?: string; scopes?: readonly Scope[] } = {},
+    options: { secret?: string; at?: string; scopes?: readonly Scope[]; name?: string } = {},
   ): Promise<{ key: string; record: ApiKeyRecord }> {
     const key = options.secret ?? newApiKeySecret(mode);
     const record: ApiKeyRecord = {
       id: newApiKeyId(),
       organizationId,
       displayPrefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+      name: options.name ?? null,
       mode,
       scopes: SCOPE_NAMES.filter((scope) => (options.scopes ?? DEFAULT_KEY_SCOPES).includes(scope)),
       createdAt: options.at ?? new Date().toISOString(),
       revokedAt: null,
     };
     await this.pool.query(
-      `INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [record.id, organizationId, hashApiKey(key), record.displayPrefix, mode, record.scopes.join(','), record.createdAt],
+      `INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, name, mode, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [record.id, organizationId, hashApiKey(key), record.displayPrefix, record.name, mode, record.scopes.join(','), record.createdAt],
     );
     return { key, record };
   }
@@ -110,6 +112,7 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
     id: row.id,
     organizationId: row.organization_id,
     displayPrefix: row.display_prefix,
+    name: row.name,
     mode: row.mode,
     scopes: scopesOf(row),
     createdAt: row.created_at,

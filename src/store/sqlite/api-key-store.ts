@@ -17,13 +17,14 @@ interface ApiKeyRow {
   organization_id: string;
   key_hash: string;
   display_prefix: string;
+  name: string | null;
   mode: ApiKeyMode;
   scopes: string;
   created_at: string;
   revoked_at: string | null;
 }
 
-type CreateOptions = { secret?: string; at?: string; scopes?: readonly Scope[] };
+type CreateOptions = { secret?: string; at?: string; scopes?: readonly Scope[]; name?: string };
 
 /** The stored list, read strictly: an unknown name is a corrupt row, not a scope to ignore. */
 function scopesOf(row: ApiKeyRow): Scope[] {
@@ -69,6 +70,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
       id: newApiKeyId(),
       organizationId,
       displayPrefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+      name: options.name ?? null,
       mode,
       scopes: SCOPE_NAMES.filter((scope) => (options.scopes ?? DEFAULT_KEY_SCOPES).includes(scope)),
       createdAt: options.at ?? new Date().toISOString(),
@@ -76,8 +78,8 @@ export class SqliteApiKeyStore implements ApiKeyStore {
     };
     this.db
       .prepare(
-        `INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, scopes, created_at)
-         VALUES (@id, @organizationId, @keyHash, @displayPrefix, @mode, @scopes, @createdAt)`,
+        `INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, name, mode, scopes, created_at)
+         VALUES (@id, @organizationId, @keyHash, @displayPrefix, @name, @mode, @scopes, @createdAt)`,
       )
       .run({ ...record, scopes: record.scopes.join(','), keyHash: hashApiKey(key) });
     return { key, record };
@@ -176,6 +178,7 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
     id: row.id,
     organizationId: row.organization_id,
     displayPrefix: row.display_prefix,
+    name: row.name,
     mode: row.mode,
     scopes: scopesOf(row),
     createdAt: row.created_at,

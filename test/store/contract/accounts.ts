@@ -88,6 +88,30 @@ export function apiKeyStoreContract(factory: StoreFactory): void {
         expect((await apiKeys.authenticate(key))?.scopes).toEqual(['read', 'approve']);
       });
 
+      it('keeps the name it is given, and null for a key made without one', async () => {
+        const { record } = await apiKeys.create(org, 'test', { name: 'Support agent <b>&' });
+        expect(record.name).toBe('Support agent <b>&');
+        expect(await apiKeys.findById(record.id)).toEqual(record);
+        // 100 characters, each two bytes in UTF-8 and one UTF-16 unit: the limit counts characters.
+        const long = (await apiKeys.create(org, 'test', { name: 'é'.repeat(100) })).record;
+        const emoji = (await apiKeys.create(org, 'test', { name: '🤖'.repeat(100) })).record;
+        const unnamed = (await apiKeys.create(org, 'test')).record;
+        expect(unnamed.name).toBeNull();
+        expect((await apiKeys.listForOrganization(org)).map((key) => key.name)).toEqual(
+          expect.arrayContaining(['Support agent <b>&', 'é'.repeat(100), '🤖'.repeat(100), null]),
+        );
+        expect(await apiKeys.findById(long.id)).toEqual(long);
+        expect(await apiKeys.findById(emoji.id)).toEqual(emoji);
+      });
+
+      it.each(['', ' padded', 'padded ', 'x'.repeat(101), 'tab\there', 'new\nline', 'bell\u0007', 'del\u007f'])(
+        'refuses the name %j and keeps nothing',
+        async (name) => {
+          await expect(apiKeys.create(org, 'test', { name })).rejects.toThrow();
+          expect(await apiKeys.listForOrganization(org)).toEqual([]);
+        },
+      );
+
       it('two keys are different', async () => {
         const a = (await apiKeys.create(org, 'test')).key;
         const b = (await apiKeys.create(org, 'test')).key;

@@ -8,6 +8,7 @@ import {
   schemaVersion,
   type SqliteDatabase,
 } from '../../../src/store/sqlite/database.js';
+import { SqliteApiKeyStore } from '../../../src/store/sqlite/api-key-store.js';
 import { migrations } from '../../../src/store/sqlite/migrations/index.js';
 import { cleanupTempDirs, makeTempDir, tempDbPath } from '../../support/fixtures.js';
 
@@ -84,6 +85,17 @@ describe('openDatabase + migrate', () => {
     expect(migrate(db, [first, second])).toEqual([2]);
     expect(tables(db)).toEqual(expect.arrayContaining(['t1', 't2']));
     expect(schemaVersion(db)).toBe(2);
+  });
+
+  it('migration 009: a key made before names keeps NULL, read back as an unnamed key', async () => {
+    const db = open(tempDbPath());
+    migrate(db, migrations.slice(0, 8));
+    db.prepare("INSERT INTO organizations (id, name, created_at) VALUES ('org_oldorg000001', 'Old', 'x')").run();
+    db.prepare(
+      "INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, created_at) VALUES ('key_oldkey000001', 'org_oldorg000001', ?, 'rk_test_old1', 'test', 'x')",
+    ).run('c'.repeat(64));
+    expect(migrate(db)).toEqual([9]);
+    expect(await new SqliteApiKeyStore(db).findById('key_oldkey000001')).toMatchObject({ name: null, displayPrefix: 'rk_test_old1' });
   });
 
   it('a failing migration leaves nothing half-applied', () => {

@@ -11,6 +11,7 @@ import * as discrepancies from './005-discrepancies.js';
 import * as guardrails from './006-guardrails.js';
 import * as policyRefusals from './007-policy-refusals.js';
 import * as operators from './008-operators.js';
+import * as keyNames from './009-key-names.js';
 
 export interface Migration {
   version: number;
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: guardrails.name, sql: guardrails.sql },
   { version: 7, name: policyRefusals.name, sql: policyRefusals.sql },
   { version: 8, name: operators.name, sql: operators.sql },
+  { version: 9, name: keyNames.name, sql: keyNames.sql },
 ];
