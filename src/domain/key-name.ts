@@ -13,7 +13,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function parseKeyName(text: string): { ok: true; name: string } | { ok: false; message: string } {
   const name = text.trim();
   // Characters, not UTF-16 units: what both databases' length() counts.
-  const chars = [...name].length;
+  const chars = Array.from(name).length;
   if (chars === 0) return { ok: false, message: 'The key name must not be empty' };
   if (chars > KEY_NAME_MAX_CHARS) return { ok: false, message: `The key name must be at most ${KEY_NAME_MAX_CHARS} characters` };
   if (CONTROL.test(name)) return { ok: false, message: 'The key name must not contain control characters (tabs, newlines)' };
