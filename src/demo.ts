@@ -15,6 +15,8 @@ export const DEMO_ORGANIZATION_NAME = 'RefundKit Demo Store';
  * organization of a local database. Revoke it (`keys revoke`) on any database that matters.
  */
 export const DEMO_API_KEY = 'rk_test_demoLocalOnlyNotASecret000000000';
+/** How the dashboard and `keys list` show the demo key. */
+export const DEMO_KEY_NAME = 'Demo agent';
 /**
  * The demo organization's dashboard operator. Its password is as public as the demo key: it opens
  * only the demo organization of a local database; disable it (`operators disable`) on any other.
@@ -123,7 +125,7 @@ export async function seedDemo(app: App): Promise<{ created: boolean }> {
       { history },
     );
   }
-  await app.apiKeys.create(DEMO_ORGANIZATION_ID, 'test', { secret: DEMO_API_KEY, at: '2026-01-01T00:00:00.000Z' });
+  await app.apiKeys.create(DEMO_ORGANIZATION_ID, 'test', { secret: DEMO_API_KEY, name: DEMO_KEY_NAME, at: '2026-01-01T00:00:00.000Z' });
   return { created: true };
 }
 

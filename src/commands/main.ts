@@ -16,6 +16,7 @@ import { OPERATORS_HELP, runOperators } from './operators.js';
 import { isClientName, CLIENT_NAMES } from './setup-clients.js';
 import { SETUP_HELP, runSetup } from './setup.js';
 import { parseScopes } from '../domain/guardrails/scopes.js';
+import { parseKeyName } from '../domain/key-name.js';
 import { clientFolders, ConfigError, loadConfig, type Config } from '../config.js';
 import { redact } from '../logger.js';
 import { VERSION } from '../version.js';
@@ -35,7 +36,8 @@ Commands:
                          refunds a processor holds as paid that we hold as cancelled or failed
   orgs create --name N   create an organization
   orgs list              list organizations
-  keys create --org ID   create an API key  (--mode live|test, default live)
+  keys create --org ID --name NAME
+                         create an API key  (--mode live|test, default live)
   keys revoke --id ID    revoke an API key  (or --key API_KEY)
   keys list --org ID     list an organization's keys
   policy show|set --org ID
@@ -116,13 +118,17 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
       const [sub, ...subArgs] = rest;
       if (sub === undefined || sub === '--help' || sub === '-h') return io.out(KEYS_HELP);
       if (sub === 'create') {
-        const values = flags(subArgs, { org: { type: 'string' }, mode: { type: 'string' }, scopes: { type: 'string' } });
+        const values = flags(subArgs, { org: { type: 'string' }, name: { type: 'string' }, mode: { type: 'string' }, scopes: { type: 'string' } });
         if (values.help === true) return io.out(KEYS_HELP);
+        const org = required(values.org, '--org');
+        // Every new key is named: a key nobody can tell apart in the approvals inbox is one nobody can answer for.
+        const name = parseKeyName(required(values.name, '--name'));
+        if (!name.ok) throw new UsageError(`--name: ${name.message}`);
         const mode = values.mode ?? 'live';
         if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, not '${mode}'`);
         const scopes = values.scopes === undefined ? undefined : parseScopes(values.scopes);
         if (scopes !== undefined && !scopes.ok) throw new UsageError(`--scopes: ${scopes.message}`);
-        return runKeysCreate(config(), required(values.org, '--org'), mode, io, scopes?.scopes);
+        return runKeysCreate(config(), org, mode, io, { name: name.name, ...(scopes === undefined ? {} : { scopes: scopes.scopes }) });
       }
       if (sub === 'revoke') {
         const values = flags(subArgs, { id: { type: 'string' }, key: { type: 'string' } });

@@ -70,7 +70,7 @@ async function checkKey(config: Readonly<Config>, key: string): Promise<void> {
   try {
     const found = await app.apiKeys.findByKey(key);
     if (found === null) throw new CommandError(`the API key is not a key of the database at ${config.dbPath}: check the key and REFUNDKIT_DB_PATH`);
-    if (found.revokedAt !== null) throw new CommandError(`the API key ${found.id} was revoked at ${found.revokedAt}: create another with \`refundkit-mcp keys create --org ORG_ID\``);
+    if (found.revokedAt !== null) throw new CommandError(`the API key ${found.id} was revoked at ${found.revokedAt}: create another with \`refundkit-mcp keys create --org ORG_ID --name NAME\``);
   } finally {
     await app.close();
   }

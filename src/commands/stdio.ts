@@ -30,7 +30,7 @@ export async function runStdio(config: Readonly<Config>): Promise<void> {
   });
   if (config.apiKey === undefined) {
     throw new CommandError(
-      'REFUNDKIT_API_KEY is not set: create a key with `refundkit-mcp keys create --org ORG_ID`, or use the demo key printed by `refundkit-mcp init --demo`',
+      'REFUNDKIT_API_KEY is not set: create a key with `refundkit-mcp keys create --org ORG_ID --name NAME`, or use the demo key printed by `refundkit-mcp init --demo`',
     );
   }
   // A key can only be valid in a database that exists: a mistyped path must not create a new one.

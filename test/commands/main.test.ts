@@ -53,7 +53,7 @@ describe('--help', () => {
     [['orgs', 'create', '--help'], 'refundkit-mcp orgs create --name NAME'],
     [['orgs', 'list', '--help'], 'refundkit-mcp orgs list'],
     [['keys', '--help'], 'refundkit-mcp keys create --org ORG_ID'],
-    [['keys', 'create', '--help'], 'refundkit-mcp keys create --org ORG_ID [--mode live|test]'],
+    [['keys', 'create', '--help'], 'refundkit-mcp keys create --org ORG_ID --name NAME [--mode live|test]'],
     [['keys', 'revoke', '--help'], 'refundkit-mcp keys revoke --id KEY_ID | --key API_KEY'],
     [['keys', 'list', '--help'], 'refundkit-mcp keys list --org ORG_ID'],
     [['discrepancies', '--help'], 'Usage: refundkit-mcp discrepancies [--org ORG_ID]'],
@@ -88,8 +88,12 @@ describe('usage errors exit 2 with one clear line on stderr', () => {
     [['orgs', 'frobnicate'], /unknown orgs command 'frobnicate'/],
     [['orgs', 'create'], /--name is required/],
     [['keys', 'create'], /--org is required/],
-    [['keys', 'create', '--org', 'org_abc123def456', '--mode', 'prod'], /--mode must be live or test/],
-    [['keys', 'create', '--org', 'org_abc123def456', '--verbose'], /Unknown option '--verbose'/],
+    [['keys', 'create', '--org', 'org_abc123def456'], /--name is required/],
+    [['keys', 'create', '--org', 'org_abc123def456', '--name', '   '], /--name: The key name must not be empty/],
+    [['keys', 'create', '--org', 'org_abc123def456', '--name', 'x'.repeat(101)], /--name: The key name must be at most 100 characters/],
+    [['keys', 'create', '--org', 'org_abc123def456', '--name', 'tab\there'], /--name: The key name must not contain control characters/],
+    [['keys', 'create', '--name', 'Test agent', '--org', 'org_abc123def456', '--mode', 'prod'], /--mode must be live or test/],
+    [['keys', 'create', '--name', 'Test agent', '--org', 'org_abc123def456', '--verbose'], /Unknown option '--verbose'/],
     [['keys', 'revoke'], /exactly one of --id KEY_ID or --key API_KEY/],
     [['keys', 'revoke', '--id', 'key_abc123def456', '--key', 'rk_test_x'], /exactly one of --id/],
     [['discrepancies', '--all'], /Unknown option '--all'/],
@@ -167,6 +171,8 @@ describe('init', () => {
     // Even the well-known demo key is stored only as its hash.
     expect(databaseBytes(home.dbPath)).not.toContain(DEMO_API_KEY);
     expect(count(home.dbPath, 'SELECT count(*) AS n FROM api_keys WHERE key_hash = ?', sha256(DEMO_API_KEY))).toBe(1);
+    // …and named, so the dashboard shows who asked.
+    expect(lines((await runCli(['keys', 'list', '--org', DEMO_ORGANIZATION_ID], home.env())).stdout)[0]?.split('\t')[6]).toBe('Demo agent');
   });
 
   it('--demo on a database made by a plain init adds the demo', async () => {
@@ -231,14 +237,14 @@ describe('orgs and keys', () => {
     const home = createTestHome();
     const org = await createOrg(home, 'Acme');
 
-    const live = await runCli(['keys', 'create', '--org', org], home.env());
+    const live = await runCli(['keys', 'create', '--name', 'Test agent', '--org', org], home.env());
     expect(live.code, live.stderr).toBe(0);
     const liveKey = lastLine(live.stdout);
     expect(liveKey).toMatch(/^rk_live_[A-Za-z0-9]{24,64}$/);
     // Shown once, on stdout only; stderr names the key by its prefix.
     expect(live.stderr).not.toContain(liveKey);
 
-    const test = await runCli(['keys', 'create', '--org', org, '--mode', 'test'], home.env());
+    const test = await runCli(['keys', 'create', '--name', 'Test agent', '--org', org, '--mode', 'test'], home.env());
     expect(test.code, test.stderr).toBe(0);
     const testKey = lastLine(test.stdout);
     expect(testKey).toMatch(/^rk_test_[A-Za-z0-9]{24,64}$/);
@@ -263,7 +269,7 @@ describe('orgs and keys', () => {
     const home = createTestHome();
     expect((await runCli(['init'], home.env())).code).toBe(0);
     expectOneErrorLine(
-      await runCli(['keys', 'create', '--org', 'org_nosuchorg000'], home.env()),
+      await runCli(['keys', 'create', '--name', 'Test agent', '--org', 'org_nosuchorg000'], home.env()),
       1,
       /no organization org_nosuchorg000/,
     );
@@ -273,8 +279,9 @@ describe('orgs and keys', () => {
   it('keys revoke by --id and by --key; revoking twice fails; keys list shows the state', async () => {
     const home = createTestHome();
     const org = await createOrg(home, 'Acme');
-    const keyA = lastLine((await runCli(['keys', 'create', '--org', org], home.env())).stdout);
-    const keyB = lastLine((await runCli(['keys', 'create', '--org', org, '--mode', 'test'], home.env())).stdout);
+    const createdA = await runCli(['keys', 'create', '--name', '  Support bot ', '--org', org], home.env());
+    const keyA = lastLine(createdA.stdout);
+    const keyB = lastLine((await runCli(['keys', 'create', '--name', 'Nightly reconciler', '--org', org, '--mode', 'test'], home.env())).stdout);
     const idOf = (key: string): string => {
       const [row] = queryAll<KeyRow>(home.dbPath, 'SELECT * FROM api_keys WHERE key_hash = ?', sha256(key));
       return row!.id;
@@ -287,10 +294,12 @@ describe('orgs and keys', () => {
     const listBefore = await runCli(['keys', 'list', '--org', org], home.env());
     expect(listBefore.code).toBe(0);
     const before = lines(listBefore.stdout).map((line) => line.split('\t'));
-    expect(before.map((row) => [row[0], row[2], row[4]]).sort()).toEqual(
+    // The name is trimmed once, at the edge, and comes last: scripts that cut the first six columns keep working.
+    expect(createdA.stderr).toContain(`created key Support bot (${idA} / ${keyA.slice(0, 12)}…)`);
+    expect(before.map((row) => [row[0], row[2], row[4], row[6]]).sort()).toEqual(
       [
-        [idA, 'live', 'active'],
-        [idB, 'test', 'active'],
+        [idA, 'live', 'active', 'Support bot'],
+        [idB, 'test', 'active', 'Nightly reconciler'],
       ].sort(),
     );
     // The list never shows a key, only its prefix.

@@ -146,12 +146,12 @@ describe('policy and scoped keys over the CLI', () => {
 
   it('keys create --scopes keeps them; an unknown scope is exit 2', async () => {
     const home = await createDemoHome();
-    const created = await runCli(['keys', 'create', ...ORG, '--scopes', 'read'], home.env());
+    const created = await runCli(['keys', 'create', '--name', 'Test agent', ...ORG, '--scopes', 'read'], home.env());
     expect(created.code).toBe(0);
     expect(created.stderr).toContain('with scopes read;');
     const listed = lines((await runCli(['keys', 'list', ...ORG], home.env())).stdout).map((line) => line.split('\t'));
     expect(listed.map((row) => row[5]).sort()).toEqual(['read', 'read,write']);
-    const bad = await runCli(['keys', 'create', ...ORG, '--scopes', 'read,sudo'], home.env());
+    const bad = await runCli(['keys', 'create', '--name', 'Test agent', ...ORG, '--scopes', 'read,sudo'], home.env());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Unknown scope 'sudo'");
   });

@@ -136,7 +136,7 @@ describe('the reference examples against `refundkit-mcp http` on the demo databa
 
   beforeAll(async () => {
     home = await createDemoHome();
-    const created = await runCli(['keys', 'create', '--org', DEMO_ORGANIZATION_ID, '--mode', 'live'], home.env());
+    const created = await runCli(['keys', 'create', '--name', 'Test agent', '--org', DEMO_ORGANIZATION_ID, '--mode', 'live'], home.env());
     expect(created.code, created.stderr).toBe(0);
     generatedKey = lastLine(created.stdout);
     expect(generatedKey).toMatch(/^rk_live_/);
@@ -238,7 +238,7 @@ describe('the reference examples against `refundkit-mcp http` on the demo databa
 
   it('Cancel Refund: with -d \'{}\', with no body, and the documented errors', async () => {
     const own = await createDemoHome(); // a fresh copy: this test changes data
-    const ownKey = lastLine((await runCli(['keys', 'create', '--org', DEMO_ORGANIZATION_ID], own.env())).stdout);
+    const ownKey = lastLine((await runCli(['keys', 'create', '--name', 'Test agent', '--org', DEMO_ORGANIZATION_ID], own.env())).stdout);
     server = await startHttp(own.env());
     const post = (id: string, body?: string, key = DEMO_API_KEY): Promise<RawResponse> =>
       raw(`${server.url}/v1/refunds/${id}/cancel`, {
@@ -308,7 +308,7 @@ describe('the reference examples against `refundkit-mcp http` on the demo databa
   it("another organization's generated key sees nothing of the demo organization", async () => {
     const own = await createDemoHome();
     const org = await runCli(['orgs', 'create', '--name', 'Other Shop'], own.env());
-    const key = lastLine((await runCli(['keys', 'create', '--org', lastLine(org.stdout), '--mode', 'test'], own.env())).stdout);
+    const key = lastLine((await runCli(['keys', 'create', '--name', 'Test agent', '--org', lastLine(org.stdout), '--mode', 'test'], own.env())).stdout);
     server = await startHttp(own.env());
     expect(dataList(await get(server, '/v1/refunds?limit=100', key))).toEqual([]);
     expect((await get(server, '/v1/refunds/ref_demo00000006', key)).json()).toEqual(NOT_FOUND);

@@ -59,7 +59,7 @@ describePostgres('refundkit-mcp on PostgreSQL', () => {
     expect(lastLine(await cli('init', '--demo'))).toBe(DEMO_API_KEY);
     const org = lastLine(await cli('orgs', 'create', '--name', 'Acme'));
     expect(await cli('orgs', 'list')).toContain(`${org}\t`);
-    const key = lastLine(await cli('keys', 'create', '--org', org, '--mode', 'test'));
+    const key = lastLine(await cli('keys', 'create', '--name', 'Test agent', '--org', org, '--mode', 'test'));
     const keyId = /^(key_\w+)\t/m.exec(await cli('keys', 'list', '--org', org))?.[1];
     expect(keyId).toBeDefined();
     expect(JSON.parse(await cli('policy', 'show', '--org', org))).toHaveProperty('currencies');

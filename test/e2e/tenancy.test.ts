@@ -60,8 +60,8 @@ beforeAll(async () => {
   home = createTestHome();
   [orgA, orgB] = await Promise.all([cli(['orgs', 'create', '--name', 'Org A']), cli(['orgs', 'create', '--name', 'Org B'])]);
   const [keyA, keyB] = await Promise.all([
-    cli(['keys', 'create', '--org', orgA]),
-    cli(['keys', 'create', '--org', orgB, '--mode', 'test']),
+    cli(['keys', 'create', '--name', 'Test agent', '--org', orgA]),
+    cli(['keys', 'create', '--name', 'Test agent', '--org', orgB, '--mode', 'test']),
   ]);
   // A's refund is the newest in the database, so it would head any list that leaked it.
   refundB = insertRefund(orgB, 'ref_tenantbbbbbb', 1200, '2026-03-01T10:00:00.000Z');

@@ -71,7 +71,7 @@ function outcomeOf(process: string, result: CallToolResult): Outcome {
 /** One round: a fresh organization and budget, three processes, every create at once. */
 async function race(round: Round, index: number): Promise<{ outcomes: Outcome[]; orgId: string; afterwards: Outcome }> {
   const orgId = await cli(['orgs', 'create', '--name', `Budget race ${index}`]);
-  const keys = [await cli(['keys', 'create', '--org', orgId]), await cli(['keys', 'create', '--org', orgId]), await cli(['keys', 'create', '--org', orgId])];
+  const keys = [await cli(['keys', 'create', '--name', 'Test agent', '--org', orgId]), await cli(['keys', 'create', '--name', 'Test agent', '--org', orgId]), await cli(['keys', 'create', '--name', 'Test agent', '--org', orgId])];
   const { dailyCount, dailyAmount } = round.limits;
   await cli(['policy', 'set', '--org', orgId, '--as', 'race-operator', '--currency', 'usd', '--max-per-refund', '10000', '--approval-above', '10000',
     '--daily-count', String(dailyCount), '--daily-amount', String(dailyAmount)]);

@@ -536,10 +536,10 @@ export async function twoOrganizations(cli: (args: string[]) => Promise<string>)
   await cli(['init']);
   const orgA = await cli(['orgs', 'create', '--name', 'Org A']);
   const orgB = await cli(['orgs', 'create', '--name', 'Org B']);
-  const keyA = await cli(['keys', 'create', '--org', orgA]);
-  const keyA2 = await cli(['keys', 'create', '--org', orgA, '--mode', 'test']);
-  const keyB = await cli(['keys', 'create', '--org', orgB]);
-  const keyRevoked = await cli(['keys', 'create', '--org', orgA]);
+  const keyA = await cli(['keys', 'create', '--name', 'Test agent', '--org', orgA]);
+  const keyA2 = await cli(['keys', 'create', '--name', 'Test agent', '--org', orgA, '--mode', 'test']);
+  const keyB = await cli(['keys', 'create', '--name', 'Test agent', '--org', orgB]);
+  const keyRevoked = await cli(['keys', 'create', '--name', 'Test agent', '--org', orgA]);
   await cli(['keys', 'revoke', '--key', keyRevoked]);
   return { orgA, orgB, keyA, keyA2, keyB, keyRevoked };
 }

@@ -4,6 +4,7 @@
  * bad form gets, and that /v1 keeps its JSON answers beside it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_AGENT_POLICY } from '../../src/domain/guardrails/policy.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/security.js';
 import { cleanupHttp, orgWithKey, raw, startTestServer, type RawResponse, type TestServer } from '../support/http-server.js';
 import { insertRefund } from '../support/fixtures.js';
@@ -131,6 +132,63 @@ describe('dashboard routes', () => {
     expect(refused.text).toContain("Not cancelled: Refund cannot be cancelled — the processor refused the cancellation; status is 'completed'");
     expect((await server.app.refunds.findById(org.organizationId, refund.id))?.status).toBe('completed');
     expect(refused.text).toContain('<dt>status</dt><dd>completed</dd>');
+  });
+
+  it('a key is created with a name, shown escaped in the keys page, the approvals inbox and the refund detail; never its secret', async () => {
+    const { cookie, token } = await signIn();
+    const post = (fields: Record<string, string>) =>
+      raw(`${server.url}/dashboard/keys`, { method: 'POST', headers: { 'content-type': FORM, cookie }, body: new URLSearchParams({ _csrf: token, mode: 'test', scopes: 'write', ...fields }).toString() });
+    const before = (await server.app.apiKeys.listForOrganization(org.organizationId)).length;
+    for (const [name, reason] of [
+      ['', 'must not be empty'],
+      ['   ', 'must not be empty'],
+      ['x'.repeat(101), 'at most 100 characters'],
+      ['two\nlines', 'control characters'],
+    ] as const) {
+      const refused = await post({ name });
+      expect(refused.status, name).toBe(400);
+      expect(refused.text).toContain(reason);
+      expect(refused.text).not.toMatch(/rk_test_[A-Za-z0-9]{32}/);
+    }
+    expect(await server.app.apiKeys.listForOrganization(org.organizationId)).toHaveLength(before);
+
+    const markup = '<img src=x onerror=alert(1)> & "Bot"';
+    const created = await post({ name: `  ${markup} ` });
+    expect(created.status).toBe(201);
+    const record = (await server.app.apiKeys.listForOrganization(org.organizationId)).find((key) => key.name === markup);
+    expect(record).toMatchObject({ name: markup, mode: 'test' });
+    const id = record?.id ?? '';
+    const escaped = '&lt;img src=x onerror=alert(1)> &amp; &quot;Bot&quot;';
+    expect(created.text).toContain(`New key ${escaped} (${id} / ${record?.displayPrefix ?? ''}…)`);
+    expect(created.text).not.toContain('<img');
+    const secret = /id="created-key">([^<]+)</.exec(created.text)?.[1] ?? '';
+    expect(secret).toMatch(/^rk_test_[A-Za-z0-9]{32}$/);
+
+    const keys = await raw(`${server.url}/dashboard/keys`, { headers: { cookie } });
+    expect(keys.text).toContain(`<td>${escaped}</td><td>${id}</td>`);
+    // The key made without a name (before keys had names) is shown as such.
+    expect(keys.text).toContain(`<td><em>unnamed</em></td><td>${org.keyId}</td>`);
+    expect(keys.text).not.toContain('<img');
+    expect(keys.text).not.toContain(secret);
+
+    // The new key's agent asks for more than the policy lets through alone.
+    await server.app.guardrails.setPolicy(
+      org.organizationId,
+      { ...DEMO_AGENT_POLICY, currencies: { usd: { maxPerRefund: 10_000, approvalAbove: 2500, dailyCount: 100, dailyAmount: 1_000_000 } } },
+      'operator:test',
+      new Date().toISOString(),
+    );
+    const refund = await server.app.service.create(
+      { organizationId: org.organizationId, actor: 'mcp', keyId: id },
+      { transactionId: 'ch_named_key', amount: 5000, currency: 'usd', reason: 'other' },
+    );
+    const label = `${escaped} (${id} / ${record?.displayPrefix ?? ''}…)`;
+    for (const path of ['/dashboard/approvals', `/dashboard/refunds/${refund.id}`]) {
+      const page = await raw(`${server.url}${path}`, { headers: { cookie } });
+      expect(page.text, path).toContain(`<dt>requested by key</dt><dd>${label}</dd>`);
+      expect(page.text, path).not.toContain('<img');
+      expect(page.text, path).not.toContain(secret);
+    }
   });
 
   it('a policy the domain refuses is 400 with the reason, and the policy stays', async () => {

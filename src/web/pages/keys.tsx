@@ -1,4 +1,5 @@
 import { SCOPES, SCOPE_NAMES, DEFAULT_KEY_SCOPES } from '../../domain/guardrails/scopes.js';
+import { KEY_NAME_MAX_CHARS, keyLabel } from '../../domain/key-name.js';
 import type { ApiKeyRecord } from '../../domain/ports.js';
 import { DASHBOARD_PATH } from '../paths.js';
 import { CsrfField, Layout, Notice, type Viewer } from './layout.js';
@@ -15,7 +16,7 @@ export function KeysPage(props: {
       {props.notice === undefined ? null : <Notice kind={props.notice.kind}>{props.notice.text}</Notice>}
       {props.created === undefined ? null : (
         <section class="card" aria-labelledby="new-key">
-          <h2 id="new-key">New key {props.created.record.id}</h2>
+          <h2 id="new-key">New key {keyLabel(props.created.record)}</h2>
           <p>Copy it now: it is shown only this once, and only its hash is kept.</p>
           <code class="secret" id="created-key">
             {props.created.key}
@@ -26,6 +27,7 @@ export function KeysPage(props: {
         <table>
           <thead>
             <tr>
+              <th scope="col">Name</th>
               <th scope="col">Key</th>
               <th scope="col">Prefix</th>
               <th scope="col">Mode</th>
@@ -37,6 +39,7 @@ export function KeysPage(props: {
           <tbody>
             {props.keys.map((key) => (
               <tr key={key.id}>
+                <td>{key.name ?? <em>unnamed</em>}</td>
                 <td>{key.id}</td>
                 <td>
                   <code>{key.displayPrefix}…</code>
@@ -51,7 +54,7 @@ export function KeysPage(props: {
                     <form method="post" action={`${DASHBOARD_PATH}/keys/${key.id}/revoke`}>
                       <CsrfField token={props.viewer.csrfToken} />
                       <button type="submit" class="danger">
-                        Revoke {key.id}
+                        Revoke {key.name === null ? key.id : `${key.name} (${key.id})`}
                       </button>
                     </form>
                   )}
@@ -64,6 +67,10 @@ export function KeysPage(props: {
       <form method="post" action={`${DASHBOARD_PATH}/keys`} class="card">
           <h2>Create a key</h2>
           <CsrfField token={props.viewer.csrfToken} />
+          <div class="field">
+            <label for="key-name">Name</label>
+            <input id="key-name" name="name" type="text" required maxLength={KEY_NAME_MAX_CHARS} placeholder="e.g. Support agent" />
+          </div>
           <fieldset>
             <legend>Scopes</legend>
             {SCOPE_NAMES.map((scope) => (

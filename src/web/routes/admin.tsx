@@ -1,6 +1,7 @@
 import { RefundKitError } from '../../domain/errors.js';
 import { agentPolicySchema, parseAgentPolicy } from '../../domain/guardrails/policy.js';
 import { parseScopes } from '../../domain/guardrails/scopes.js';
+import { parseKeyName } from '../../domain/key-name.js';
 import { parseInput } from '../../domain/schemas.js';
 import { KeysPage } from '../pages/keys.js';
 import { PolicyPage } from '../pages/policy.js';
@@ -61,13 +62,15 @@ export const ADMIN_ROUTES: readonly DashboardRoute[] = [
   {
     method: 'POST',
     path: '/keys',
-    summary: 'Create a key (`scopes`, `mode`); the key is shown once, in this response only',
+    summary: 'Create a key (`name`, `scopes`, `mode`); the key is shown once, in this response only',
     handle: async (ctx) => {
       const mode = ctx.form.get('mode') ?? 'live';
       if (mode !== 'live' && mode !== 'test') return keysPage(ctx, 400, { notice: { kind: 'error', text: 'Mode must be live or test' } });
       const scopes = parseScopes(ctx.form.getAll('scopes').join(','));
       if (!scopes.ok) return keysPage(ctx, 400, { notice: { kind: 'error', text: scopes.message } });
-      const created = await ctx.deps.apiKeys.create(ctx.signed.organizationId, mode, { scopes: scopes.scopes });
+      const name = parseKeyName(ctx.form.get('name') ?? '');
+      if (!name.ok) return keysPage(ctx, 400, { notice: { kind: 'error', text: `${name.message}; no key was created` } });
+      const created = await ctx.deps.apiKeys.create(ctx.signed.organizationId, mode, { name: name.name, scopes: scopes.scopes });
       await ctx.deps.actions.recordAction({
         organizationId: ctx.signed.organizationId,
         actor: ctx.signed.label,

@@ -1,5 +1,6 @@
 import { RefundKitError } from '../../domain/errors.js';
 import type { ApprovalRequest } from '../../domain/guardrails/approval.js';
+import { keyLabel } from '../../domain/key-name.js';
 import { isRefundStatus } from '../../domain/refund.js';
 import { LIST_LIMIT, type ListQuery } from '../../domain/schemas.js';
 import { DASHBOARD_PATH } from '../paths.js';
@@ -13,7 +14,7 @@ const REFUND_ID = /^ref_[a-z0-9]{12}$/;
 
 export async function keyName(deps: DashboardDeps, organizationId: string, keyId: string): Promise<string> {
   const key = await deps.apiKeys.findById(keyId);
-  return key === null || key.organizationId !== organizationId ? keyId : `${key.id} (${key.displayPrefix}…)`;
+  return key === null || key.organizationId !== organizationId ? keyId : keyLabel(key);
 }
 
 function refundIdOf(ctx: RouteContext): string {
