@@ -146,7 +146,7 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
     expect(text).toContain('requested_by_customer');
     expect(text).toContain('ch_sbx_demo000015');
     expect(text).toContain('approval_threshold');
-    expect(text).toMatch(/key_[a-z0-9]{12} \(rk_test_demo…\)/);
+    expect(text).toMatch(/Demo agent \(key_[a-z0-9]{12} \/ rk_test_demo…\)/);
     await card.getByLabel('Note (optional)').fill('checked the order');
     await card.getByRole('button', { name: /^Approve/ }).click();
     expect(await page.getByRole('status').textContent()).toContain(`refund ${held.id} goes to its processor`);
@@ -245,19 +245,27 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
     const { context, page } = await freshPage('keys');
     await signIn(page);
     await page.getByRole('link', { name: 'API keys' }).click();
+    // A name is user text: markup in it stays text.
+    const name = 'Reporting <i>bot</i>';
+    await page.getByLabel('Name').fill(name);
     await page.getByLabel('write').uncheck();
     await page.getByRole('button', { name: 'Create key' }).click();
     const key = (await page.locator('#created-key').textContent()) ?? '';
     expect(key).toMatch(/^rk_live_[A-Za-z0-9]{32}$/);
     expect(page.url()).not.toContain(key);
-    const keyId = ((await page.getByRole('heading', { name: /^New key/ }).textContent()) ?? '').replace('New key ', '');
+    const heading = (await page.getByRole('heading', { name: /^New key/ }).textContent()) ?? '';
+    expect(heading).toMatch(/^New key Reporting <i>bot<\/i> \(key_[a-z0-9]{12} \/ rk_live_[A-Za-z0-9]{4}…\)$/);
+    expect(await page.locator('i').count()).toBe(0);
+    const keyId = /key_[a-z0-9]{12}/.exec(heading)?.[0] ?? '';
     const list = (): Promise<Response> => fetch(`${server.url}/v1/refunds?limit=1`, { headers: { authorization: `Bearer ${key}` } });
     expect((await list()).status).toBe(200);
     // Shown once: the list page never shows it again.
     await page.goto(`${server.url}/dashboard/keys`);
     expect(await page.content()).not.toContain(key);
-    expect(await page.locator('tbody tr', { hasText: keyId }).textContent()).toContain('read');
-    await page.getByRole('button', { name: `Revoke ${keyId}` }).click();
+    const row = await page.locator('tbody tr', { hasText: keyId }).textContent();
+    expect(row).toContain('read');
+    expect(row).toContain(name);
+    await page.getByRole('button', { name: `Revoke ${name} (${keyId})` }).click();
     expect(await page.getByRole('status').textContent()).toContain(`Revoked ${keyId}`);
     expect((await list()).status).toBe(401);
     expect(queryAll<{ action: string }>(home.dbPath, 'SELECT action FROM operator_actions WHERE subject = ? ORDER BY seq', keyId).map((r) => r.action)).toEqual([
