@@ -7,6 +7,7 @@ import { createApp } from '../app.js';
 import type { Config } from '../config.js';
 import { RefundKitError } from '../domain/errors.js';
 import { APPROVAL_STATUSES, type ApprovalStatus, type ApprovalVerdict } from '../domain/guardrails/approval.js';
+import { keyLabel } from '../domain/key-name.js';
 import { CommandError, flags, flagsAndArgs, required, UsageError, type Io } from './common.js';
 
 export const APPROVALS_HELP = `Usage:
@@ -55,8 +56,14 @@ async function list(config: Readonly<Config>, organizationId: string, status: Ap
     if ((await app.organizations.findById(organizationId)) === null) throw new CommandError(`no organization ${organizationId}`);
     const approvals = await app.service.listApprovals(organizationId, status, limit);
     if (approvals.length === 0) io.err('no approval requests');
+    const labels = new Map<string, string>();
+    for (const id of new Set(approvals.map((a) => a.requestedByKeyId))) {
+      const key = await app.apiKeys.findById(id);
+      labels.set(id, key === null || key.organizationId !== organizationId ? id : keyLabel(key));
+    }
     for (const a of approvals) {
-      io.out([a.id, a.status, a.refundId, a.amount, a.currency, a.reason, a.requestedByKeyId, a.createdAt, a.expiresAt, a.decidedBy ?? '-', a.ruleMessage].join('\t'));
+      const requestedBy = labels.get(a.requestedByKeyId) ?? a.requestedByKeyId;
+      io.out([a.id, a.status, a.refundId, a.amount, a.currency, a.reason, requestedBy, a.createdAt, a.expiresAt, a.decidedBy ?? '-', a.ruleMessage].join('\t'));
     }
   } finally {
     await app.close();

@@ -77,6 +77,8 @@ describe('approvals over the CLI', () => {
     const rows = lines(listed.stdout).map((line) => line.split('\t'));
     const idFor = (refundId: string | undefined): string => rows.find((row) => row[2] === refundId)?.[0] ?? 'missing';
     expect(rows.map((row) => row[1])).toEqual(['requested', 'requested']);
+    // The requesting key by name, id and prefix, as the dashboard shows it.
+    expect(rows.map((row) => row[6])).toEqual([expect.stringMatching(/^Demo agent \(key_[a-z0-9]{12} \/ rk_test_demo…\)$/), expect.stringMatching(/^Demo agent \(/)]);
 
     // Nothing goes out while the approval is open.
     expect(lastLine((await runCli(['dispatch'], home.env())).stdout)).toMatch(/^submitted 0,/);
