@@ -91,7 +91,7 @@ describePostgres('three processes on PostgreSQL behind a round-robin balancer', 
     expect(mine.length).toBeGreaterThanOrEqual(8);
     for (let i = 1; i < mine.length; i++) expect(mine[i]).not.toBe(mine[i - 1]);
     expect(new Set(mine).size).toBe(3);
-    expect(cluster.balancer.counts().every((count) => count >= 3)).toBe(true);
+    expect(cluster.balancer.counts().every((count) => count >= 2)).toBe(true);
     expect((await eventsOf(created.id)).map((e) => e.to_status)).toEqual(['pending', 'cancelled']);
   });
 
@@ -142,44 +142,69 @@ describePostgres('three processes on PostgreSQL behind a round-robin balancer', 
   });
 
   it('a process killed mid-load loses no answered create, duplicates none, and leaves every refund as its events say', async () => {
-    const killed = 1;
-    const answered = new Map<string, string>();
-    const failed: string[] = [];
-    let sent = 0;
-    const create = async (n: number): Promise<void> => {
-      const idempotencyKey = `crash-${n}`;
-      const res = await rest('POST', '/v1/refunds', key, { transactionId: `ch_crash${n}`, amount: 300 + n, reason: 'requested_by_customer' }, { 'idempotency-key': idempotencyKey }).catch(() => undefined);
-      if (res?.status === 200) answered.set(idempotencyKey, idOf(res));
-      else failed.push(idempotencyKey);
-    };
-    const worker = async (w: number): Promise<void> => {
-      for (let i = 0; i < 12; i++) {
-        const n = w * 100 + i;
-        sent += 1;
-        if (sent === 20) cluster.kill(killed);
-        await create(n);
-      }
-    };
-    await Promise.all([0, 1, 2, 3].map((w) => worker(w)));
-    expect(cluster.processes[killed]?.child.signalCode).toBe('SIGKILL');
+    // A cluster of its own that submits inside the create call (no review window), so that the
+    // kill lands among submissions as well as inserts.
+    const crashDatabase = await createTestDatabase({ migrated: false });
+    const crash = await startCluster(crashDatabase.url, { env: { REFUNDKIT_HOLD_SECONDS: '0' } });
+    const crashDb = crashDatabase.pool({ max: 2 });
+    try {
+      const crashOrg = await crash.cli('orgs', 'create', '--name', 'Crash');
+      const crashKey = await crash.cli('keys', 'create', '--org', crashOrg);
+      const killed = 1;
+      const answered = new Map<string, string>();
+      const unanswered: string[] = [];
+      let sent = 0;
+      const create = (n: number): Promise<RawResponse> =>
+        raw(`${crash.balancer.url}/v1/refunds`, {
+          method: 'POST',
+          headers: { ...bearer(crashKey), ...JSON_HEADERS, 'idempotency-key': `crash-${n}` },
+          body: JSON.stringify({ transactionId: `ch_crash${n}`, amount: 300 + n, reason: 'requested_by_customer' }),
+        });
+      const worker = async (w: number): Promise<void> => {
+        for (let i = 0; i < 8; i++) {
+          const n = w * 100 + i;
+          sent += 1;
+          if (sent === 12) crash.kill(killed);
+          const res = await create(n).catch(() => undefined);
+          if (res?.status === 200) answered.set(`crash-${n}`, idOf(res));
+          else unanswered.push(`crash-${n}`);
+        }
+      };
+      await Promise.all([0, 1, 2, 3].map((w) => worker(w)));
+      expect(crash.processes[killed]?.child.signalCode).toBe('SIGKILL');
+      // The dead process took no request after the kill: the balancer went on to the next.
+      expect(crash.balancer.counts()[killed]).toBeLessThan(6);
 
-    // A caller whose create got no answer retries with its key: the balancer now skips the dead process.
-    for (const idempotencyKey of failed.splice(0)) {
-      const n = Number(idempotencyKey.slice('crash-'.length));
-      const res = await rest('POST', '/v1/refunds', key, { transactionId: `ch_crash${n}`, amount: 300 + n, reason: 'requested_by_customer' }, { 'idempotency-key': idempotencyKey });
-      expect(res.status, res.text).toBe(200);
-      answered.set(idempotencyKey, idOf(res));
+      // A caller whose create got no answer retries with its key, and gets the one refund.
+      for (const idempotencyKey of unanswered) {
+        const res = await create(Number(idempotencyKey.slice('crash-'.length)));
+        expect(res.status, res.text).toBe(200);
+        answered.set(idempotencyKey, idOf(res));
+      }
+      expect(answered.size).toBe(32);
+      // The dispatcher, a process of its own, works the shared queue after the crash.
+      expect(await crash.dispatch()).toMatch(/^submitted \d+, status reads \d+, status changes \d+$/);
+
+      const rows = (
+        await crashDb.query<{ id: string; status: string; idempotency_key: string; external_refund_id: string | null }>(
+          'SELECT id, status, idempotency_key, external_refund_id FROM refunds WHERE organization_id = $1',
+          [crashOrg],
+        )
+      ).rows;
+      expect(rows).toHaveLength(32);
+      for (const row of rows) {
+        expect(answered.get(row.idempotency_key)).toBe(row.id);
+        const events = (await crashDb.query<{ from_status: string | null; to_status: string }>('SELECT from_status, to_status FROM refund_events WHERE refund_id = $1 ORDER BY id', [row.id])).rows;
+        // Its events replay from creation to its status, each move from where the last one left it.
+        expect(events[0]).toEqual({ from_status: null, to_status: 'pending' });
+        for (let i = 1; i < events.length; i++) expect(events[i]?.from_status).toBe(events[i - 1]?.to_status);
+        expect(events.at(-1)?.to_status).toBe(row.status);
+        // Past pending means the processor has it: never a status the processor does not back.
+        if (row.status !== 'pending' && row.status !== 'cancelled') expect(row.external_refund_id).not.toBeNull();
+      }
+    } finally {
+      await crash.close();
+      await crashDatabase.drop();
     }
-    expect(answered.size).toBe(48);
-    const rows = (await db.query<{ id: string; status: string; idempotency_key: string }>("SELECT id, status, idempotency_key FROM refunds WHERE organization_id = $1 AND idempotency_key LIKE 'crash-%'", [orgId])).rows;
-    expect(rows).toHaveLength(48);
-    for (const row of rows) {
-      expect(answered.get(row.idempotency_key)).toBe(row.id);
-      const events = await eventsOf(row.id);
-      expect(events[0]).toEqual({ from_status: null, to_status: 'pending' });
-      expect(events.at(-1)?.to_status).toBe(row.status);
-    }
-    // The dispatcher, a process of its own, still works the shared queue after the crash.
-    expect(await cluster.dispatch()).toMatch(/^submitted \d+, status reads \d+, status changes \d+$/);
   });
 });
