@@ -2,7 +2,8 @@
  * Three `refundkit-mcp http` processes on one PostgreSQL database behind a plain round-robin
  * balancer (no sticky sessions), with `dispatch` as a process of its own: what docs/postgres.md
  * tells operators to run. /mcp is stateless there, so an MCP client works whichever process each of
- * its requests reaches; a revoked key is refused everywhere at its next call; racing cancels have
+ * its requests reaches; a revoked key is refused everywhere at its next call; another
+ * organization's key finds nothing of this one's on any process; racing cancels have
  * one winner and one event; racing agent creates never overshoot their budget; a process killed
  * mid-load loses nothing that was answered, and leaves no refund whose status its events deny.
  */
@@ -106,6 +107,30 @@ describePostgres('three processes on PostgreSQL behind a round-robin balancer', 
       await expect(client.listTools()).rejects.toThrow(/401|invalid_api_key|revoked/i);
       expect((await rest('GET', '/v1/refunds?limit=1', doomed)).status).toBe(401);
     }
+  });
+
+  it("another organization's key sees nothing of this one's refunds, on whichever process it lands", async () => {
+    const otherOrg = await cluster.cli('orgs', 'create', '--name', 'Other');
+    const otherKey = await cluster.cli('keys', 'create', '--org', otherOrg);
+    const created = await rest('POST', '/v1/refunds', key, { transactionId: 'ch_tenancy1', amount: 800, reason: 'duplicate_charge' });
+    expect(created.status, created.text).toBe(200);
+    const id = idOf(created);
+    const other = await connect(otherKey);
+    const notFound = { error: { message: 'Refund not found', code: 'not_found' } };
+    // Three rounds: each tool lands on each of the three processes in turn.
+    for (let i = 0; i < 3; i++) {
+      for (const tool of ['get_refund', 'cancel_refund']) {
+        const refused = await call(other, tool, { refundId: id });
+        expect(refused.isError).toBe(true);
+        const first = refused.content[0];
+        expect(JSON.parse(first?.type === 'text' ? first.text : '{}')).toEqual(notFound);
+      }
+      const listed = await call(other, 'list_refunds', { limit: 100 });
+      expect(JSON.stringify(listed.structuredContent)).not.toContain(id);
+      expect((await rest('GET', `/v1/refunds/${id}`, otherKey)).status).toBe(404);
+      expect((await rest('POST', `/v1/refunds/${id}/cancel`, otherKey)).status).toBe(404);
+    }
+    expect((await eventsOf(id)).map((e) => e.to_status)).toEqual(['pending']);
   });
 
   it('cancels of one refund racing through the balancer: exactly one winner and one event', async () => {
