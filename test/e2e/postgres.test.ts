@@ -55,7 +55,7 @@ describePostgres('refundkit-mcp on PostgreSQL', () => {
   }
 
   it('every operator command, the stdio server and the HTTP server work against it', async () => {
-    expect(await cli('init')).toMatch(/^database ready: postgres:\/\/refundkit_test:…\[redacted\]@127\.0\.0\.1:\d+\/refundkit_t_\w+\?options=\S+ \(schema version 7\)$/m);
+    expect(await cli('init')).toMatch(/^database ready: postgres:\/\/refundkit_test:…\[redacted\]@127\.0\.0\.1:\d+\/refundkit_t_\w+\?options=\S+ \(schema version 8\)$/m);
     expect(lastLine(await cli('init', '--demo'))).toBe(DEMO_API_KEY);
     const org = lastLine(await cli('orgs', 'create', '--name', 'Acme'));
     expect(await cli('orgs', 'list')).toContain(`${org}\t`);
