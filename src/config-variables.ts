@@ -176,6 +176,11 @@ export const VARIABLES = {
     rule: { min: 1, max: 100_000, integer: true },
     effect: "`/mcp` sessions opened with one key. Past it, that key's least recently used idle session is ended to make room, or, when all have a request in progress, the new session is refused (`429`). 1 to 100000.",
   },
+  REFUNDKIT_MCP_STATELESS: {
+    group: 'http',
+    shown: "`0` on SQLite; always on with `REFUNDKIT_DATABASE_URL`",
+    effect: "`1`, `true` or `yes` serves `/mcp` without sessions (stateless Streamable HTTP), so that several processes can sit behind a plain round-robin balancer with no sticky sessions: every POST is answered on its own, `GET` and `DELETE /mcp` are `405`, the session settings (`REFUNDKIT_MCP_MAX_SESSIONS…`, `REFUNDKIT_MCP_SESSION_IDLE_SECONDS`) do not apply, and a write the policy wants confirmed by the person at the client waits for an operator's approval (create) or is refused (cancel), since no answer to a question could come back ([postgres.md](postgres.md)). On PostgreSQL it is always on. `0`, `false`, `no` or empty means off. Any other value is an error.",
+  },
   REFUNDKIT_MCP_SESSION_IDLE_SECONDS: {
     group: 'http',
     default: 1_800,

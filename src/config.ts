@@ -61,6 +61,8 @@ export interface Config {
     mcpMaxSessionsPerKey: number;
     /** A session with no request for this long is ended, an open GET stream included. */
     mcpSessionIdleSeconds: number;
+    /** /mcp without sessions: any request may reach any process (always so on PostgreSQL). */
+    mcpStateless: boolean;
   };
   /** Review window between creation and submission, in seconds (0: submit inside the create call). */
   holdSeconds: number;
@@ -107,9 +109,10 @@ export function clientFolders(env: Env): { home: string; appData: string | undef
 
 export function loadConfig(env: Env): Readonly<Config> {
   const secretKey = parseStripeKey(env.STRIPE_SECRET_KEY);
+  const databaseUrl = parseDatabaseUrl(env.REFUNDKIT_DATABASE_URL);
   const config: Config = {
     dbPath: resolve(nonEmpty(env.REFUNDKIT_DB_PATH) ?? defaultDbPath(env)),
-    databaseUrl: parseDatabaseUrl(env.REFUNDKIT_DATABASE_URL),
+    databaseUrl,
     apiKey: nonEmpty(env.REFUNDKIT_API_KEY),
     readOnly: parseBoolean('REFUNDKIT_READ_ONLY', env.REFUNDKIT_READ_ONLY),
     stdioMaxMessageBytes: parseNumber(env, 'REFUNDKIT_STDIO_MAX_MESSAGE_BYTES'),
@@ -131,6 +134,8 @@ export function loadConfig(env: Env): Readonly<Config> {
       mcpMaxSessionsPerOrg: parseNumber(env, 'REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG'),
       mcpMaxSessionsPerKey: parseNumber(env, 'REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY'),
       mcpSessionIdleSeconds: parseNumber(env, 'REFUNDKIT_MCP_SESSION_IDLE_SECONDS'),
+      // Processes sharing a PostgreSQL database are meant to sit behind a balancer: no sessions.
+      mcpStateless: parseBoolean('REFUNDKIT_MCP_STATELESS', env.REFUNDKIT_MCP_STATELESS) || databaseUrl !== undefined,
     },
     holdSeconds: parseNumber(env, 'REFUNDKIT_HOLD_SECONDS'),
     dispatchIntervalSeconds: parseNumber(env, 'REFUNDKIT_DISPATCH_INTERVAL_SECONDS'),

@@ -26,6 +26,7 @@ describe('http settings', () => {
       mcpMaxSessionsPerOrg: 200,
       mcpMaxSessionsPerKey: 100,
       mcpSessionIdleSeconds: 1_800,
+      mcpStateless: false,
     });
     expect(config.stripe.webhookSecret).toBeUndefined();
     expect(Object.isFrozen(config.http)).toBe(true);
@@ -43,6 +44,7 @@ describe('http settings', () => {
       REFUNDKIT_MCP_MAX_SESSIONS_PER_ORG: '20',
       REFUNDKIT_MCP_MAX_SESSIONS_PER_KEY: '5',
       REFUNDKIT_MCP_SESSION_IDLE_SECONDS: '60',
+      REFUNDKIT_MCP_STATELESS: 'yes',
       STRIPE_WEBHOOK_SECRET: 'whsec_abcdefABCDEF0123456789',
     });
     expect(config.http).toEqual({
@@ -54,6 +56,7 @@ describe('http settings', () => {
       mcpMaxSessionsPerOrg: 20,
       mcpMaxSessionsPerKey: 5,
       mcpSessionIdleSeconds: 60,
+      mcpStateless: true,
     });
     expect(config.stripe.webhookSecret).toBe('whsec_abcdefABCDEF0123456789');
     expect(loadConfig({ HOME, REFUNDKIT_HTTP_PORT: '0' }).http.port).toBe(0);

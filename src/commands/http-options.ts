@@ -23,6 +23,7 @@ export function httpServerOptions(app: App, logger: Logger): Omit<HttpServerOpti
     mcpMaxSessions: config.http.mcpMaxSessions,
     mcpMaxSessionsPerOrg: config.http.mcpMaxSessionsPerOrg,
     mcpMaxSessionsPerKey: config.http.mcpMaxSessionsPerKey,
+    mcpStateless: config.http.mcpStateless,
     logger,
     logRequests: config.logLevel === 'debug',
     shutdownGraceMs: config.httpShutdownGraceSeconds * 1000,

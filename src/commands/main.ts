@@ -19,6 +19,7 @@ import { parseScopes } from '../domain/guardrails/scopes.js';
 import { parseKeyName } from '../domain/key-name.js';
 import { clientFolders, ConfigError, loadConfig, type Config } from '../config.js';
 import { redact } from '../logger.js';
+import { unsupportedNodeWarning } from './node-support.js';
 import { VERSION } from '../version.js';
 
 const HELP = `refundkit-mcp ${VERSION}: refunds for AI agents, over MCP.
@@ -186,7 +187,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void
   }
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = processIo): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = processIo, nodeVersion: string = process.version): Promise<number> {
+  const warning = unsupportedNodeWarning(nodeVersion);
+  if (warning !== undefined) io.err(`refundkit-mcp: warning: ${warning}`);
   try {
     await run(argv, env, io);
     return 0;

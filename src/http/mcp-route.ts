@@ -1,16 +1,18 @@
 /**
  * /mcp in Fastify, on every method, so that a request is judged in one order: Host and Origin
  * first (DNS-rebinding protection: a page that rebound a name to us learns nothing), then the
- * method, then the key. The session logic is McpRoute's (mcp.ts). The SDK's transport reads the
+ * method, then the key. The session logic is McpRoute's (mcp.ts), or
+ * StatelessMcpRoute's (mcp-stateless.ts) when there are no sessions. The SDK's transport reads the
  * body and writes the answer itself, so the request leaves Fastify's lifecycle in onRequest,
  * before Fastify would read the body.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { asRefundKitError, RefundKitError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './auth.js';
 import { isAllowedHost, isAllowedOrigin, type HostRule } from './host-check.js';
-import type { McpRoute } from './mcp.js';
+import type { Identity } from './ports.js';
 import type { ApiKeyAuthenticator } from './ports.js';
 import { methodNotAllowed, sendError } from './respond.js';
 
@@ -24,7 +26,13 @@ interface McpGuard {
   logger: Logger;
 }
 
-export function registerMcpRoute(app: FastifyInstance, route: McpRoute, guard: McpGuard): void {
+/** What answers /mcp once the guard let a request through: with sessions (mcp.ts) or without (mcp-stateless.ts). */
+export interface McpHandler {
+  handle(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function registerMcpRoute(app: FastifyInstance, route: McpHandler, guard: McpGuard): void {
   app.all(MCP_PATH, {
     onRequest: async (request, reply) => {
       const { headers } = request.raw;

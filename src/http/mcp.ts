@@ -6,7 +6,8 @@
  * Sessions are kept in this process (Mcp-Session-Id), each with its own McpServer built by the
  * same factory as stdio; a session belongs to the organization that opened it, and a request with
  * another organization's key is told the session does not exist. Behind a load balancer with
- * several processes, route a session to the process that opened it (sticky sessions).
+ * several processes, either route a session to the process that opened it (sticky sessions) or
+ * run /mcp without sessions (mcp-stateless.ts, REFUNDKIT_MCP_STATELESS, the PostgreSQL default).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +15,7 @@ import type { Clock } from '../domain/ports.js';
 import type { RefundService } from '../domain/refund-service.js';
 import type { Logger } from '../logger.js';
 import type { Server as McpServer, StreamableHTTPServerTransport } from '../mcp/sdk.js';
+import { connectTransport } from './mcp-connect.js';
 import { ceilingRefusal, perKeyRefusal, perOrgRefusal, Tally, type Refusal } from './mcp-caps.js';
 import { loadModules, sendRpcError } from './mcp-modules.js';
 import type { Identity } from './ports.js';
@@ -144,18 +146,7 @@ export class McpRoute {
           this.options.logger.debug('mcp session closed', { sessionId: session.id });
         }
       };
-      await opened.connect(transport);
-      // A request whose params do not fit its method is answered Invalid params (-32602) here: the
-      // SDK would answer Internal error (-32603), as if the fault were ours (stdio does the same).
-      const deliver = transport.onmessage;
-      transport.onmessage = (message, extra) => {
-        const problem = invalidParams(message);
-        if (problem === null) {
-          deliver?.(message, extra);
-          return;
-        }
-        transport.send({ jsonrpc: '2.0', id: problem.id, error: { code: -32602, message: problem.message } }).catch(() => undefined);
-      };
+      await connectTransport(opened, transport, invalidParams);
       await transport.handleRequest(req, res);
     } finally {
       if (session === undefined) {

@@ -28,7 +28,8 @@ import { checkExpectation, clientErrorHandler, refuseConnect, refuseWithoutHost 
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { allowedHostRules, type HostRule } from './host-check.js';
 import { McpRoute } from './mcp.js';
-import { MCP_METHOD_LIST, MCP_PATH, registerMcpRoute } from './mcp-route.js';
+import { MCP_METHOD_LIST, MCP_PATH, registerMcpRoute, type McpHandler } from './mcp-route.js';
+import { StatelessMcpRoute } from './mcp-stateless.js';
 import type { ApiKeyAuthenticator, WebhookEventLog } from './ports.js';
 import { registerOperatorRoutes } from './operator-routes.js';
 import { registerRestRoutes } from './rest.js';
@@ -62,6 +63,8 @@ export interface HttpServerOptions {
   mcpMaxSessions?: number;
   mcpMaxSessionsPerOrg?: number;
   mcpMaxSessionsPerKey?: number;
+  /** /mcp without sessions (REFUNDKIT_MCP_STATELESS): for several processes behind a balancer. */
+  mcpStateless?: boolean;
   /** How long close() lets requests in flight finish before cutting their connections. */
   shutdownGraceMs?: number;
   /** The operator dashboard's stores (/dashboard); without them it is not served. */
@@ -130,7 +133,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     // What the router itself refuses gets the reference's error body too.
     frameworkErrors: errorHandler(logger, routes),
   });
-  const mcp = new McpRoute({
+  const mcp: McpHandler = options.mcpStateless === true
+    ? new StatelessMcpRoute({ service: options.service, readOnly: options.readOnly, logger, maxBodyBytes: options.maxBodyBytes })
+    : new McpRoute({
     service: options.service,
     readOnly: options.readOnly,
     logger,

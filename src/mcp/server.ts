@@ -35,6 +35,11 @@ export interface McpServerOptions {
    * no longer act: a key revoked while a session is open stops working at its next call.
    */
   checkAccess?: () => void | Promise<void>;
+  /**
+   * False where no answer to an elicitation could come back to this server (stateless HTTP): its
+   * writes are then treated as from a client that cannot ask. Default: ask when the client can.
+   */
+  canConfirm?: boolean;
 }
 
 /**
@@ -93,7 +98,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${redact(clip(name))}'; available: ${[...byName.keys()].join(', ')}`);
     }
     // Where the client can show a form, the person at it can be asked to confirm this call's write.
-    const confirmation = elicitationConfirmation(server, extra.requestId, logger);
+    const confirmation = options.canConfirm === false ? undefined : elicitationConfirmation(server, extra.requestId, logger);
     const caller = confirmation === undefined ? options.caller : { ...options.caller, confirmation };
     const context: OperationContext = { service: options.service, caller };
     const call = invokeTool(operation, argumentsAsSent(request.params) ?? {}, context, logger, options.checkAccess);

@@ -7,9 +7,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_API_KEY, DEMO_ORGANIZATION_ID } from '../../src/demo.js';
+import { migrations } from '../../src/store/postgres/migrations/index.js';
 import { assertBuilt, callTool, cleanEnv, cleanupCli, CLI_PATH, connectServer, disconnect, lastLine, makeTempDir, ROOT, runCli, type Env } from '../support/cli.js';
 import { bearer, JSON_HEADERS, raw } from '../support/http-server.js';
-import { migrations } from '../../src/store/postgres/migrations/index.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres.js';
 
 const PASSWORD = 'refundkit_test_only';
@@ -56,10 +56,16 @@ describePostgres('refundkit-mcp on PostgreSQL', () => {
   }
 
   it('every operator command, the stdio server and the HTTP server work against it', async () => {
-    // The latest step, whatever it is: a new migration must not break this test.
-    expect(await cli('init')).toMatch(new RegExp(String.raw`^database ready: postgres://refundkit_test:…\[redacted\]@127\.0\.0\.1:\d+/refundkit_t_\w+\?options=\S+ \(schema version ${migrations.length}\)$`, 'm'));
+    const latest = migrations.length;
+    expect(await cli('init')).toMatch(
+      new RegExp(`^database ready: postgres://refundkit_test:…\\[redacted\\]@127\\.0\\.0\\.1:\\d+/refundkit_t_\\w+\\?options=\\S+ \\(schema version ${latest}\\)$`, 'm'),
+    );
     expect(lastLine(await cli('init', '--demo'))).toBe(DEMO_API_KEY);
+    // The dashboard's operators live in PostgreSQL too.
+    expect(await cli('operators', 'list')).toContain('demo@refundkit.invalid');
     const org = lastLine(await cli('orgs', 'create', '--name', 'Acme'));
+    await cli('operators', 'create', '--org', org, '--email', 'ana@example.com', '--name', 'Ana');
+    expect(await cli('operators', 'list', '--org', org)).toContain('ana@example.com');
     expect(await cli('orgs', 'list')).toContain(`${org}\t`);
     const key = lastLine(await cli('keys', 'create', '--name', 'Test agent', '--org', org, '--mode', 'test'));
     const keyId = /^(key_\w+)\t/m.exec(await cli('keys', 'list', '--org', org))?.[1];

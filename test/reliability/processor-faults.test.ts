@@ -27,7 +27,14 @@ import { startStripeImitation, type Fault, type FaultMatch, type RefundBehavior,
 import { cleanupAll, FakeClock, createOrg, createTestApp, settingsWith } from '../support/fixtures.js';
 import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations } from '../support/reliability.js';
 
-const TIMEOUT_MS = 300;
+/**
+ * The Stripe client's timeout here. Long enough that an unfaulted request never reaches it on a
+ * loaded CI machine (at 300 ms, sixteen concurrent cases beside other suites timed out requests
+ * no fault had touched); the faults below are scaled from it.
+ */
+const TIMEOUT_MS = 1_000;
+/** A fault that holds a request past our timeout. */
+const PAST_TIMEOUT_MS = TIMEOUT_MS * 2;
 /** As the app sets it: twice the client's timeout. */
 const IN_DOUBT_MS = TIMEOUT_MS * 2;
 
@@ -42,8 +49,8 @@ interface World {
 }
 
 afterAll(() => cleanupAll());
-// Each case has its own imitation and database and mostly waits on timers: run many at once.
-vi.setConfig({ maxConcurrency: 16 });
+// Each case has its own imitation and database and mostly waits on timers: run several at once.
+vi.setConfig({ maxConcurrency: 8 });
 
 async function world(retries: number): Promise<World> {
   const imitation = await startStripeImitation();
@@ -130,9 +137,9 @@ const FAULTS: FaultCase[] = [
   { label: 'a timeout (no answer)', fault: { kind: 'hang' }, times: 1 },
   { label: 'two connection resets (the SDK retries one by itself)', fault: { kind: 'reset' }, times: 2 },
   { label: 'a slow answer within our timeout', fault: { kind: 'slow', ms: 100 }, times: 1 },
-  { label: 'a slow answer past our timeout', fault: { kind: 'slow', ms: 700 }, times: 1 },
-  { label: 'an answer after our timeout (done at Stripe)', fault: { kind: 'late', ms: 700 }, times: 1 },
-  { label: 'an answer after our timeout, the SDK retrying with the same key', fault: { kind: 'late', ms: 700 }, times: 1, retries: 1 },
+  { label: 'a slow answer past our timeout', fault: { kind: 'slow', ms: PAST_TIMEOUT_MS }, times: 1 },
+  { label: 'an answer after our timeout (done at Stripe)', fault: { kind: 'late', ms: PAST_TIMEOUT_MS }, times: 1 },
+  { label: 'an answer after our timeout, the SDK retrying with the same key', fault: { kind: 'late', ms: PAST_TIMEOUT_MS }, times: 1, retries: 1 },
   { label: 'done at Stripe, then the connection reset, twice', fault: { kind: 'processThenReset' }, times: 2 },
 ];
 
@@ -195,10 +202,10 @@ describe.concurrent('faults during create (submission inside the call)', () => {
     const w = await world(0);
     try {
       const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
-      w.imitation.failNext(1, { kind: 'late', ms: 600 }, CREATE);
+      w.imitation.failNext(1, { kind: 'late', ms: PAST_TIMEOUT_MS }, CREATE);
       const created = await w.service.create(w.caller, input(chargeId));
       expect(created.status).toBe('pending');
-      await sleep(700);
+      await sleep(PAST_TIMEOUT_MS - TIMEOUT_MS + 300);
       expect(w.imitation.refundCount()).toBe(1);
       // The retry (attempt 2) must look the refund up before creating; that lookup fails.
       w.imitation.failNext(1, { kind: 'status', status: 500 }, { method: 'GET', path: '/v1/refunds' });
@@ -303,10 +310,10 @@ describe.concurrent('faults during cancel of a processing refund', () => {
     const w = await world(0);
     try {
       const { chargeId } = w.imitation.addCharge({ amount: 5_000, refundBehavior: 'requires_action' });
-      w.imitation.failNext(1, { kind: 'late', ms: 500 }, CREATE);
+      w.imitation.failNext(1, { kind: 'late', ms: PAST_TIMEOUT_MS }, CREATE);
       const created = await w.service.create(w.caller, input(chargeId));
       expect(created.status).toBe('pending');
-      await sleep(600);
+      await sleep(PAST_TIMEOUT_MS - TIMEOUT_MS + 300);
       expect(w.imitation.refundCount()).toBe(1);
       w.clock.ms += IN_DOUBT_MS;
       w.imitation.failNext(1, { kind: 'status', status: 503 }, { method: 'GET', path: '/v1/refunds' });
@@ -462,9 +469,10 @@ describe.concurrent('a create Stripe executes after we gave up on it (issue 15)'
     const w = await world(0);
     try {
       const { chargeId } = w.imitation.addCharge({ amount: 5_000 });
-      w.imitation.failNext(1, { kind: 'slow', ms: 1_500 }, CREATE);
+      w.imitation.failNext(1, { kind: 'slow', ms: TIMEOUT_MS * 5 }, CREATE);
       const created = await w.service.create(w.caller, input(chargeId));
-      w.clock.advance(1_000);
+      // Past the in-doubt window on our clock, while the create is still held at Stripe.
+      w.clock.advance(IN_DOUBT_MS + 1_000);
       const cancelled = await w.service.cancel(w.caller, created.id);
       expect(cancelled).toMatchObject({ status: 'cancelled', externalRefundId: null });
       await until(() => w.imitation.refundCount() === 1, 'the slow create executed at Stripe');
