@@ -6,10 +6,9 @@
  */
 import { createApp } from '../app.js';
 import { startBackgroundWork } from '../background.js';
-import type { Config } from '../config.js';
+import { databaseLocation, type Config } from '../config.js';
 import { isWildcardHost } from '../http/host-check.js';
 import type { RunningHttpServer } from '../http/server.js';
-import { databaseLocation } from '../config.js';
 import { createLogger } from '../logger.js';
 import { CommandError, type Io } from './common.js';
 
@@ -76,7 +75,7 @@ export async function runHttp(config: Readonly<Config>, options: HttpCommandOpti
       if (forgotten > 0) logger.info('forgot expired dashboard sessions and old sign-in failures', { forgotten });
     } catch (error) {
       // A busy database now is no reason to stop serving; the next round tries again.
-      logger.warn('pruning webhook events failed', { error });
+      logger.warn('pruning old webhook events and dashboard sessions failed', { error });
     }
   };
   let pruning: NodeJS.Timeout | undefined;
