@@ -92,12 +92,23 @@ export const DUE_FOR_SYNC = `SELECT organization_id, id FROM refunds
 
 export const SCHEDULE_SYNC = 'UPDATE refunds SET next_sync_at = $1 WHERE id = $2';
 
-/** A page of an organization's refunds, newest first, along the index of its filter. */
-export function listSql(byStatus: boolean, byProcessor: boolean): string {
+/**
+ * A page of an organization's refunds, newest first, along the index of its filter. A deep page
+ * (`deep`) is chosen inside the index, which holds the id (an index-only scan: the skipped rows
+ * are never read from the table), and only its rows are then read. Read straight, a deep offset
+ * reads every skipped row from the table, and on a big table the planner rather scans the table
+ * and sorts it (seen at offset 100,000 of 1,000,000 refunds in `npm run bench`).
+ */
+export function listSql(byStatus: boolean, byProcessor: boolean, deep = false): string {
   const where = ['organization_id = $1'];
   if (byStatus) where.push('status = $4');
   if (byProcessor) where.push(`processor = $${byStatus ? 5 : 4}`);
-  return `SELECT ${COLUMNS} FROM refunds WHERE ${where.join(' AND ')}
+  return deep
+    ? `SELECT ${COLUMNS} FROM refunds WHERE id IN (
+         SELECT id FROM refunds WHERE ${where.join(' AND ')}
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3)
+       ORDER BY created_at DESC, id DESC`
+    : `SELECT ${COLUMNS} FROM refunds WHERE ${where.join(' AND ')}
     ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`;
 }
 

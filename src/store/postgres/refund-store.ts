@@ -44,6 +44,12 @@ import {
 } from './refund-sql.js';
 import { toEvent, toRefund, type EventRow, type RefundRow } from './rows.js';
 
+/**
+ * From this offset on, a page's ids are chosen inside the index before any row is read (a deferred
+ * join, as on SQLite); below it the page is read straight along the index, which saves the join.
+ */
+const DEFERRED_JOIN_FROM_OFFSET = 5_000;
+
 export class PostgresRefundStore implements RefundStore {
   /** The late-landing watch and the discrepancy list (discrepancies.ts). */
   private readonly late: PostgresDiscrepancies;
@@ -65,7 +71,8 @@ export class PostgresRefundStore implements RefundStore {
     const params: unknown[] = [organizationId, page.limit, page.offset];
     if (filter.status !== undefined) params.push(filter.status);
     if (filter.processor !== undefined) params.push(filter.processor);
-    const { rows } = await this.pool.query<RefundRow>(listSql(filter.status !== undefined, filter.processor !== undefined), params);
+    const deep = page.offset >= DEFERRED_JOIN_FROM_OFFSET;
+    const { rows } = await this.pool.query<RefundRow>(listSql(filter.status !== undefined, filter.processor !== undefined, deep), params);
     return rows.map(toRefund);
   }
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RefundDraft, RefundStore } from '../../../src/domain/ports.js';
-import type { RefundStatus } from '../../../src/domain/refund.js';
+import type { Refund, RefundStatus } from '../../../src/domain/refund.js';
 import { refundFixture, type StoreFactory, type StoreHarness } from './harness.js';
 
 export function refundStoreContract(factory: StoreFactory): void {
@@ -272,6 +272,47 @@ export function refundStoreContract(factory: StoreFactory): void {
         expect(await refunds.list(org, { status: 'failed', processor: 'stripe' }, { limit: 10, offset: 0 })).toEqual([mine]);
         expect(await refunds.list(other, {}, { limit: 10, offset: 0 })).toHaveLength(1);
       });
+
+      // Both stores read pages from offset 5,000 on through a deferred join (ids chosen in the
+      // index, then their rows read): the rows on both sides of that switch must be exactly the
+      // ones at the offset asked (a `+ 1` there once went unnoticed).
+      it('deep pages hold exactly the rows at the offset asked, for every filter, on both sides of offset 5,000', async () => {
+        const start = Date.parse('2025-01-01T00:00:00.000Z');
+        const mine: Refund[] = [];
+        // 6,200 of org's (timestamps shared by threes, ids not in creation order) and 60 of other's.
+        const drafts = [
+          ...Array.from({ length: 6_200 }, (_, i) => {
+            const at = new Date(start + Math.floor(i / 3) * 1000).toISOString();
+            return refundFixture(org, {
+              id: `ref_d${String((i * 7_919) % 6_200).padStart(11, '0')}`,
+              status: i % 10 === 0 ? 'completed' : 'pending',
+              processor: i % 12 === 0 ? 'sandbox' : 'stripe',
+              createdAt: at,
+              updatedAt: at,
+            });
+          }),
+          ...Array.from({ length: 60 }, (_, i) => refundFixture(other, { createdAt: new Date(start + i * 100_000).toISOString() })),
+        ];
+        // In parallel batches: one at a time is slow over a network connection.
+        for (let i = 0; i < drafts.length; i += 50) {
+          const inserted = await Promise.all(drafts.slice(i, i + 50).map((draft) => refunds.insert(draft)));
+          mine.push(...inserted.filter((refund) => refund.organizationId === org));
+        }
+        const newestFirst = (a: Refund, b: Refund): number =>
+          a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
+        const filters = [{}, { status: 'pending' as const }, { processor: 'stripe' }, { status: 'pending' as const, processor: 'stripe' }];
+        for (const filter of filters) {
+          const expected = mine
+            .filter((r) => (filter.status === undefined || r.status === filter.status) && (filter.processor === undefined || r.processor === filter.processor))
+            .sort(newestFirst);
+          expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(5_100);
+          for (const offset of [4_990, 4_999, 5_000, 5_001, 5_074, expected.length - 10, expected.length]) {
+            const page = await refunds.list(org, filter, { limit: 26, offset });
+            // Whole refunds, as inserted: not only the right ids.
+            expect(page, `${JSON.stringify(filter)} at ${offset}`).toEqual(expected.slice(offset, offset + 26));
+          }
+        }
+      }, 120_000);
     });
 
     describe('claims, and the doubt an unanswered attempt leaves', () => {

@@ -45,7 +45,8 @@ describePostgres('PostgreSQL query plans', () => {
                               WHEN i % 7 = 0 THEN 'failed' ELSE 'completed' END AS status) s`,
       [org, other],
     );
-    await pool.query('ANALYZE refunds');
+    // As autovacuum leaves a settled table: statistics, and the visibility map an index-only scan needs.
+    await pool.query('VACUUM ANALYZE refunds');
   }, 120_000);
   afterAll(() => database.drop());
 
@@ -63,15 +64,24 @@ describePostgres('PostgreSQL query plans', () => {
     { status: true, processor: true, index: 'refunds_by_org_status_processor', params: ['completed', 'stripe'] },
   ];
 
+  // Offsets from 5,000 on take the deferred join (refund-store.ts): the page's ids come from an
+  // index-only scan, and only the page's rows are read and sorted. (Offset 100,000 of 1,000,000
+  // refunds is checked by `npm run bench`; here the organization is most of a small table, where
+  // reading nearly all of it and sorting is the planner's fair choice.)
   it.each(FILTERS.flatMap((f) => [0, 10_000].map((offset) => [f.index, offset, f] as const)))(
-    'list page (%s) at offset %i walks its index in order: no sort, no sequential scan',
+    'list page (%s) at offset %i walks its index in order: no sequential scan, no sort but of the page',
     async (index, offset, filter) => {
-      const found = await plan(listSql(filter.status, filter.processor), [org, 25, offset, ...filter.params]);
+      const deep = offset >= 5_000;
+      const found = await plan(listSql(filter.status, filter.processor, deep), [org, 25, offset, ...filter.params]);
       const types = found.map((node) => node['Node Type']);
-      expect(found.some((node) => node['Node Type'].startsWith('Index') && node['Index Name'] === index), JSON.stringify(found)).toBe(true);
-      expect(types).not.toContain('Sort');
-      expect(types).not.toContain('Incremental Sort');
+      const walk = deep ? ['Index Only Scan'] : ['Index Scan', 'Index Only Scan'];
+      expect(found.some((node) => walk.includes(node['Node Type']) && node['Index Name'] === index), JSON.stringify(found)).toBe(true);
       expect(types).not.toContain('Seq Scan');
+      expect(types).not.toContain('Incremental Sort');
+      // The deep page sorts its own 25 rows once, above the join; nothing sorts the organization's.
+      const sorts = types.filter((type) => type === 'Sort').length;
+      expect(sorts).toBeLessThanOrEqual(deep ? 1 : 0);
+      if (sorts === 1) expect(types[0]).toBe('Sort');
     },
   );
 

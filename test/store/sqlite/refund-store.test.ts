@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteApp } from '../../../src/app.js';
-import { REFUND_STATUSES, canTransition, type RefundStatus } from '../../../src/domain/refund.js';
+import { REFUND_STATUSES, canTransition } from '../../../src/domain/refund.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../../support/fixtures.js';
 import { lateLandingContract } from '../contract/late-landings.js';
@@ -174,74 +174,7 @@ describe('insert (SQLite)', () => {
   });
 });
 
-describe('list, deep pages (offset 5,000 and on take the deferred join)', () => {
-  interface Row {
-    id: string;
-    organization_id: string;
-    status: RefundStatus;
-    processor: string;
-    created_at: string;
-  }
-
-  /** 6,200 refunds of `org` (timestamps shared by threes, ids not in insertion order) and 300 of `other`. */
-  function seed(): Row[] {
-    const rows: Row[] = [];
-    const n = 6_200;
-    for (let i = 0; i < n; i += 1) {
-      rows.push({
-        id: `ref_d${String((i * 7_919) % n).padStart(11, '0')}`,
-        organization_id: org,
-        status: i % 10 === 0 ? 'completed' : 'pending',
-        processor: i % 12 === 0 ? 'sandbox' : 'stripe',
-        created_at: new Date(Date.parse('2025-01-01T00:00:00.000Z') + Math.floor(i / 3) * 1000).toISOString(),
-      });
-    }
-    for (let i = 0; i < 300; i += 1) {
-      rows.push({
-        id: `ref_o${String(i).padStart(11, '0')}`,
-        organization_id: other,
-        status: 'pending',
-        processor: 'stripe',
-        created_at: new Date(Date.parse('2025-01-01T00:00:00.000Z') + i * 7_000).toISOString(),
-      });
-    }
-    const insert = app.db.prepare(
-      `INSERT INTO refunds (id, organization_id, transaction_id, amount, currency, reason, status, processor,
-         initiated_by, created_at, updated_at)
-       VALUES (@id, @organization_id, 'ch_x', 100, 'usd', 'other', @status, @processor, 'api', @created_at, @created_at)`,
-    );
-    app.db.transaction(() => {
-      for (const row of rows) insert.run(row);
-    })();
-    return rows;
-  }
-
-  /** The organization's refunds matching `filter`, newest first, ties broken by id descending. */
-  function expectedOrder(rows: Row[], filter: { status?: RefundStatus; processor?: string }): string[] {
-    return rows
-      .filter((r) => r.organization_id === org)
-      .filter((r) => (filter.status === undefined || r.status === filter.status) && (filter.processor === undefined || r.processor === filter.processor))
-      .sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1))
-      .map((r) => r.id);
-  }
-
-  it('returns exactly the rows at the offset asked, as full refunds, for every filter, on both sides of the switch', async () => {
-    const rows = seed();
-    const filters = [{}, { status: 'pending' as const }, { processor: 'stripe' }, { status: 'pending' as const, processor: 'stripe' }];
-    for (const filter of filters) {
-      const expected = expectedOrder(rows, filter);
-      expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(5_100);
-      for (const offset of [4_990, 4_999, 5_000, 5_001, 5_074, expected.length - 10, expected.length]) {
-        const page = (await app.refunds.list(org, filter, { limit: 26, offset })).map((r) => r.id);
-        expect(page, `${JSON.stringify(filter)} at ${offset}`).toEqual(expected.slice(offset, offset + 26));
-      }
-    }
-    // Full refunds, as findById reads them.
-    const page = await app.refunds.list(org, {}, { limit: 3, offset: 6_000 });
-    expect(page).toHaveLength(3);
-    for (const refund of page) expect(refund).toEqual(await app.refunds.findById(org, refund.id));
-  });
-});
+// Deep pages (offset 5,000 and on take the deferred join) are in the store contract suite.
 
 describe('query plans', () => {
   /** The SQL the store really runs for each filter combination, captured as it is prepared. */
