@@ -15,5 +15,7 @@ export default defineConfig({
   test: {
     ...shared,
     include: ['test/domain/**/*.test.ts', 'test/store/**/*.test.ts', 'test/mcp/**/*.test.ts', 'test/http/**/*.test.ts'],
+    // The PostgreSQL contract, plan and race suites are what can kill a mutant in src/store/postgres.
+    globalSetup: ['test/support/postgres-global-setup.ts'],
   },
 });

@@ -35,6 +35,8 @@ import { ALNUM, DIGITS, distModule, LOWER_ALNUM, Random, UPPER_ALNUM } from './c
 type DatabaseModule = typeof import('../src/store/sqlite/database.js');
 type OrganizationStoreModule = typeof import('../src/store/sqlite/organization-store.js');
 type ApiKeyStoreModule = typeof import('../src/store/sqlite/api-key-store.js');
+type GuardrailStoreModule = typeof import('../src/store/sqlite/guardrail-store.js');
+type PolicyModule = typeof import('../src/domain/guardrails/policy.js');
 
 export const ORGANIZATIONS = 20;
 export const DEFAULT_ROWS = 1_000_000;
@@ -167,6 +169,8 @@ export async function generateDatabase(path: string, rows: number = DEFAULT_ROWS
   const { openDatabase, migrate } = await distModule<DatabaseModule>('store/sqlite/database.js');
   const { SqliteOrganizationStore } = await distModule<OrganizationStoreModule>('store/sqlite/organization-store.js');
   const { SqliteApiKeyStore } = await distModule<ApiKeyStoreModule>('store/sqlite/api-key-store.js');
+  const { SqliteGuardrailStore } = await distModule<GuardrailStoreModule>('store/sqlite/guardrail-store.js');
+  const { DEFAULT_AGENT_POLICY } = await distModule<PolicyModule>('domain/guardrails/policy.js');
 
   const db: SqliteDatabase = openDatabase(path);
   migrate(db);
@@ -174,11 +178,15 @@ export async function generateDatabase(path: string, rows: number = DEFAULT_ROWS
 
   const organizationStore = new SqliteOrganizationStore(db);
   const apiKeyStore = new SqliteApiKeyStore(db);
+  const guardrails = new SqliteGuardrailStore(db);
   const shares = organizationShares();
   const organizations: GeneratedOrganization[] = [];
   for (const [i, name] of ORGANIZATION_NAMES.slice(0, ORGANIZATIONS).entries()) {
     const id = `org_bench${String(i + 1).padStart(7, '0')}`;
-    await organizationStore.create(name, { id, at: new Date(HISTORY_END - HISTORY_MS - 86_400_000).toISOString() });
+    const at = new Date(HISTORY_END - HISTORY_MS - 86_400_000).toISOString();
+    await organizationStore.create(name, { id, at });
+    // The bench's key cancels generated refunds, which no key created: its operator allows that.
+    await guardrails.setPolicy(id, { ...DEFAULT_AGENT_POLICY, cancelOthers: true }, 'bench', at);
     const { key } = await apiKeyStore.create(id, 'test');
     organizations.push({ id, name, apiKey: key, refunds: 0 });
   }

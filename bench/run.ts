@@ -19,7 +19,7 @@
  * status reads) would otherwise start working through the database's pending refunds while we
  * measure. Results: one table on stdout, the same as JSON in bench/results/<timestamp>.json.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,8 +29,11 @@ import Database from 'better-sqlite3';
 import { BUILD_DIR, CLI_PATH, distModule, median, peakRssMb, quantile, ROOT, sortedCopy } from './common.js';
 import { DEFAULT_ROWS, generateDatabase, type GeneratedDatabase } from './generate.js';
 import { getOnce, runLoad, type LoadResult } from './http-load.js';
+import { measurePostgres } from './postgres-figures.js';
+import { startPostgres } from './postgres.js';
+import { BLOCK, checkOk, log, mergeLoads, onInterrupt, paired, round3, startProcess, trivialCall, type Series } from './measure.js';
 import { figure, formatTable, shortfall, writeReport, type Figure } from './report.js';
-import { coldStart, StdioSession, type ServerCommand, type ToolResult } from './stdio-client.js';
+import { coldStart, StdioSession, type ServerCommand } from './stdio-client.js';
 
 type RefundStoreModule = typeof import('../src/store/sqlite/refund-store.js');
 
@@ -44,6 +47,8 @@ const { values: options } = parseArgs({
     'keep-db': { type: 'boolean' },
     'skip-rest': { type: 'boolean' },
     'node-options': { type: 'string' },
+    'postgres-url': { type: 'string' },
+    'skip-postgres': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -57,6 +62,9 @@ if (options.help === true) {
   --keep-db         keep the generated database (its path is printed)
   --skip-rest       skip the REST figures
   --node-options S  NODE_OPTIONS for RefundKit's servers only, e.g. --max-semi-space-size=4
+  --postgres-url U  measure PostgreSQL on this server (a role that may create databases); by
+                    default a throwaway server is started (scripts/test-postgres.sh)
+  --skip-postgres   skip the PostgreSQL figures
 `);
   process.exit(0);
 }
@@ -69,29 +77,12 @@ const NODE_OPTIONS = options['node-options'];
 const CONNECTIONS = 32;
 const REST_ROUNDS = 4;
 const IN_FLIGHT = 32;
-const BLOCK = 100;
 const WARMUP_CALLS = quick ? 300 : 3_000;
 const LIST_COMBOS = ['no filter', 'status', 'processor', 'status+processor'] as const;
 type Combo = (typeof LIST_COMBOS)[number];
 const STATUS_VALUES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
 const PROCESSOR_VALUES = ['stripe', 'adyen', 'paypal', 'sandbox'] as const;
 
-/**
- * What to undo if the run is interrupted: the HTTP servers (their stdin is not ours, so they would
- * outlive us) and the temp folder. Stdio servers end by themselves when our end of their stdin
- * closes.
- */
-const onInterrupt = new Set<() => void>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    for (const undo of onInterrupt) undo();
-    process.exit(130);
-  });
-}
-
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
 const startedAt = new Date();
 const figures: Figure[] = [];
 const details: Record<string, unknown> = {};
@@ -301,42 +292,6 @@ async function measureColdStart(db: GeneratedDatabase): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Warm latency over stdio
 
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
-}
-
-interface Series {
-  ours: number[];
-  trivial: number[];
-}
-
-/**
- * Runs `count` calls of ours and as many trivial calls, in alternating blocks of BLOCK, so that
- * both see the same machine. `call(i)` makes ours' i-th call and returns its time.
- */
-async function paired(trivialSession: StdioSession, count: number, call: (i: number) => Promise<number>): Promise<Series> {
-  const series: Series = { ours: [], trivial: [] };
-  for (let done = 0; done < count; done += BLOCK) {
-    const n = Math.min(BLOCK, count - done);
-    for (let i = 0; i < n; i += 1) series.ours.push(await call(done + i));
-    for (let i = 0; i < n; i += 1) series.trivial.push(await trivialCall(trivialSession));
-  }
-  return series;
-}
-
-async function trivialCall(session: StdioSession): Promise<number> {
-  const { ms, result } = await session.callTool('ping', {});
-  if (result.isError === true) throw new Error('the trivial tool failed');
-  return ms;
-}
-
-function checkOk(result: ToolResult, what: string): Record<string, unknown> {
-  if (result.isError === true || result.structuredContent === undefined) {
-    throw new Error(`${what} failed: ${result.content[0]?.text ?? 'no content'}`);
-  }
-  return result.structuredContent;
-}
-
 function latencyFigures(id: string, label: string, series: Series, targetP50: Figure['target'], note?: string): void {
   const ours = sortedCopy(series.ours);
   const trivial = sortedCopy(series.trivial);
@@ -517,65 +472,6 @@ function httpCommandAvailable(): boolean {
   return probe.status === 0;
 }
 
-async function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const kill = (): void => {
-    child.kill('SIGKILL');
-  };
-  onInterrupt.add(kill);
-  void exited.then(() => onInterrupt.delete(kill));
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-2000);
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      const match = /(?:listening |http:\/\/127\.0\.0\.1:)(\d+)/.exec(out);
-      if (match?.[1] !== undefined) resolve(Number(match[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code ?? 'signal'}): ${stderr}`)));
-    timer = setTimeout(() => {
-      kill();
-      reject(new Error(`${args.join(' ')} did not start within 30 s: ${stderr}`));
-    }, 30_000);
-  }).finally(() => clearTimeout(timer));
-  return {
-    pid: child.pid ?? -1,
-    port,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Slices of one load, as one: totals add up; the latency quantiles are the slices' medians. */
-function mergeLoads(slices: readonly LoadResult[]): LoadResult {
-  const requests = slices.reduce((sum, r) => sum + r.requests, 0);
-  const seconds = slices.reduce((sum, r) => sum + r.seconds, 0);
-  const statuses: Record<number, number> = {};
-  for (const slice of slices) for (const [code, n] of Object.entries(slice.statuses)) statuses[Number(code)] = (statuses[Number(code)] ?? 0) + n;
-  return {
-    requests,
-    seconds,
-    requestsPerSecond: requests / seconds,
-    statuses,
-    errors: slices.reduce((sum, r) => sum + r.errors, 0),
-    bodyBytes: slices[0]?.bodyBytes ?? -1,
-    latencyP50Ms: median(slices.map((r) => r.latencyP50Ms)),
-    latencyP99Ms: median(slices.map((r) => r.latencyP99Ms)),
-  };
-}
-
 async function measureRest(db: GeneratedDatabase, samples: Samples): Promise<void> {
   const ours = await startProcess(process.execPath, [CLI_PATH, 'http', '--port', '0'], oursEnv(db));
   let bare: Awaited<ReturnType<typeof startProcess>> | undefined;
@@ -633,6 +529,45 @@ async function measureRest(db: GeneratedDatabase, samples: Samples): Promise<voi
 }
 
 // ---------------------------------------------------------------------------------------------
+// PostgreSQL, over the same refunds (bench/postgres-figures.ts)
+
+async function measurePostgresBeside(db: GeneratedDatabase, samples: Samples): Promise<void> {
+  const postgres = startPostgres(options['postgres-url']);
+  if ('missing' in postgres) {
+    log(`PostgreSQL skipped: no server (${postgres.missing}); pass --postgres-url or install PostgreSQL`);
+    details.postgres = { skipped: postgres.missing };
+    return;
+  }
+  onInterrupt.add(postgres.stop);
+  try {
+    const result = await measurePostgres({
+      postgres,
+      sqlitePath: db.path,
+      organizationId: db.largest.id,
+      ids: samples.ids,
+      filtersHolding: (rows) => LIST_COMBOS.map((combo) => ({ combo, filters: deepEnoughFilters(db, combo, rows) })),
+      combos: LIST_COMBOS.map((combo) => ({
+        combo,
+        index: EXPECTED_INDEX[combo],
+        filter: { ...(combo.includes('status') ? { status: 'completed' as const } : {}), ...(combo.includes('processor') ? { processor: 'stripe' } : {}) },
+      })),
+      oursCommand: (extra = {}) => ({ ...oursCommand(db), env: oursEnv(db, extra) }),
+      calls: CALLS,
+      warmupCalls: WARMUP_CALLS,
+      restMs: REST_MS,
+      restRounds: quick ? 1 : REST_ROUNDS,
+      connections: CONNECTIONS,
+      skipRest: options['skip-rest'] === true || !httpCommandAvailable(),
+    });
+    figures.push(...result.figures);
+    details.postgres = result.details;
+  } finally {
+    postgres.stop();
+    onInterrupt.delete(postgres.stop);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** What the measured program is: its entry's hash, and whether it is the bundle. */
 function buildFingerprint(): { sha256: string; bytes: number; bundled: boolean } {
@@ -678,6 +613,9 @@ async function main(): Promise<void> {
       log('REST throughput');
       await measureRest(db, samples);
     }
+
+    if (options['skip-postgres'] === true) log('PostgreSQL skipped (--skip-postgres)');
+    else await measurePostgresBeside(db, samples);
 
     const rss = details.rss as Record<string, number | null | undefined>;
     const oursPeak = Math.max(rss.stdio ?? 0, rss.http ?? 0);
