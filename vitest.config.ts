@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * and unpacks the MCP bundle (a native build: minutes). `npm test` builds, then runs all
  * five; `npm run test:unit` is the fast lane.
  */
-const BUILT = ['test/e2e/**/*.test.ts', 'test/commands/main.test.ts', 'test/bench/generate.test.ts'];
+const BUILT = ['test/e2e/**/*.test.ts', 'test/commands/main.test.ts', 'test/bench/generate.test.ts', 'test/bench/postgres.test.ts'];
 /** The npm package and the MCP bundle, built and installed as users get them: minutes, not seconds. */
 const DISTRIBUTION = ['test/distribution/package.test.ts', 'test/distribution/bundle.test.ts'];
 
