@@ -27,7 +27,8 @@ function guardrailsOf(ctx: RefundContext): GuardrailStore {
   return ctx.guardrails;
 }
 
-export function listApprovals(ctx: RefundContext, organizationId: string, status: ApprovalStatus | undefined, limit: number): Promise<ApprovalRequest[]> {
+// async: without a guardrail store the error is a rejection, as from every other call here, not a throw.
+export async function listApprovals(ctx: RefundContext, organizationId: string, status: ApprovalStatus | undefined, limit: number): Promise<ApprovalRequest[]> {
   return guardrailsOf(ctx).listApprovals(organizationId, status === undefined ? {} : { status }, limit);
 }
 
