@@ -110,6 +110,21 @@ describe('agent creates under the policy (DEMO_AGENT_POLICY)', () => {
     const again = await service.create(agent, input(2000, { idempotencyKey: 'ticket-1' }));
     expect(again.id).toBe(first.id);
   });
+
+  it('an agent reusing its key with other arguments gets idempotency_conflict, as anyone would; nothing more is sent', async () => {
+    const { app, service, agent } = setup();
+    await app.guardrails.setPolicy(agent.organizationId, DEMO_AGENT_POLICY, 'operator:test', new Date().toISOString());
+    const first = await service.create(agent, input(1000, { idempotencyKey: 'ticket-2', metadata: { orderId: 'o1', ticketId: 't1' } }));
+    for (const change of [{ amount: 1200 }, { transactionId: 'ch_policy2' }, { metadata: { orderId: 'o2', ticketId: 't1' } }]) {
+      const error = await refusal(service.create(agent, input(1000, { idempotencyKey: 'ticket-2', metadata: { orderId: 'o1', ticketId: 't1' }, ...change })));
+      expect(error.code, JSON.stringify(change)).toBe('idempotency_conflict');
+    }
+    // The same arguments, metadata keys in another order: the first refund, untouched.
+    const again = await service.create(agent, input(1000, { idempotencyKey: 'ticket-2', metadata: { ticketId: 't1', orderId: 'o1' } }));
+    expect(again).toEqual(await service.get(agent, first.id));
+    const refunds = app.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM refunds').get();
+    expect(refunds?.n).toBe(1);
+  });
 });
 
 describe('approvals', () => {
