@@ -140,3 +140,62 @@ describe('cancel with confirmWrites', () => {
     expect(confirmation.asked).toHaveLength(0);
   });
 });
+
+// What the agent is told, word for word: it must know that nothing happened and not to retry.
+describe('the words of a refusal', () => {
+  it('a declined create says what was not created, and not to retry', async () => {
+    const { service, agent } = await setup();
+    const error = await refusal(service.create(agent(asker('declined')), input(1500)));
+    expect(error).toMatchObject({
+      code: 'confirmation_declined',
+      message: 'The person at the client declined the refund of 1500 usd on ch_confirm1: nothing was created. Do not retry unless the person asks for it again.',
+    });
+  });
+
+  it('a declined cancel says nothing changed', async () => {
+    const { app, org, service, agent } = await setup();
+    const seeded = insertRefund(app, org.id, { status: 'pending' });
+    const error = await refusal(service.cancel(agent(asker('cancelled')), seeded.id));
+    expect(error.message).toBe(
+      `The person at the client dismissed the confirmation of cancelling ${seeded.id}: nothing changed. Do not retry unless the person asks for it again.`,
+    );
+    expect((await service.get(agent(), seeded.id)).status).toBe('pending');
+  });
+
+  it('a client that cannot ask is told exactly why and who can cancel', async () => {
+    const { app, org, service, agent } = await setup();
+    const seeded = insertRefund(app, org.id, { status: 'processing' });
+    expect((await refusal(service.cancel(agent(), seeded.id))).message).toBe(
+      `This organization's policy asks the person at the client to confirm each cancel by an agent, and this client cannot ask (no elicitation): ` +
+        `${seeded.id} was not cancelled. A person must cancel it (REST API or dashboard), or use a client that can ask for confirmation.`,
+    );
+  });
+});
+
+describe('a person who takes a while to confirm', () => {
+  it('the refund is created when they answer, not when the agent asked', async () => {
+    const app = createTestApp();
+    const org = createOrg(app);
+    const clock = new FakeClock();
+    const service = new RefundService({
+      store: app.refunds,
+      guardrails: app.guardrails,
+      processors: new StaticProcessorRegistry([new SandboxProcessor()], {}, 'sandbox'),
+      clock,
+      settings: settingsWith({ holdMs: 60_000 }),
+    });
+    await app.guardrails.setPolicy(org.id, { ...DEMO_AGENT_POLICY, confirmWrites: true }, 'operator:test', new Date().toISOString());
+    const slow: Confirmation = {
+      ask: () => {
+        clock.advance(5 * 60_000);
+        return Promise.resolve('accepted');
+      },
+    };
+    const asked = clock.ms;
+    const refund = await service.create({ organizationId: org.id, actor: 'mcp', keyId: createKey(app, org.id).keyId, confirmation: slow }, input(1500));
+    expect(refund.createdAt).toBe(new Date(asked + 5 * 60_000).toISOString());
+    // The hold counts from then too.
+    const submitAt = (app.db.prepare('SELECT next_attempt_at AS v FROM refunds WHERE id = ?').get(refund.id) as { v: string }).v;
+    expect(submitAt).toBe(new Date(asked + 6 * 60_000).toISOString());
+  });
+});
