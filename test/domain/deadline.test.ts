@@ -3,6 +3,7 @@
  * processor does: create (submission.ts), cancel (cancel.ts) and get's status read (queries.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { graceFor, processorShare, within } from '../../src/domain/deadline.js';
 import { errors } from '../../src/domain/errors.js';
 import type { SubmitOutcome } from '../../src/domain/ports.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
@@ -116,5 +117,21 @@ describe('every call answers within the call deadline, whatever the processor do
     const refund = await service.create(caller, input);
     processor.onRetrieve = never;
     expect(await service.getFresh(caller, refund.id)).toEqual(await service.get(caller, refund.id));
+  });
+});
+
+describe('the deadline arithmetic', () => {
+  it('a processor call gets the wait less a tenth of it, at most 500 ms less, and never under 1 ms', () => {
+    expect([graceFor(1_000), graceFor(5_000), graceFor(30_000)]).toEqual([100, 500, 500]);
+    expect([processorShare(1_000), processorShare(5_000), processorShare(30_000)]).toEqual([900, 4_500, 29_500]);
+    expect(processorShare(1)).toBe(1);
+    expect(processorShare(0)).toBe(1);
+  });
+
+  it('within: the value when it comes first, done: false when the time runs out first, a rejection passed on', async () => {
+    expect(await within(Promise.resolve(7), 1_000)).toEqual({ done: true, value: 7 });
+    expect(await within(new Promise<never>(() => undefined), 5)).toEqual({ done: false });
+    expect(await within(new Promise<never>(() => undefined), -10)).toEqual({ done: false });
+    await expect(within(Promise.reject(new Error('boom')), 1_000)).rejects.toThrow('boom');
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { generatePassword, hashPassword, passwordProblem, SCRYPT_PARAMS, verifyPassword } from '../../../src/domain/operators/password.js';
+import {
+  generatePassword,
+  hashPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  passwordProblem,
+  SCRYPT_PARAMS,
+  verifyPassword,
+} from '../../../src/domain/operators/password.js';
 
 describe('operator passwords', () => {
   it('hashes with scrypt, a fresh salt each time, the parameters stored with the hash', async () => {
@@ -31,5 +39,18 @@ describe('operator passwords', () => {
     const generated = new Set(Array.from({ length: 50 }, generatePassword));
     expect(generated.size).toBe(50);
     for (const password of generated) expect(password).toMatch(/^[A-Za-z2-9]{20}$/);
+  });
+});
+
+describe('password length, at its edges', () => {
+  it('12 to 200 characters', () => {
+    expect(passwordProblem('x'.repeat(PASSWORD_MIN_LENGTH))).toBeNull();
+    expect(passwordProblem('x'.repeat(PASSWORD_MIN_LENGTH - 1))).toBe('Password must be at least 12 characters');
+    expect(passwordProblem('x'.repeat(PASSWORD_MAX_LENGTH))).toBeNull();
+    expect(passwordProblem('x'.repeat(PASSWORD_MAX_LENGTH + 1))).toBe('Password must be at most 200 characters');
+  });
+
+  it('a generated password is 20 characters of its alphabet, every time', () => {
+    for (let i = 0; i < 200; i += 1) expect(generatePassword()).toMatch(/^[A-HJ-NP-Za-km-z2-9]{20}$/);
   });
 });
