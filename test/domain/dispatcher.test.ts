@@ -135,9 +135,9 @@ describe('status sync', () => {
     expect(await service.syncDue()).toEqual({ synced: 1, changed: 1 });
     expect((await service.get(caller, refund.id)).status).toBe('failed');
     const events = rawEvents(app, refund.id);
-    expect(events.slice(-2).map((e) => [e.from_status, e.to_status, e.initiated_by])).toEqual([
-      ['processing', 'completed', 'system'],
-      ['completed', 'failed', 'system'],
+    expect(events.slice(-2).map((e) => [e.from_status, e.to_status, e.initiated_by, e.detail])).toEqual([
+      ['processing', 'completed', 'system', 'status read from stripe: stripe status succeeded'],
+      ['completed', 'failed', 'system', 'status read from stripe: failure_reason lost_or_stolen_card'],
     ]);
     // Failed is final: nothing more to read.
     clock.advance(10 * 60_000);
@@ -186,6 +186,26 @@ describe('status sync', () => {
     processor.onRetrieve = () => Promise.resolve({ status: 'completed' });
     clock.advance(10_000);
     expect((await service.syncDue()).changed).toBe(1);
+  });
+
+  it('a failed read is reported to the operator with the refund and the error', async () => {
+    const app = createTestApp();
+    const org = createOrg(app);
+    const clock = new FakeClock();
+    const processor = new ScriptedProcessor();
+    const reports: Array<[string, Record<string, unknown>]> = [];
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ syncIntervalMs: 10_000 }),
+      onBackgroundError: (message, detail) => reports.push([message, detail]),
+    });
+    const refund = await service.create({ organizationId: org.id, actor: 'api' }, input);
+    processor.onRetrieve = () => Promise.reject(errors.processorUnavailable('stripe'));
+    clock.advance(10_000);
+    await service.syncDue();
+    expect(reports).toEqual([['status sync failed', { refundId: refund.id, error: errors.processorUnavailable('stripe').message }]]);
   });
 
   it('ignores a status the machine does not allow (stale or out of order)', async () => {
