@@ -19,9 +19,12 @@ const clock: Clock = { now: () => new Date('2026-03-01T12:00:00.000Z') };
 class ReadableProcessor implements RefundProcessor {
   readonly name = 'stripe';
   reads = 0;
+  /** The processor ids it was asked to read. */
+  readonly asked: Array<string | null> = [];
   constructor(private readonly read: () => Promise<ProcessorStatus>) {}
-  retrieve(): Promise<ProcessorStatus> {
+  retrieve(refund: Refund): Promise<ProcessorStatus> {
     this.reads += 1;
+    this.asked.push(refund.externalRefundId);
     return this.read();
   }
   submit(): never {
@@ -88,8 +91,8 @@ describe('applyProcessorReport', () => {
     const outcome = await serviceWith(processor).applyProcessorReport(report('completed'));
     expect(outcome).toMatchObject({ changed: true, statusFrom: 'report' });
     expect(storedStatus(app, refund.id)).toBe('completed');
-    expect(rawEvents(app, refund.id).at(-1)!.detail).toContain('from the event (reading it from stripe failed)');
-    expect(reported).toHaveLength(1);
+    expect(rawEvents(app, refund.id).at(-1)!.detail).toBe('stripe webhook refund.updated evt_1: status completed from the event (reading it from stripe failed)');
+    expect(reported).toEqual(['status read after a processor report failed; using the report']);
   });
 
   it("uses the report's status when the processor is not configured here", async () => {
@@ -97,6 +100,7 @@ describe('applyProcessorReport', () => {
     const outcome = await serviceWith().applyProcessorReport(report('failed'));
     expect(outcome).toMatchObject({ changed: true, statusFrom: 'report' });
     expect(storedStatus(app, refund.id)).toBe('failed');
+    expect(rawEvents(app, refund.id).at(-1)!.detail).toBe('stripe webhook refund.updated evt_1: status failed from the event');
   });
 
   it('never moves a refund backwards, whatever the source says', async () => {
@@ -163,6 +167,8 @@ describe('applyProcessorReport: the processor made a refund we hold as cancelled
     const outcome = await serviceWith(processor).applyProcessorReport({ ...report('processing', 're_landedLate'), refundId: refund.id });
     expect(outcome).toMatchObject({ changed: false, discrepancy: true, statusFrom: 'processor', refund: { id: refund.id, status: 'cancelled' } });
     expect(outcome?.refund.externalRefundId).toBe('re_landedLate');
+    // The processor's copy is read by the id in the report: ours holds none.
+    expect(processor.asked).toEqual(['re_landedLate']);
     expect(storedStatus(app, refund.id)).toBe('cancelled');
     const added = rawEvents(app, refund.id).slice(before);
     expect(added).toHaveLength(1);
