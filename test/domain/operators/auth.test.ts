@@ -34,6 +34,13 @@ describe('operators', () => {
     await expect(auth.createOperator(org, 'x@example.com', 'X', 'short')).rejects.toThrow('at least 12 characters');
     expect(await auth.listOperators(org)).toEqual([]);
   });
+
+  it('takes a name of 200 characters (trimmed), not 201', async () => {
+    const org = createOrg(app, 'Names').id;
+    await expect(auth.createOperator(org, 'long@example.com', 'n'.repeat(201), PASSWORD)).rejects.toThrow('name must be 1 to 200 characters');
+    const made = await auth.createOperator(org, 'long@example.com', ` ${'n'.repeat(200)} `, PASSWORD);
+    expect(made.name).toBe('n'.repeat(200));
+  });
 });
 
 describe('sign-in', () => {
