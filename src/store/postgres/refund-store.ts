@@ -43,12 +43,7 @@ import {
   TRANSITION,
 } from './refund-sql.js';
 import { toEvent, toRefund, type EventRow, type RefundRow } from './rows.js';
-
-/**
- * From this offset on, a page's ids are chosen inside the index before any row is read (a deferred
- * join, as on SQLite); below it the page is read straight along the index, which saves the join.
- */
-const DEFERRED_JOIN_FROM_OFFSET = 5_000;
+import { DEFERRED_JOIN_FROM_OFFSET } from '../paging.js';
 
 export class PostgresRefundStore implements RefundStore {
   /** The late-landing watch and the discrepancy list (discrepancies.ts). */

@@ -48,15 +48,9 @@ import {
   TRANSITION,
 } from './refund-sql.js';
 import { SqliteStatements } from './refund-statements.js';
+import { DEFERRED_JOIN_FROM_OFFSET } from '../paging.js';
 
 export type { RefundEvent } from '../../domain/ports.js';
-
-/**
- * From this offset on, a page's rowids are chosen inside the index before any row is read (a
- * deferred join); below it, the page is read straight along the index, which saves the join and
- * its sort. Measured on 1M refunds: direct is ~15% faster at offset 0, the join ~7% at 100,000.
- */
-const DEFERRED_JOIN_FROM_OFFSET = 5_000;
 
 type Due = Array<{ organizationId: string; id: string }>;
 
