@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +25,26 @@ afterEach(() => {
   for (const db of opened.splice(0)) if (db.open) db.close();
   cleanupTempDirs();
 });
+
+/**
+ * Another process that opens `path` (a new file, so still in rollback mode) and holds its write
+ * lock for `holdMs`: what a second `refundkit-mcp` command does while it creates the schema.
+ */
+async function holdWriteLock(path: string, holdMs: number): Promise<{ released: Promise<void>; kill: () => void }> {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const script = `const Database = require(${JSON.stringify(driver)});
+const db = new Database(${JSON.stringify(path)});
+db.exec('BEGIN IMMEDIATE; CREATE TABLE held (a)');
+process.stdout.write('locked\\n');
+setTimeout(() => { db.exec('COMMIT'); db.close(); }, ${holdMs});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const released = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before locking`)));
+  });
+  return { released, kill: () => child.kill() };
+}
 
 function tables(db: SqliteDatabase): string[] {
   return db
@@ -135,6 +157,33 @@ describe('pragmas', () => {
     open(path);
     const other = open(path);
     expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('a new file another process is writing: waits for its lock instead of failing "database is locked"', async () => {
+    // Without the wait, switching to WAL here fails at once: SQLite calls no busy handler for it.
+    const path = tempDbPath();
+    const holder = await holdWriteLock(path, 300);
+    const started = Date.now();
+    const db = open(path);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(tables(db)).toEqual(['held']);
+    await holder.released;
+  });
+
+  it('a lock held past the busy timeout: gives up with SQLITE_BUSY once the timeout has passed', async () => {
+    const path = tempDbPath();
+    const holder = await holdWriteLock(path, 5_000);
+    try {
+      const started = Date.now();
+      expect(() => open(path, { busyTimeoutMs: 200 })).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(200);
+      expect(waited).toBeLessThan(5_000);
+    } finally {
+      holder.kill();
+      await holder.released;
+    }
   });
 
   it('foreign keys are enforced', () => {
