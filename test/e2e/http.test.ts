@@ -30,6 +30,7 @@ import {
   type TestHome,
 } from '../support/cli.js';
 import { startStripeImitation, type StripeImitation } from '../support/stripe-imitation.js';
+import { within } from '../support/waiting.js';
 
 interface RefundJson {
   id: string;
@@ -86,6 +87,23 @@ function startHttp(env: Env, args: string[] = []): Promise<HttpServer> {
       }
     });
   });
+}
+
+/** Resolves once the server's stderr matches `pattern`; fails after `timeoutMs`, with what it wrote. */
+function stderrMatch(server: HttpServer, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  let check = (): void => undefined;
+  const matched = new Promise<void>((resolve) => {
+    check = () => {
+      if (pattern.test(server.stderr())) resolve();
+    };
+    server.child.stderr.on('data', check);
+    check();
+  });
+  return within(matched, timeoutMs, `${pattern} on stderr`)
+    .catch((error: unknown) => {
+      throw new Error(`${String(error)}; stderr: ${server.stderr()}`);
+    })
+    .finally(() => server.child.stderr.off('data', check));
 }
 
 async function stopAll(): Promise<void> {
@@ -398,8 +416,13 @@ describe('the serving process', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       server.child.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await expect(raw(`${server.url}/healthz`)).rejects.toThrow(/ECONNREFUSED/);
+      // Logged in the tick that closes the listener: a connect between the two is reset (never
+      // served), and the listener is closed by the time that reset comes back.
+      await stderrMatch(server, /shutting down.*SIGTERM/);
+      const connect = (): Promise<string> => raw(`${server.url}/healthz`).then((res) => `answered ${res.status}`, (error: unknown) => String(error));
+      let refused = await connect();
+      if (/ECONNRESET|socket hang up/.test(refused)) refused = await connect();
+      expect(refused).toMatch(/ECONNREFUSED/);
       const answered = dataOne(await inFlight);
       expect(answered).toMatchObject({ status: 'processing', amount: 3000 });
       expect(answered.externalRefundId).toMatch(/^re_/);

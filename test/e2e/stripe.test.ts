@@ -75,6 +75,23 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ti
   }
 }
 
+/**
+ * Waits until these refunds' next submission is due, as the database schedules it (the hold, or
+ * the backoff after a failed try): a dispatch run started then finds them due.
+ */
+async function untilDue(ids: readonly string[]): Promise<void> {
+  const placeholders = ids.map(() => '?').join(',');
+  const rows = queryAll<{ next_attempt_at: string | null }>(
+    home.dbPath,
+    `SELECT next_attempt_at FROM refunds WHERE status = 'pending' AND id IN (${placeholders})`,
+    ...ids,
+  );
+  const due = Math.max(0, ...rows.map((r) => (r.next_attempt_at === null ? 0 : Date.parse(r.next_attempt_at))));
+  const waitMs = due - Date.now() + 1;
+  if (waitMs > 10_000) throw new Error(`untilDue: the next submission is ${waitMs} ms away`);
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+}
+
 describe('create_refund, list, get and cancel against Stripe', () => {
   it('walks a refund through create, list, get and cancel, ending as Stripe holds it', async () => {
     const { chargeId } = imitation.addCharge({ amount: 8000, refundBehavior: 'requires_action' });
@@ -168,11 +185,10 @@ describe('create_refund, list, get and cancel against Stripe', () => {
     const created = await create(server, { transactionId: chargeId, amount: 1000, reason: 'other', idempotencyKey: 'outage-1' });
     expect(created.status).toBe('pending');
     expect(imitation.refundCount()).toBe(0);
-    await new Promise((r) => setTimeout(r, 250));
-    // One more injected 503, then the fault is spent: dispatch until it goes through.
+    // One more injected 503, then the fault is spent: dispatch, each time the retry is due, until it goes through.
     for (let pass = 0; pass < 4 && imitation.refundCount() === 0; pass += 1) {
+      await untilDue([created.id]);
       expect((await runCli(['dispatch'], env)).code).toBe(0);
-      await new Promise((r) => setTimeout(r, 700));
     }
     const got = await callTool(server, 'get_refund', { refundId: created.id });
     expect((got.structuredContent as { refund: RefundJson }).refund.status).toBe('completed');
@@ -258,7 +274,7 @@ describe('background work', () => {
     for (let i = 0; i < 12; i += 1) {
       ids.push((await create(server, { transactionId: chargeId, amount: 100 + i, reason: 'duplicate_charge' })).id);
     }
-    await new Promise((r) => setTimeout(r, 600));
+    await untilDue(ids);
     const [a, b] = await Promise.all([runCli(['dispatch'], env), runCli(['dispatch'], env)]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const submittedBy = [a.stdout, b.stdout].map((out) => Number(/submitted (\d+)/.exec(out)?.[1] ?? 'NaN'));

@@ -3,11 +3,13 @@
  * tenant isolation. Each request goes out as raw HTTP, so that headers and bodies are exactly
  * what a test says.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Refund } from '../../src/domain/refund.js';
 import { countRows, insertRefund, rawEvents, storedStatus } from '../support/fixtures.js';
 import { bearer, cleanupHttp, JSON_HEADERS, orgWithKey, raw, REFUND_FIELDS, startTestServer, type TestServer } from '../support/http-server.js';
+import { within } from '../support/waiting.js';
 
 const NOT_FOUND = { error: { message: 'Refund not found', code: 'not_found' } };
 const INVALID_KEY = { error: { message: 'Invalid API key', code: 'invalid_api_key' } };
@@ -318,22 +320,30 @@ describe('requests the server cannot serve get the error body, never a crash', (
 
   it('a client that goes away in the middle of its body changes nothing, and the server keeps serving', async () => {
     const refund = insertRefund(s.app, org, { status: 'pending' });
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect(s.port, '127.0.0.1', () => {
-        socket.write(
-          `POST /v1/refunds/${refund.id}/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\n` +
-            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
-        );
-        setTimeout(() => {
-          socket.destroy();
-          resolve();
-        }, 50);
-      });
-      socket.on('error', reject);
+    const path = `/v1/refunds/${refund.id}/cancel`;
+    // The server's side of the request: the client goes only once the server has it, body unfinished.
+    const arrived = new Promise<ServerResponse>((resolve) => {
+      const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+        if (req.url !== path) return;
+        s.running.server.off('request', onRequest);
+        resolve(res);
+      };
+      s.running.server.on('request', onRequest);
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(storedStatus(s.app, refund.id)).toBe('pending');
+    const socket = connect(s.port, '127.0.0.1', () => {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\n` +
+          'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+      );
+    });
+    const failed = new Promise<never>((_resolve, reject) => socket.on('error', reject));
+    const res = await within(Promise.race([arrived, failed]), 10_000, 'the request to reach the server');
+    const closed = res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()));
+    socket.destroy();
+    await within(closed, 10_000, "the server's end of the abandoned request to close");
+    // Answered after the abandoned request's handling: by then it would have shown.
     expect((await raw(`${s.url}/healthz`)).status).toBe(200);
+    expect(storedStatus(s.app, refund.id)).toBe('pending');
   });
 
   it('a fault inside is internal_error (500) with no detail, and the server keeps serving', async () => {

@@ -226,7 +226,7 @@ beforeAll(async () => {
   }
 
   // Recovery: the last holder's claims lapse; dispatch until Stripe and we agree.
-  await sleep(1_600); // requests held by a late fault finish at Stripe
+  await imitation.heldSettled(); // requests held by a slow or late fault finish at Stripe
   imitation.dropFaults(); // those no request met: recovery is measured without faults
   settleRuns = await settleByDispatch({
     passes: 12,

@@ -100,8 +100,8 @@ function expectHonest(w: World, refund: Refund): void {
 }
 
 /** Faults spent, held requests done, time moved on, background passes run until nothing moves. */
-async function settle(w: World, heldMs = 0): Promise<Refund> {
-  await sleep(heldMs);
+async function settle(w: World): Promise<Refund> {
+  await w.imitation.heldSettled();
   for (let pass = 0; pass < 6; pass += 1) {
     w.clock.ms += 20 * 60_000;
     await w.service.runPass();
@@ -143,11 +143,6 @@ const FAULTS: FaultCase[] = [
   { label: 'done at Stripe, then the connection reset, twice', fault: { kind: 'processThenReset' }, times: 2 },
 ];
 
-/** How long a fault keeps a request at the imitation after we gave up on it. */
-function heldFor(c: FaultCase): number {
-  return c.fault.kind === 'slow' || c.fault.kind === 'late' ? c.fault.ms + 100 : 0;
-}
-
 const CREATE: FaultMatch = { method: 'POST', path: '/v1/refunds' };
 const CANCEL: FaultMatch = { method: 'POST', path: /^\/v1\/refunds\/re_[^/]+\/cancel$/ };
 const RETRIEVE: FaultMatch = { method: 'GET', path: /^\/v1\/refunds\/re_[^/]+$/ };
@@ -172,7 +167,7 @@ describe.concurrent('faults during create (submission inside the call)', () => {
         // A retry by the caller with the same idempotency key creates nothing new.
         const again = await w.service.create(w.caller, input(chargeId));
         expect(again.id).toBe(created.id);
-        const settled = await settle(w, heldFor(c));
+        const settled = await settle(w);
         expect(settled.id).toBe(created.id);
         expect(w.imitation.refundCount()).toBe(1);
         expect(settled.status).toBe('completed');
@@ -205,7 +200,8 @@ describe.concurrent('faults during create (submission inside the call)', () => {
       w.imitation.failNext(1, { kind: 'late', ms: PAST_TIMEOUT_MS }, CREATE);
       const created = await w.service.create(w.caller, input(chargeId));
       expect(created.status).toBe('pending');
-      await sleep(PAST_TIMEOUT_MS - TIMEOUT_MS + 300);
+      // Stripe's late answer written (to a client long gone): nothing of that request is left to come.
+      await w.imitation.heldSettled();
       expect(w.imitation.refundCount()).toBe(1);
       // The retry (attempt 2) must look the refund up before creating; that lookup fails.
       w.imitation.failNext(1, { kind: 'status', status: 500 }, { method: 'GET', path: '/v1/refunds' });
@@ -243,11 +239,11 @@ describe.concurrent('faults during create, then a cancel at once (the request ma
           expect((await w.service.get(w.caller, created.id)).status).toBe('pending');
           expectHonest(w, await w.service.get(w.caller, created.id));
           // Once nothing can land any more, the cancel finds out what Stripe really holds.
-          await sleep(heldFor(c));
+          await w.imitation.heldSettled();
           w.clock.ms += IN_DOUBT_MS;
           expect((await w.service.cancel(w.caller, created.id)).status).toBe('cancelled');
         }
-        const settled = await settle(w, heldFor(c));
+        const settled = await settle(w);
         expect(settled.status).toBe('cancelled');
         expect(w.imitation.refundCount()).toBeLessThanOrEqual(1);
         const twin = w.imitation.refunds()[0];
@@ -283,7 +279,7 @@ describe.concurrent('faults during cancel of a processing refund', () => {
         }
         expectHonest(w, stored);
         expect(w.imitation.refundCount()).toBe(1);
-        const settled = await settle(w, heldFor(c));
+        const settled = await settle(w);
         expect(settled.status).toBe(mapStripeStatus(w.imitation.refund(refund.externalRefundId ?? '')?.status));
         expect(w.imitation.refundCount()).toBe(1);
       } finally {
@@ -313,7 +309,8 @@ describe.concurrent('faults during cancel of a processing refund', () => {
       w.imitation.failNext(1, { kind: 'late', ms: PAST_TIMEOUT_MS }, CREATE);
       const created = await w.service.create(w.caller, input(chargeId));
       expect(created.status).toBe('pending');
-      await sleep(PAST_TIMEOUT_MS - TIMEOUT_MS + 300);
+      // Stripe's late answer written (to a client long gone): nothing of that request is left to come.
+      await w.imitation.heldSettled();
       expect(w.imitation.refundCount()).toBe(1);
       w.clock.ms += IN_DOUBT_MS;
       w.imitation.failNext(1, { kind: 'status', status: 503 }, { method: 'GET', path: '/v1/refunds' });
@@ -346,14 +343,14 @@ describe.concurrent('faults during reconcile (status sync)', () => {
         const after = await w.service.get(w.caller, refund.id);
         expect(['processing', 'completed']).toContain(after.status);
         expectHonest(w, after);
-        expect((await settle(w, heldFor(c))).status).toBe('completed');
+        expect((await settle(w)).status).toBe('completed');
         // Then the card refund fails late; the next sync meets the same fault.
         w.imitation.setRefundStatus(externalId, 'failed', 'expired_or_canceled_card');
         w.imitation.failNext(c.times, c.fault, RETRIEVE);
         w.clock.ms += 2_000;
         await w.service.syncDue();
         expect(['completed', 'failed']).toContain((await w.service.get(w.caller, refund.id)).status);
-        expect((await settle(w, heldFor(c))).status).toBe('failed');
+        expect((await settle(w)).status).toBe('failed');
         expect(w.imitation.refundCount()).toBe(1);
       } finally {
         await w.close();
@@ -399,7 +396,7 @@ describe.concurrent('the call deadline (issue 9): Stripe not answering never hol
         expect(created.status).toBe('pending');
         expectHonest(w, created);
         // The call answered while Stripe held the request; the processor comes back (faults spent).
-        const settled = await settle(w, heldFor({ label: c.label, fault: c.fault, times: 1 }));
+        const settled = await settle(w);
         expect(settled).toMatchObject({ id: created.id, status: 'completed' });
         expect(w.imitation.refundCount()).toBe(1);
         expect(settled.externalRefundId).toBe(w.imitation.refunds()[0]?.id);

@@ -37,7 +37,7 @@ import {
 } from '../support/cli.js';
 import { SEED, SOAK } from '../support/arbitraries.js';
 import { startStripeImitation, type Fault, type FaultMatch, type StripeImitation } from '../support/stripe-imitation.js';
-import { refundInvariantViolations, sleep, snapshot, stripeAgreementViolations, type Snapshot } from '../support/reliability.js';
+import { refundInvariantViolations, snapshot, stripeAgreementViolations, type Snapshot } from '../support/reliability.js';
 import { addCharges, injectFault, loadWindow, loopUntil, RefundTraffic, seededDice, settleByDispatch, withoutSeeded, type WeightedCharge } from '../support/load.js';
 
 const LOAD_MS = SOAK ? 60_000 : 5_000;
@@ -161,7 +161,7 @@ beforeAll(async () => {
 
   // Let requests held by slow/late faults finish, then close the servers: each answers what it
   // was asked and lets its background pass end before it exits.
-  await sleep(1_300);
+  await imitation.heldSettled();
   await Promise.all(servers.map((server) => disconnect(server)));
   serverStderr.push(...servers.map((server) => server.stderr()));
 

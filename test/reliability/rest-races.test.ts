@@ -375,7 +375,7 @@ describe('two http processes, a stdio one, dispatch runs and webhooks on one dat
     loadMs = performance.now() - loadStartedAt;
 
     // Requests held by slow or late faults finish; then every server stops gracefully.
-    await sleep(1_300);
+    await imitation.heldSettled();
     await Promise.all(mcpHttp.map(({ client }) => client.close().catch(() => undefined)));
     const codes = await Promise.all(https.map((h) => h.stop()));
     expect(codes, https.map((h) => h.stderr()).join('\n')).toEqual([0, 0]);

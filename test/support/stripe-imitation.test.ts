@@ -701,8 +701,47 @@ describe('faults', () => {
     imitation.addCharge({ amount: 1000, id: chargeId });
 
     await expect(held).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // A later request held as long is answered only after the dropped one would have run.
+    imitation.failNext(1, { kind: 'slow', ms: 150 });
+    expect((await imitation.stripeClient().refunds.list()).data).toEqual([]);
     expect(imitation.refundCount()).toBe(0);
+  });
+
+  it('heldSettled() resolves once slow and late requests have run and been answered, and not for a hang', async () => {
+    const { chargeId } = imitation.addCharge({ amount: 1000 });
+    imitation.failNext(1, { kind: 'slow', ms: 100 }, { method: 'POST' });
+    imitation.failNext(1, { kind: 'late', ms: 200 }, { method: 'GET', path: '/v1/refunds' });
+    imitation.failNext(1, { kind: 'hang' }, { method: 'GET', path: '/v1/charges/' });
+    const stripe = imitation.stripeClient();
+    const creating = stripe.refunds.create({ charge: chargeId });
+    const listing = stripe.refunds.list();
+    // Plain fetch, not the SDK: the SDK would retry the connection reset() drops.
+    const hung = fetch(`${imitation.url}/v1/charges/${chargeId}`, { headers: { Authorization: `Bearer ${imitation.apiKey}` } }).catch(() => 'dropped');
+    await waitFor(() => imitation.requests.length === 3, 'the three held requests');
+    expect(imitation.refundCount()).toBe(0);
+
+    await imitation.heldSettled();
+    expect(imitation.refundCount()).toBe(1);
+    expect(imitation.requests.map((r) => [r.fault, r.delivered])).toEqual([
+      ['slow', true],
+      ['late', true],
+      ['hang', false],
+    ]);
+    await Promise.all([creating, listing]);
+    imitation.reset();
+    expect(await hung).toBe('dropped');
+  });
+
+  it('heldSettled() waits for a held request until it is released, and rejects at its deadline', async () => {
+    const release = deferred();
+    imitation.failNext(1, { kind: 'held', until: release.promise });
+    const listing = imitation.stripeClient().refunds.list();
+    await waitFor(() => imitation.requests.length === 1, 'the held request');
+    await expect(imitation.heldSettled(50)).rejects.toThrow(/timed out after 50 ms .*\(1 held when asked\)/);
+    release.resolve();
+    await imitation.heldSettled();
+    expect(imitation.requests[0]).toMatchObject({ fault: 'held', delivered: true });
+    expect((await listing).data).toEqual([]);
   });
 
   it('close() ends hung requests at once', async () => {

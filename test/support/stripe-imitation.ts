@@ -25,6 +25,8 @@
  * - `late`: process at once (the refund is created or canceled), answer only after `ms`: the
  *   "Stripe did it but we timed out" case.
  * - `processThenReset`: process, then reset the connection.
+ * `heldSettled()` resolves once every slow, held or late request has run and been answered: a test
+ * awaits it rather than sleeping for as long as a fault holds.
  *
  * What the real SDK (stripe v23) does with these, worth knowing when writing a test:
  * - It sends an `Idempotency-Key` (`stripe-node-retry-<uuid>`) on every POST, even with
@@ -39,6 +41,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import Stripe from 'stripe';
+import { within } from './waiting.js';
 import {
   ImitationState,
   errorBody,
@@ -182,6 +185,12 @@ export interface StripeImitation {
   failNext(count: number, fault: Fault, match?: FaultMatch): void;
   /** How many injected faults are still waiting for a request. */
   pendingFaults(): number;
+  /**
+   * Resolves once no request is held by a slow, held or late fault: each has run at Stripe and been
+   * answered (or was dropped by reset()/close()). A hang's request is not waited for: it never runs.
+   * Rejects after `timeoutMs`. What a test awaits instead of sleeping for as long as a fault holds.
+   */
+  heldSettled(timeoutMs?: number): Promise<void>;
   /** Drops the faults still waiting (say, on an endpoint nothing calls any more); returns how many. */
   dropFaults(): number;
   /** Forgets saved idempotency keys, as Stripe does after 24 hours. */
@@ -253,6 +262,8 @@ class StripeImitationServer implements StripeImitation {
   private readonly parked = new Map<Socket, (() => void) | null>();
   private faults: FaultRule[] = [];
   private closing: Promise<void> | null = null;
+  /** heldSettled() callers, told each time a held request runs or is dropped. */
+  private readonly unparkWatchers = new Set<() => void>();
 
   constructor(
     private readonly server: ReturnType<typeof createServer>,
@@ -336,6 +347,30 @@ class StripeImitationServer implements StripeImitation {
     return dropped;
   }
 
+  heldSettled(timeoutMs = 10_000): Promise<void> {
+    let watcher = (): void => undefined;
+    const settled = new Promise<void>((resolve) => {
+      watcher = () => {
+        if (this.heldCount() === 0) resolve();
+      };
+      this.unparkWatchers.add(watcher);
+      watcher();
+    });
+    const what = `the Stripe imitation's requests held by slow, held or late faults (${this.heldCount()} held when asked)`;
+    return within(settled, timeoutMs, what).finally(() => this.unparkWatchers.delete(watcher));
+  }
+
+  /** Requests a slow, held or late fault holds, still to run or to be answered (hangs aside). */
+  private heldCount(): number {
+    let held = 0;
+    for (const stop of this.parked.values()) if (stop !== null) held += 1;
+    return held;
+  }
+
+  private unparked(): void {
+    for (const watcher of [...this.unparkWatchers]) watcher();
+  }
+
   forgetIdempotencyKeys(): void {
     this.state.forgetIdempotencyKeys();
   }
@@ -391,6 +426,7 @@ class StripeImitationServer implements StripeImitation {
       const timer = setTimeout(() => {
         this.parked.delete(socket);
         fn();
+        this.unparked();
       }, after);
       this.parked.set(socket, () => clearTimeout(timer));
       return;
@@ -400,6 +436,7 @@ class StripeImitationServer implements StripeImitation {
       if (dropped) return;
       this.parked.delete(socket);
       fn();
+      this.unparked();
     };
     after.then(run, run);
     this.parked.set(socket, () => {
@@ -413,6 +450,7 @@ class StripeImitationServer implements StripeImitation {
       socket.destroy();
     }
     this.parked.clear();
+    this.unparked();
   }
 
   private takeFault(method: string, path: string): Fault | null {
