@@ -22,6 +22,7 @@ function refund(id: string, status: string, extra: Partial<RefundRow> = {}): Ref
     attempts: status === 'pending' ? 0 : 1,
     claim_token: null,
     claim_expires_at: null,
+    next_attempt_at: null,
     ...extra,
   };
 }

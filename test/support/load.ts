@@ -188,7 +188,8 @@ export async function settleByDispatch(options: {
     await options.dispatch();
     const snap = options.snapshot();
     const settled =
-      snap.refunds.every((r) => r.status !== 'pending') &&
+      // A refund held for a person's approval stays pending: dispatching cannot move it.
+      snap.refunds.every((r) => r.status !== 'pending' || r.next_attempt_at === null) &&
       options.imitation.pendingFaults() === 0 &&
       stripeAgreementViolations(snap, options.imitation.refunds(), { settled: true }).length === 0;
     if (settled) return pass;

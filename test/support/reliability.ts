@@ -56,6 +56,8 @@ export interface RefundRow {
   attempts: number;
   claim_token: string | null;
   claim_expires_at: string | null;
+  /** When the dispatcher is due to submit it; null while it is held (for an approval, say). */
+  next_attempt_at: string | null;
 }
 
 export interface EventRow {
