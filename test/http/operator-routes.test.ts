@@ -68,9 +68,13 @@ describe('approvals over REST', () => {
     const second = await heldBy(agent.keyId);
     const response = await send('GET', '/v1/approvals?limit=100', (await keyWith(['approve'])).key);
     expect(response.status).toBe(200);
-    const ids = (response.json() as { data: Array<{ id: string; status: string }> }).data.map((a) => a.id);
-    expect(ids.indexOf(first.approvalId)).toBeLessThan(ids.indexOf(second.approvalId));
-    expect(ids.indexOf(first.approvalId)).toBeGreaterThanOrEqual(0);
+    const data = (response.json() as { data: Array<{ id: string; createdAt: string }> }).data;
+    expect(data.map((a) => a.id)).toEqual(expect.arrayContaining([first.approvalId, second.approvalId]));
+    // Oldest first; two requests of the same millisecond are equally old and go by id.
+    const order = (a: { id: string; createdAt: string }, b: { id: string; createdAt: string }): number =>
+      a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+    expect(data).toEqual([...data].sort(order));
+    expect(new Set(data.map((a) => a.createdAt)).size).toBeGreaterThan(1);
   });
 
   it('an approver key approves: the decision names the key, the refund becomes due', async () => {
