@@ -107,7 +107,11 @@ export class PostgresOperatorStore implements OperatorStore {
     await this.pool.query('INSERT INTO sign_in_failures (email, address, at) VALUES ($1, $2, $3)', [email.slice(0, 254), address.slice(0, 64), at]);
   }
 
-  async failedSignIns(email: string, address: string, since: string): Promise<SignInFailures> {
+  async failedSignIns(anyEmail: string, anyAddress: string, since: string): Promise<SignInFailures> {
+    // Counted as recordFailedSignIn keeps them, cut to the columns' limits: uncut, an overlong email
+    // or address matched none of its own failures, and its sign-ins were never rate-limited.
+    const email = anyEmail.slice(0, 254);
+    const address = anyAddress.slice(0, 64);
     const { rows } = await this.pool.query<{ by_email: string; by_address: string }>(
       `SELECT (SELECT count(*) FROM sign_in_failures WHERE email = $1 AND at >= $3) AS by_email,
               (SELECT count(*) FROM sign_in_failures WHERE address = $2 AND at >= $3) AS by_address`,

@@ -113,7 +113,11 @@ export class SqliteOperatorStore implements OperatorStore {
     });
   }
 
-  failedSignIns(email: string, address: string, since: string): Promise<SignInFailures> {
+  failedSignIns(anyEmail: string, anyAddress: string, since: string): Promise<SignInFailures> {
+    // Counted as recordFailedSignIn keeps them, cut to the columns' limits: uncut, an overlong email
+    // or address matched none of its own failures, and its sign-ins were never rate-limited.
+    const email = anyEmail.slice(0, 254);
+    const address = anyAddress.slice(0, 64);
     return promised(() => {
       const count = this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM sign_in_failures WHERE email = ? AND at >= ?');
       const byAddress = this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM sign_in_failures WHERE address = ? AND at >= ?');

@@ -104,5 +104,45 @@ export function operatorStoreContract(factory: OperatorStoreFactory): void {
       expect((await operators.listActions(orgId, 10)).map((a) => a.action)).toEqual(['key_revoked', 'key_created']);
       expect(await operators.listActions((await organizations.create('Other')).id, 10)).toEqual([]);
     });
+
+    it('disabling an operator deletes its sessions, and only its own', async () => {
+      const op = await operators.createOperator(ana());
+      const bo = await operators.createOperator(ana({ id: 'op_bbbbbbbbbbbb', email: 'bo@example.com' }));
+      const session = (h: string, operatorId: string) => ({ idHash: h.repeat(64), operatorId, csrfToken: 't'.repeat(43), createdAt: T0, expiresAt: at(720), idleExpiresAt: at(30) });
+      await operators.createSession(session('a', op.id));
+      await operators.createSession(session('b', op.id));
+      await operators.createSession(session('c', bo.id));
+      expect(await operators.disableOperator(op.id, at(1))).toBe(true);
+      expect(await operators.deleteSession('a'.repeat(64))).toBe(false);
+      expect(await operators.deleteSession('b'.repeat(64))).toBe(false);
+      expect((await operators.useSession('c'.repeat(64), at(2), at(32)))?.operator).toEqual(bo);
+    });
+
+    it('prune deletes sessions past either expiry and failures older than the window, and counts both', async () => {
+      const op = await operators.createOperator(ana());
+      const session = (h: string, expiresAt: string, idleExpiresAt: string) => ({ idHash: h.repeat(64), operatorId: op.id, csrfToken: 't'.repeat(43), createdAt: T0, expiresAt, idleExpiresAt });
+      await operators.createSession(session('a', at(60), at(10)));
+      await operators.createSession(session('b', at(10), at(10)));
+      await operators.createSession(session('c', at(720), at(30)));
+      await operators.recordFailedSignIn('ana@example.com', '10.0.0.1', at(0));
+      await operators.recordFailedSignIn('ana@example.com', '10.0.0.1', at(8));
+      expect(await operators.prune(at(10), at(5))).toBe(3);
+      expect(await operators.deleteSession('a'.repeat(64))).toBe(false);
+      expect(await operators.deleteSession('b'.repeat(64))).toBe(false);
+      expect((await operators.useSession('c'.repeat(64), at(11), at(41)))?.idleExpiresAt).toBe(at(41));
+      expect(await operators.failedSignIns('ana@example.com', '10.0.0.1', at(0))).toEqual({ byEmail: 1, byAddress: 1 });
+      expect(await operators.prune(at(10), at(5))).toBe(0);
+    });
+
+    it('counts failed sign-ins of an overlong email or address as it keeps them: cut to 254 and 64 characters', async () => {
+      const email = `${'a'.repeat(300)}@example.com`;
+      const address = `fe80::1%${'x'.repeat(80)}`;
+      await operators.recordFailedSignIn(email, address, at(0));
+      await operators.recordFailedSignIn(email, address, at(1));
+      expect(await operators.failedSignIns(email, address, at(0))).toEqual({ byEmail: 2, byAddress: 2 });
+      // What lies past the limits is not kept, so varying it does not dodge the count either.
+      expect(await operators.failedSignIns(`${email}.org`, `${address}y`, at(0))).toEqual({ byEmail: 2, byAddress: 2 });
+      expect(await operators.failedSignIns('a'.repeat(253), address.slice(0, 63), at(0))).toEqual({ byEmail: 0, byAddress: 0 });
+    });
   });
 }
