@@ -242,5 +242,15 @@ export function apiKeyStoreContract(factory: StoreFactory): void {
         expect(await apiKeys.listForOrganization(org)).toEqual([first, second]);
       });
     });
+
+    it('isLive answers for the key asked about, whichever other key was verified since', async () => {
+      const revoked = await apiKeys.create(org, 'live');
+      const live = await apiKeys.create(org, 'live');
+      expect(await apiKeys.revoke(revoked.record.id)).toBe(true);
+      expect(await apiKeys.authenticate(live.key)).toMatchObject({ keyId: live.record.id });
+      expect(await apiKeys.isLive(revoked.record.id)).toBe(false);
+      expect(await apiKeys.isLive('key_nosuchkeyxxx')).toBe(false);
+      expect(await apiKeys.isLive(live.record.id)).toBe(true);
+    });
   });
 }

@@ -68,4 +68,14 @@ describe('schema', () => {
     await app.apiKeys.create(org, 'test', { secret });
     await expect(app.apiKeys.create(org, 'test', { secret })).rejects.toThrow(/UNIQUE/);
   });
+
+  it('a stored scope this build does not know (a newer build wrote it) is refused, not read as fewer scopes', async () => {
+    const key = `rk_live_${'n'.repeat(32)}`;
+    app.db
+      .prepare('INSERT INTO api_keys (id, organization_id, key_hash, display_prefix, mode, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('key_newerscope01', org, hashApiKey(key), key.slice(0, 12), 'live', 'read,superuser', '2026-01-01T00:00:00.000Z');
+    const refusal = 'API key key_newerscope01 has unknown scopes read,superuser';
+    await expect(app.apiKeys.findById('key_newerscope01')).rejects.toThrow(refusal);
+    await expect(app.apiKeys.authenticate(key)).rejects.toThrow(refusal);
+  });
 });
