@@ -57,4 +57,55 @@ describePostgres('the PostgreSQL pool', () => {
     expect(runs).toBe(1);
     expect((await pool.query('SELECT id FROM organizations')).rows).toEqual([]);
   });
+
+  it('runs a transaction that keeps failing to serialize or deadlocking five times, then gives up with the last failure', async () => {
+    const pool = database.pool();
+    let runs = 0;
+    // It would succeed on the seventh run: a retry without its bound would return 'done'.
+    const outcome = inTransaction(pool, () => {
+      runs += 1;
+      if (runs >= 7) return Promise.resolve('done');
+      return Promise.reject(Object.assign(new Error(`run ${runs} failed`), { code: runs % 2 === 1 ? '40001' : '40P01' }));
+    });
+    await expect(outcome).rejects.toThrow('run 5 failed');
+    expect(runs).toBe(5);
+  });
+
+  it('names its connections refundkit-mcp, so that pg_stat_activity tells them apart', async () => {
+    const { rows } = await database.pool().query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()');
+    expect(rows).toEqual([{ name: 'refundkit-mcp' }]);
+  });
+
+  it('opens at most the connections it is given: one more caller waits for a release', async () => {
+    const pool = database.pool({ max: 1 });
+    const first = await pool.connect();
+    const second = pool.connect();
+    const waiting = pool.waitingCount;
+    first.release();
+    (await second).release();
+    expect(waiting).toBe(1);
+    expect(pool.totalCount).toBe(1);
+  });
+
+  it('outlives an idle connection the server ends (a restart, a failover): no crash, and the next query opens another', async () => {
+    const pool = database.pool();
+    const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = rows[0]?.pid;
+    // What would end a server: the pool's 'error' for the dropped connection, were nothing listening.
+    const crashes: unknown[] = [];
+    const onCrash = (error: unknown): void => void crashes.push(error);
+    process.on('uncaughtException', onCrash);
+    try {
+      // Not events.once: it listens for 'error' too, which the pool must survive on its own.
+      const removed = new Promise<void>((resolve) => pool.once('remove', () => resolve()));
+      const { rows: ended } = await database.pool().query<{ ended: boolean }>('SELECT pg_terminate_backend($1) AS ended', [pid]);
+      expect(ended).toEqual([{ ended: true }]);
+      await removed;
+    } finally {
+      process.off('uncaughtException', onCrash);
+    }
+    expect(crashes).toEqual([]);
+    const { rows: after } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    expect(after[0]?.pid).not.toBe(pid);
+  });
 });
