@@ -11,6 +11,8 @@ export interface BundleTarget {
   open(options?: { readonly?: boolean }): Promise<{ stores: StoreBundle; applied: number[] }>;
   /** Releases the database itself (the bundles opened are closed by the suite). */
   dispose(): Promise<void>;
+  /** Runs SQL on this target's database outside any bundle, as another program sharing it would. */
+  exec(sql: string): Promise<void>;
 }
 
 /** `versions`: the adapter's migration versions, in order. */
@@ -68,6 +70,12 @@ export function storeBundleContract(newTarget: () => Promise<BundleTarget>, vers
       expect(applied).toEqual(versions);
       expect(await stores.schemaVersion()).toBe(latestVersion);
       await expect(stores.organizations.create('Not me')).rejects.toThrow(/readonly|read-only/i);
+    });
+
+    it('an open whose migration fails (a table of that name is already there) rejects with the reason', async () => {
+      const on = await target();
+      await on.exec('CREATE TABLE refunds (note text)');
+      await expect(open(on)).rejects.toThrow(/"?refunds"? already exists/);
     });
   });
 }

@@ -8,7 +8,13 @@ describePostgres('PostgreSQL store bundle', () => {
   storeBundleContract(
     async () => {
       const database = await createTestDatabase({ migrated: false });
-      return { open: (options) => openPostgresStores(database.url, options), dispose: () => database.drop() };
+      return {
+        open: (options) => openPostgresStores(database.url, options),
+        dispose: () => database.drop(),
+        exec: async (sql) => {
+          await database.pool({ max: 1 }).query(sql);
+        },
+      };
     },
     migrations.map((m) => m.version),
   );
