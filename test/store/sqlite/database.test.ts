@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_BUSY_TIMEOUT_MS,
@@ -29,12 +30,13 @@ afterEach(() => {
 /**
  * Another process that opens `path` (a new file, so still in rollback mode) and holds its write
  * lock for `holdMs`: what a second `refundkit-mcp` command does while it creates the schema.
+ * `work` is what it writes in that transaction before it commits.
  */
-async function holdWriteLock(path: string, holdMs: number): Promise<{ released: Promise<void>; kill: () => void }> {
+async function holdWriteLock(path: string, holdMs: number, work = 'CREATE TABLE held (a)'): Promise<{ released: Promise<void>; kill: () => void }> {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const script = `const Database = require(${JSON.stringify(driver)});
 const db = new Database(${JSON.stringify(path)});
-db.exec('BEGIN IMMEDIATE; CREATE TABLE held (a)');
+db.exec(${JSON.stringify(`BEGIN IMMEDIATE; ${work}`)});
 process.stdout.write('locked\\n');
 setTimeout(() => { db.exec('COMMIT'); db.close(); }, ${holdMs});`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -204,5 +206,57 @@ describe('pragmas', () => {
     const ro = open(path, { readonly: true });
     expect(schemaVersion(ro)).toBe(migrations.at(-1)!.version);
     expect(() => ro.exec("INSERT INTO organizations VALUES ('org_abcdefghijkl', 'x', 'y')")).toThrow();
+  });
+
+  it('a read-only open of a file another program made (rollback journal) reads it and switches nothing', () => {
+    const path = tempDbPath();
+    const made = new Database(path);
+    made.exec("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('kept')");
+    made.close();
+    const ro = open(path, { readonly: true });
+    expect(ro.prepare('SELECT x FROM notes').all()).toEqual([{ x: 'kept' }]);
+    expect(ro.pragma('journal_mode', { simple: true })).toBe('delete');
+  });
+
+  it('readonly: false is an ordinary open: WAL and synchronous FULL', () => {
+    const db = open(tempDbPath(), { readonly: false });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+});
+
+describe('migrating beside another process', () => {
+  const one = { version: 1, name: 'one', sql: 'CREATE TABLE t1 (x INTEGER)' };
+  const two = { version: 2, name: 'two', sql: 'CREATE TABLE t2 (x INTEGER)' };
+
+  it('an up-to-date file needs no write lock: starting while another process holds it migrates nothing, at once', async () => {
+    const path = tempDbPath();
+    migrate(open(path), [one, two]);
+    const holder = await holdWriteLock(path, 5_000);
+    try {
+      const db = open(path, { busyTimeoutMs: 200 });
+      expect(migrate(db, [one, two])).toEqual([]);
+      expect(schemaVersion(db)).toBe(2);
+    } finally {
+      holder.kill();
+      await holder.released;
+    }
+  });
+
+  it('a step another process applies while this one waits for the lock is not applied twice', async () => {
+    const path = tempDbPath();
+    const db = open(path);
+    migrate(db, [one]);
+    // The other process takes the lock and applies step two; this one, which saw only step one,
+    // waits for the lock (busy timeout) and must find step two done once it gets it.
+    const holder = await holdWriteLock(path, 1_000, `${two.sql}; INSERT INTO schema_migrations (version, name, applied_at) VALUES (2, 'two', '2026-01-01T00:00:00.000Z')`);
+    try {
+      expect(migrate(db, [one, two])).toEqual([]);
+      expect(schemaVersion(db)).toBe(2);
+      expect(tables(db)).toEqual(expect.arrayContaining(['t1', 't2']));
+    } finally {
+      holder.kill();
+      await holder.released;
+    }
   });
 });
