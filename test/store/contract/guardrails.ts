@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Decision } from '../../../src/domain/guardrails/decide.js';
 import { DEFAULT_AGENT_POLICY, DEMO_AGENT_POLICY } from '../../../src/domain/guardrails/policy.js';
 import type { AgentRefundFacts, AgentRefundRequest, GuardrailStore, RefundStore } from '../../../src/domain/ports.js';
-import type { StoreFactory, StoreHarness } from './harness.js';
+import { refundFixture, type StoreFactory, type StoreHarness } from './harness.js';
 
 const T0 = '2026-03-01T12:00:00.000Z';
 const at = (minutes: number): string => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
@@ -80,6 +80,14 @@ export function guardrailStoreContract(factory: StoreFactory): void {
         const broken = { ...DEFAULT_AGENT_POLICY, approvalHours: 0 };
         await expect(guardrails.setPolicy(org, broken, 'operator:ana', at(1))).rejects.toThrow();
         expect((await guardrails.policy(org))?.policy).toEqual(DEFAULT_AGENT_POLICY);
+      });
+
+      it('set answers with the policy as stored, who set it and when', async () => {
+        expect(await guardrails.setPolicy(org, DEMO_AGENT_POLICY, 'operator:ana', T0)).toEqual({
+          policy: DEMO_AGENT_POLICY,
+          updatedAt: T0,
+          updatedBy: 'operator:ana',
+        });
       });
     });
 
@@ -215,6 +223,71 @@ export function guardrailStoreContract(factory: StoreFactory): void {
         ]);
         expect(results.map((r) => r.outcome).sort()).toEqual(['created', 'denied']);
       });
+
+      it('the creation event says which key created it, who confirmed it and when it is due', async () => {
+        const plain = request(allow);
+        await guardrails.createAgentRefund(plain);
+        const confirmed = request(allow);
+        await guardrails.createAgentRefund({ ...confirmed, confirmedBy: 'the person at the client' });
+        const unscheduled = request(allow, { submitAt: null });
+        await guardrails.createAgentRefund(unscheduled);
+        const creation = async (id: string): Promise<unknown> => (await refunds.events(org, id)).map((e) => [e.from, e.to, e.initiatedBy, e.createdAt, e.detail]);
+        expect(await creation(plain.draft.id)).toEqual([
+          [null, 'pending', 'mcp', plain.draft.createdAt, `created by key ${keyId}; within the agent policy; submission due at ${plain.draft.submitAt}`],
+        ]);
+        expect(await creation(confirmed.draft.id)).toEqual([
+          [
+            null,
+            'pending',
+            'mcp',
+            confirmed.draft.createdAt,
+            `created by key ${keyId}; confirmed by the person at the client; within the agent policy; submission due at ${confirmed.draft.submitAt}`,
+          ],
+        ]);
+        expect(await creation(unscheduled.draft.id)).toEqual([
+          [null, 'pending', 'mcp', unscheduled.draft.createdAt, `created by key ${keyId}; within the agent policy; submission due at never`],
+        ]);
+      });
+
+      it('a held refund has two events: its creation, then its approval request with the rule and how long it is open', async () => {
+        const req = request(wait, { amount: 5000 });
+        await guardrails.createAgentRefund(req);
+        expect((await refunds.events(org, req.draft.id)).map((e) => [e.from, e.to, e.initiatedBy, e.detail])).toEqual([
+          [null, 'pending', 'mcp', `created by key ${keyId}; held for approval ${req.approval.id}: above the approval threshold`],
+          ['pending', 'pending', 'mcp', `approval ${req.approval.id} requested for key ${keyId} (rule approval_threshold); open until ${req.approval.expiresAt}`],
+        ]);
+      });
+
+      it("keeps the draft's metadata on the refund", async () => {
+        const req = request(allow, { metadata: { order: 'o_1001', ticket: 'T-7' } });
+        const result = await guardrails.createAgentRefund(req);
+        if (result.outcome !== 'created') throw new Error(result.outcome);
+        expect(result.refund.metadata).toEqual({ order: 'o_1001', ticket: 'T-7' });
+        expect((await refunds.findById(org, req.draft.id))?.metadata).toEqual({ order: 'o_1001', ticket: 'T-7' });
+      });
+
+      it('agentRefundFacts counts as the create would, and tells a used idempotency key of this organization as a replay', async () => {
+        await guardrails.createAgentRefund(request(allow, { amount: 1000, idempotencyKey: 'k1' }));
+        await guardrails.createAgentRefund(request(wait, { amount: 3000, transactionId: 'ch_guard2' }));
+        const query = { organizationId: org, currency: 'usd', transactionId: 'ch_guard1', budgetSince: at(-24 * 60) };
+        const facts = { usage: { count: 2, amount: 4000 }, refunded: 1000 };
+        expect(await guardrails.agentRefundFacts({ ...query, idempotencyKey: 'k1' })).toEqual({ ...facts, replay: true });
+        expect(await guardrails.agentRefundFacts({ ...query, idempotencyKey: 'k2' })).toEqual({ ...facts, replay: false });
+        expect(await guardrails.agentRefundFacts({ ...query, idempotencyKey: null })).toEqual({ ...facts, replay: false });
+        expect(await guardrails.agentRefundFacts({ ...query, organizationId: other, idempotencyKey: 'k1' })).toEqual({
+          usage: { count: 0, amount: 0 },
+          refunded: 0,
+          replay: false,
+        });
+      });
+
+      it('refundCreator and approvalForRefund are null for a refund that is not there or not held', async () => {
+        const req = request(allow);
+        await guardrails.createAgentRefund(req);
+        expect(await guardrails.approvalForRefund(org, req.draft.id)).toBeNull();
+        expect(await guardrails.refundCreator(org, 'ref_nosuchrefund0')).toBeNull();
+        expect(await guardrails.refundCreator(other, req.draft.id)).toBeNull();
+      });
     });
 
     describe('decideApproval', () => {
@@ -281,6 +354,58 @@ export function guardrailStoreContract(factory: StoreFactory): void {
         });
         expect(result).toEqual({ ok: false, approval: null, refund: null });
       });
+
+      it('each decision event says what happened to the refund, with the note only when there is one', async () => {
+        const approved = await held();
+        const rejected = await held();
+        await guardrails.decideApproval({
+          organizationId: org, approvalId: approved.approvalId, status: 'approved', decidedBy: 'operator:ana', at: at(30), note: null, actor: 'dashboard',
+        });
+        await guardrails.decideApproval({
+          organizationId: org, approvalId: rejected.approvalId, status: 'rejected', decidedBy: 'operator:bo', at: at(31), note: 'too much', actor: 'dashboard',
+        });
+        const last = async (refundId: string): Promise<unknown> => {
+          const event = (await refunds.events(org, refundId)).at(-1);
+          return [event?.from, event?.to, event?.initiatedBy, event?.createdAt, event?.detail];
+        };
+        expect(await last(approved.refundId)).toEqual([
+          'pending', 'pending', 'dashboard', at(30), `approval ${approved.approvalId} approved by operator:ana; submission due at ${at(30)}`,
+        ]);
+        expect(await last(rejected.refundId)).toEqual([
+          'pending', 'cancelled', 'dashboard', at(31),
+          `approval ${rejected.approvalId} rejected by operator:bo: too much; cancelled before submission, the processor never saw it`,
+        ]);
+      });
+
+      it('closing the request of a refund its agent already cancelled leaves the refund as it was, and says so', async () => {
+        const { refundId, approvalId } = await held();
+        await refunds.transition({ organizationId: org, refundId, from: 'pending', to: 'cancelled', actor: 'mcp', at: at(5) });
+        const before = await refunds.events(org, refundId);
+        await guardrails.decideApproval({
+          organizationId: org, approvalId, status: 'rejected', decidedBy: 'operator:ana', at: at(30), note: 'gone anyway', actor: 'dashboard',
+        });
+        const after = await refunds.events(org, refundId);
+        expect(after).toHaveLength(before.length + 1);
+        expect(after.at(-1)).toMatchObject({
+          from: 'cancelled',
+          to: 'cancelled',
+          initiatedBy: 'dashboard',
+          createdAt: at(30),
+          detail: `approval ${approvalId} rejected by operator:ana: gone anyway; the refund was already cancelled`,
+        });
+      });
+
+      it.each(['rejected', 'expired'] as const)('%s: a request whose refund failed instead is not decided, and nothing is written', async (status) => {
+        const { refundId, approvalId } = await held();
+        await refunds.transition({ organizationId: org, refundId, from: 'pending', to: 'failed', actor: 'system', at: at(5), detail: 'processor refused it' });
+        const before = await refunds.events(org, refundId);
+        const result = await guardrails.decideApproval({
+          organizationId: org, approvalId, status, decidedBy: 'operator:ana', at: at(30), note: null, actor: 'dashboard',
+        });
+        expect(result).toMatchObject({ ok: false, approval: { status: 'requested', decidedBy: null }, refund: { status: 'failed' } });
+        expect(await refunds.events(org, refundId)).toEqual(before);
+        expect(await guardrails.dueApprovalExpiries(at(10_000), 10)).toEqual([{ organizationId: org, id: approvalId }]);
+      });
     });
 
     describe('listing and expiry', () => {
@@ -298,6 +423,51 @@ export function guardrailStoreContract(factory: StoreFactory): void {
         expect(await guardrails.dueApprovalExpiries(at(10_000), 10)).toEqual([{ organizationId: org, id: b.approval.id }]);
         expect((await guardrails.listApprovals(org, { status: 'approved' }, 10)).map((x) => x.id)).toEqual([a.approval.id]);
         expect((await guardrails.listApprovals(org, { status: 'requested' }, 10)).map((x) => x.id)).toEqual([b.approval.id]);
+      });
+
+      it('lists oldest first when asked: the queue of open requests in the order they came', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i += 1) {
+          const result = await guardrails.createAgentRefund(request(wait));
+          if (result.outcome !== 'created' || result.approval === null) throw new Error('not held');
+          ids.push(result.approval.id);
+        }
+        expect((await guardrails.listApprovals(org, { oldestFirst: true }, 10)).map((x) => x.id)).toEqual(ids);
+        expect((await guardrails.listApprovals(org, { status: 'requested', oldestFirst: true }, 2)).map((x) => x.id)).toEqual(ids.slice(0, 2));
+        expect((await guardrails.listApprovals(org, { oldestFirst: false }, 10)).map((x) => x.id)).toEqual([...ids].reverse());
+      });
+    });
+
+    describe('recordDecision', () => {
+      it("appends an event that keeps the refund's status, by the actor, at the time, with the detail", async () => {
+        const refund = await refunds.insert(refundFixture(org, { status: 'completed' }));
+        const before = await refunds.events(org, refund.id);
+        const ok = await guardrails.recordDecision({
+          organizationId: org, refundId: refund.id, actor: 'mcp', at: at(40), detail: 'cancel by key k refused by the agent policy',
+        });
+        expect(ok).toBe(true);
+        const after = await refunds.events(org, refund.id);
+        expect(after).toHaveLength(before.length + 1);
+        expect(after.at(-1)).toMatchObject({
+          refundId: refund.id,
+          organizationId: org,
+          from: 'completed',
+          to: 'completed',
+          initiatedBy: 'mcp',
+          createdAt: at(40),
+          detail: 'cancel by key k refused by the agent policy',
+        });
+        expect(await refunds.findById(org, refund.id)).toEqual(refund);
+      });
+
+      it('is false, and writes nothing, for a refund that is not there or is another organization\'s', async () => {
+        const refund = await refunds.insert(refundFixture(org));
+        const before = await refunds.events(org, refund.id);
+        const record = { organizationId: other, refundId: refund.id, actor: 'mcp' as const, at: at(40), detail: 'refused' };
+        expect(await guardrails.recordDecision(record)).toBe(false);
+        expect(await guardrails.recordDecision({ ...record, organizationId: org, refundId: 'ref_nosuchrefund0' })).toBe(false);
+        expect(await refunds.events(org, refund.id)).toEqual(before);
+        expect(await refunds.events(other, refund.id)).toEqual([]);
       });
     });
   });
