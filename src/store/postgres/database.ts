@@ -80,10 +80,6 @@ function connection(url: string, readonly: boolean): { connectionString: string;
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
 
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && error.code === '23505';
-}
-
 /**
  * Runs `work` in one transaction on one pooled connection, at READ COMMITTED unless `isolation`
  * says otherwise, and commits; any throw rolls back. A serialization failure or a deadlock runs
