@@ -90,5 +90,21 @@ export function lateLandingContract(factory: StoreFactory): void {
       expect(await refunds.findForProcessor('sandbox', refund.id)).toBeNull();
       expect(await refunds.findForProcessor('stripe', 'ref_nosuchrefund')).toBeNull();
     });
+
+    it('a status change that names no watch keeps the one scheduled', async () => {
+      const refund = await refunds.insert(refundFixture(org, { status: 'pending', processor: 'stripe' }));
+      await refunds.scheduleLateLandingWatch(refund.id, '2026-03-01T12:10:00.000Z');
+      await refunds.transition({ organizationId: org, refundId: refund.id, from: 'pending', to: 'processing', actor: 'system', at, externalRefundId: 're_w' });
+      expect(await refunds.dueForLateLandingWatch('2026-03-01T12:10:00.000Z', 10, ['stripe'])).toEqual([
+        { organizationId: org, id: refund.id, watchUntil: '2026-03-01T12:10:00.000Z' },
+      ]);
+    });
+
+    it('a source longer than 500 characters is recorded as its first 500', async () => {
+      const refund = await refunds.insert(refundFixture(org, { status: 'cancelled', processor: 'stripe', externalRefundId: null }));
+      const source = `late-landing watch: ${'x'.repeat(600)}`;
+      expect(await refunds.recordDiscrepancy({ ...discrepancy(refund.id), source }, 'discrepancy: long source')).toBe(true);
+      expect((await refunds.listDiscrepancies(org)).map((d) => d.source)).toEqual([source.slice(0, 500)]);
+    });
   });
 }

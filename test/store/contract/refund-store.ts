@@ -92,6 +92,18 @@ export function refundStoreContract(factory: StoreFactory): void {
         await expect(seed(org, { id: 'ref_badbadbadbad', amount: -1 })).rejects.toThrow();
         expect(await refunds.events(org, 'ref_badbadbadbad')).toEqual([]);
       });
+
+      it('without a history, the creation event is in the status given', async () => {
+        const refund = await seed(org, { status: 'completed' });
+        expect((await refunds.events(org, refund.id)).map((e) => [e.from, e.to])).toEqual([[null, 'completed']]);
+      });
+
+      it('a history that stops short says where it ends and what the refund says', async () => {
+        const short = refundFixture(org, { status: 'completed' });
+        await expect(refunds.insert(short, { history: [{ to: 'processing', actor: 'system', at: short.createdAt }] })).rejects.toThrow(
+          `refund ${short.id}: its history ends in processing, not completed`,
+        );
+      });
     });
 
     describe('create', () => {
@@ -126,6 +138,21 @@ export function refundStoreContract(factory: StoreFactory): void {
         expect(await refunds.list(org, {}, { limit: 10, offset: 0 })).toHaveLength(1);
         // Keys are the organization's own.
         expect((await refunds.create(draft({ organizationId: other, idempotencyKey: 'k1' }))).created).toBe(true);
+      });
+
+      it('the creation event says when submission is due, or that the refund is held until cancelled', async () => {
+        const due = await refunds.create(draft({ submitAt: '2026-05-05T05:01:00.000Z' }));
+        const held = await refunds.create(draft({ submitAt: null }));
+        expect((await refunds.events(org, due.refund.id)).map((e) => e.detail)).toEqual(['created; submission due at 2026-05-05T05:01:00.000Z']);
+        expect((await refunds.events(org, held.refund.id)).map((e) => e.detail)).toEqual(['created; held until cancelled']);
+      });
+
+      it("keeps the caller's metadata and the key that created the refund", async () => {
+        const keyId = (await stores.apiKeys.create(org, 'test')).record.id;
+        const result = await refunds.create(draft({ metadata: { orderId: 'order_9', note: 'ünïcödé' }, createdByKeyId: keyId }));
+        expect(result.refund.metadata).toEqual({ orderId: 'order_9', note: 'ünïcödé' });
+        expect((await refunds.findById(org, result.refund.id))?.metadata).toEqual({ orderId: 'order_9', note: 'ünïcödé' });
+        expect(await stores.guardrails.refundCreator(org, result.refund.id)).toBe(keyId);
       });
     });
 
@@ -239,6 +266,40 @@ export function refundStoreContract(factory: StoreFactory): void {
         const refund = await seed(org, { status: 'pending' });
         await refunds.transition({ ...change(refund.id, 'pending', 'processing'), detail: null });
         expect((await refunds.events(org, refund.id))[1]!.detail).toBeNull();
+      });
+
+      it('an illegal move rejects even when the refund is not in `from` (it is not a lost race)', async () => {
+        const refund = await seed(org, { status: 'pending' });
+        await expect(refunds.transition(change(refund.id, 'cancelled', 'pending'))).rejects.toThrow('illegal refund status transition cancelled -> pending');
+        expect(await refunds.events(org, refund.id)).toHaveLength(1);
+      });
+
+      it('neverSubmitted moves only a refund for which no attempt was ever started', async () => {
+        const T0 = '2026-05-05T05:00:00.000Z';
+        const created = async (): Promise<string> =>
+          (
+            await refunds.create({
+              id: refundFixture(org).id, organizationId: org, transactionId: 'ch_never', amount: 1000, currency: 'usd', reason: 'other',
+              processor: 'stripe', metadata: null, initiatedBy: 'mcp', createdAt: T0, submitAt: T0, idempotencyKey: null, requestFingerprint: null,
+            })
+          ).refund.id;
+        const tried = await created();
+        const untouched = await created();
+        await refunds.claimForSubmission(tried, 'a', T0, '2026-05-05T05:01:00.000Z');
+        await refunds.releaseClaim(tried, 'a', { retryAt: '2026-05-05T05:00:30.000Z', inDoubtUntil: '2026-05-05T05:00:40.000Z' });
+        expect(await refunds.transition({ ...change(tried, 'pending', 'cancelled'), neverSubmitted: true })).toBeNull();
+        expect(await statusOf(tried)).toBe('pending');
+        expect(await refunds.events(org, tried)).toHaveLength(1);
+        expect((await refunds.transition({ ...change(untouched, 'pending', 'cancelled'), neverSubmitted: true }))?.status).toBe('cancelled');
+      });
+
+      it('keeps the sync schedule unless the change sets it, and null stops it', async () => {
+        const refund = await seed(org, { status: 'pending', processor: 'stripe' });
+        await refunds.transition({ ...change(refund.id, 'pending', 'processing'), externalRefundId: 're_sync', nextSyncAt: '2026-05-05T06:00:00.000Z' });
+        await refunds.transition(change(refund.id, 'processing', 'completed'));
+        expect(await refunds.dueForSync('2026-05-05T06:00:00.000Z', 10, ['stripe'])).toEqual([{ organizationId: org, id: refund.id }]);
+        await refunds.transition({ ...change(refund.id, 'completed', 'failed'), nextSyncAt: null });
+        expect(await refunds.dueForSync('2026-05-09T00:00:00.000Z', 10, ['stripe'])).toEqual([]);
       });
     });
 
@@ -413,6 +474,27 @@ export function refundStoreContract(factory: StoreFactory): void {
         expect(await refunds.submissionState(id, at(61))).toEqual({ attempts: 1, claimed: false, inDoubtUntil: null, lapsedClaimExpiredAt: at(60) });
         expect(await refunds.claimForCancel(id, 'c', at(61), at(121), at(21))).toBeNull();
         expect(await refunds.claimForCancel(id, 'c', at(101), at(161), at(61))).not.toBeNull();
+      });
+
+      it('a release with retryAt puts the next attempt off until then', async () => {
+        const id = await duePending();
+        await refunds.claimForSubmission(id, 'a', at(0), at(60));
+        await refunds.releaseClaim(id, 'a', { retryAt: at(100), error: 'timed out' });
+        expect(await refunds.dueForSubmission(at(99), 10, ['stripe'])).toEqual([]);
+        expect(await refunds.claimForSubmission(id, 'b', at(99), at(159))).toBeNull();
+        expect(await refunds.dueForSubmission(at(100), 10, ['stripe'])).toEqual([{ organizationId: org, id }]);
+      });
+
+      it('a release after an attempt that sent nothing takes the attempt back', async () => {
+        const id = await duePending();
+        await refunds.claimForSubmission(id, 'a', at(0), at(60));
+        await refunds.releaseClaim(id, 'a', { retryAt: at(5), sentNothing: true });
+        expect(await refunds.submissionState(id, at(1))).toEqual({ attempts: 0, claimed: false, inDoubtUntil: null, lapsedClaimExpiredAt: null });
+        expect(await refunds.claimForSubmission(id, 'b', at(5), at(65))).toMatchObject({ attempt: 1 });
+      });
+
+      it('the submission state of an unknown refund is null', async () => {
+        expect(await refunds.submissionState('ref_nosuchrefund', at(0))).toBeNull();
       });
     });
   });

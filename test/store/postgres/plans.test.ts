@@ -4,9 +4,12 @@
  * and a deep offset walk the index of their filter in the list's order (no Sort, no scan of the
  * whole table), and the due queries walk their due index.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import type { ListFilter } from '../../../src/domain/ports.js';
+import { DEFERRED_JOIN_FROM_OFFSET } from '../../../src/store/paging.js';
 import { DUE_FOR_SUBMISSION, DUE_FOR_SYNC, listSql } from '../../../src/store/postgres/refund-sql.js';
 import type { PgPool } from '../../../src/store/postgres/database.js';
+import { postgresStoresOn } from '../../../src/store/postgres/stores.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../../support/postgres.js';
 
 interface PlanNode {
@@ -93,6 +96,31 @@ describePostgres('PostgreSQL query plans', () => {
       const found = await plan(sql, ['2030-01-01T00:00:00.000Z', 50, processors]);
       expect(found.some((node) => node['Index Name'] === index), JSON.stringify(found)).toBe(true);
       expect(found.map((node) => node['Node Type'])).not.toContain('Seq Scan');
+    }
+  });
+
+  it(`the store's own list takes the deferred join from offset ${DEFERRED_JOIN_FROM_OFFSET} on (ids from an index-only scan), and reads straight before it`, async () => {
+    // The SQL and parameters the store really sends for a page.
+    const query = vi.spyOn(pool, 'query');
+    const refunds = postgresStoresOn(pool).refunds;
+    try {
+      for (const filter of FILTERS) {
+        const asked: ListFilter = { ...(filter.status ? { status: 'completed' as const } : {}), ...(filter.processor ? { processor: 'stripe' } : {}) };
+        for (const offset of [0, DEFERRED_JOIN_FROM_OFFSET - 1, DEFERRED_JOIN_FROM_OFFSET, 10_000]) {
+          query.mockClear();
+          await refunds.list(org, asked, { limit: 25, offset });
+          const [sql, params] = query.mock.calls.at(-1) as unknown as [string, unknown[]];
+          const found = await plan(sql, params);
+          const indexOnly = found.filter((node) => node['Node Type'] === 'Index Only Scan');
+          if (offset >= DEFERRED_JOIN_FROM_OFFSET) {
+            expect(indexOnly.map((node) => node['Index Name']), `${filter.index} at ${offset}: ${JSON.stringify(found)}`).toEqual([filter.index]);
+          } else {
+            expect(indexOnly, `${filter.index} at ${offset}: ${JSON.stringify(found)}`).toEqual([]);
+          }
+        }
+      }
+    } finally {
+      query.mockRestore();
     }
   });
 });

@@ -3,9 +3,11 @@
  * SQLite has: the schema's constraints and triggers (which must hold even for raw SQL), and index
  * use by the store's own queries.
  */
+import type { Statement } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SqliteApp } from '../../../src/app.js';
 import { REFUND_STATUSES, canTransition } from '../../../src/domain/refund.js';
+import { DEFERRED_JOIN_FROM_OFFSET } from '../../../src/store/paging.js';
 import { SqliteRefundStore } from '../../../src/store/sqlite/refund-store.js';
 import { cleanupAll, createOrg, createTestApp, insertRefund, rawEvents, storedStatus } from '../../support/fixtures.js';
 import { lateLandingContract } from '../contract/late-landings.js';
@@ -256,6 +258,38 @@ describe('query plans', () => {
     })();
     app.db.exec('ANALYZE');
     assertIndexedPlans();
+  });
+
+  it(`from offset ${DEFERRED_JOIN_FROM_OFFSET} on, a page's rows are chosen inside the index (covering, no row read); before it, read straight along it`, async () => {
+    for (let i = 0; i < 30; i += 1) {
+      insertRefund(app, i % 2 === 0 ? org : other, { status: REFUND_STATUSES[i % 5]!, processor: i % 3 === 0 ? 'stripe' : 'sandbox' });
+    }
+    // The statement the store really runs for a page: one store, so its statement cache is in play.
+    const all = vi.spyOn(Object.getPrototypeOf(app.db.prepare('SELECT 1')) as Statement, 'all');
+    const store = new SqliteRefundStore(app.db);
+    const filters = { none: {}, status: { status: 'pending' as const }, processor: { processor: 'stripe' }, both: { status: 'pending' as const, processor: 'stripe' } };
+    try {
+      for (const [name, filter] of Object.entries(filters)) {
+        for (const offset of [0, DEFERRED_JOIN_FROM_OFFSET - 1, DEFERRED_JOIN_FROM_OFFSET, DEFERRED_JOIN_FROM_OFFSET * 20]) {
+          all.mockClear();
+          await store.list(org, filter, { limit: 26, offset });
+          const statement = all.mock.contexts.at(-1) as Statement | undefined;
+          expect(statement, `${name} at ${offset}`).toBeDefined();
+          const plan = app.db
+            .prepare<Record<string, unknown>, PlanRow>(`EXPLAIN QUERY PLAN ${statement!.source}`)
+            .all({ organizationId: org, status: 'pending', processor: 'stripe', limit: 26, offset });
+          const text = plan.map((row) => row.detail).join('\n');
+          if (offset >= DEFERRED_JOIN_FROM_OFFSET) {
+            expect(text, `${name} at ${offset}`).toMatch(new RegExp(`SUBQUERY[^]*USING COVERING INDEX ${EXPECTED_INDEX[name]!} \\(`));
+          } else {
+            expect(text, `${name} at ${offset}`).not.toMatch(/SUBQUERY|COVERING/);
+            expect(text, `${name} at ${offset}`).toMatch(new RegExp(`^SEARCH refunds USING INDEX ${EXPECTED_INDEX[name]!} \\(`));
+          }
+        }
+      }
+    } finally {
+      all.mockRestore();
+    }
   });
 });
 
