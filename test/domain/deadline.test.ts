@@ -5,10 +5,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { graceFor, processorShare, within } from '../../src/domain/deadline.js';
 import { errors } from '../../src/domain/errors.js';
-import type { SubmitOutcome } from '../../src/domain/ports.js';
+import { createContext } from '../../src/domain/context.js';
+import { createRefund } from '../../src/domain/create.js';
+import type { CallOptions, RefundStore, SubmitOutcome } from '../../src/domain/ports.js';
+import type { Refund } from '../../src/domain/refund.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { settleDetached } from '../../src/domain/submission.js';
 import { deferred, ScriptedProcessor } from '../support/scripted.js';
 import { cleanupAll, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
 
@@ -133,5 +137,75 @@ describe('the deadline arithmetic', () => {
     expect(await within(new Promise<never>(() => undefined), 5)).toEqual({ done: false });
     expect(await within(new Promise<never>(() => undefined), -10)).toEqual({ done: false });
     await expect(within(Promise.reject(new Error('boom')), 1_000)).rejects.toThrow('boom');
+  });
+});
+
+describe('a submission that outlives the call deadline, as a shutdown sees it', () => {
+  /** Records the options each submission is given, e.g. its timeout. */
+  class TimedProcessor extends ScriptedProcessor {
+    readonly options: unknown[] = [];
+    override submit(refund: Refund, attempt: number, options?: CallOptions): Promise<SubmitOutcome> {
+      this.options.push(options);
+      return super.submit(refund, attempt);
+    }
+  }
+
+  function detachedSetup(store?: (real: RefundStore) => RefundStore) {
+    const app = createTestApp();
+    const org = createOrg(app);
+    const processor = new TimedProcessor();
+    const reports: Array<{ message: string; detail: Record<string, unknown> }> = [];
+    const ctx = createContext({
+      store: store === undefined ? app.refunds : store(app.refunds),
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock: new FakeClock(),
+      settings: settingsWith({ callDeadlineMs: 100 }),
+      onBackgroundError: (message, detail) => reports.push({ message, detail }),
+    });
+    const caller: Caller = { organizationId: org.id, actor: 'api' };
+    return { app, org, processor, reports, ctx, caller };
+  }
+
+  it('the processor is told its share of the deadline; the caller is answered and it is reported; a shutdown waits for its outcome, then has nothing left to wait for', async () => {
+    const { app, org, processor, reports, ctx, caller } = detachedSetup();
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const created = await createRefund(ctx, caller, input);
+    expect(created.status).toBe('pending');
+    expect(processor.options).toEqual([{ timeoutMs: processorShare(100) }]);
+    expect(reports).toEqual([
+      { message: 'submission outlived the call deadline; it goes on under its claim', detail: { refundId: created.id, attempt: 1, deadlineMs: 100 } },
+    ]);
+    expect(ctx.detached.size).toBe(1);
+    const settling = settleDetached(ctx);
+    // The processor answers only on the next turn of the event loop: a shutdown that did not wait
+    // for the submission would already have gone on by then.
+    setImmediate(() => answer.resolve({ kind: 'submitted', externalRefundId: 're_afterDeadline', status: 'processing' }));
+    await settling;
+    expect(await app.refunds.findById(org.id, created.id)).toMatchObject({ status: 'processing', externalRefundId: 're_afterDeadline' });
+    expect(ctx.detached.size).toBe(0);
+  });
+
+  it('one whose outcome cannot be recorded (the store fails) is reported with the refund and the error, not lost', async () => {
+    const { reports, processor, ctx, caller } = detachedSetup(
+      (real) =>
+        new Proxy(real, {
+          get(target, property) {
+            if (property === 'transition') return () => Promise.reject(new Error('SQLITE_IOERR: disk I/O error'));
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    );
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = () => answer.promise;
+    const created = await createRefund(ctx, caller, input);
+    answer.resolve({ kind: 'submitted', externalRefundId: 're_unrecorded', status: 'processing' });
+    await settleDetached(ctx);
+    expect(reports).toEqual([
+      { message: 'submission outlived the call deadline; it goes on under its claim', detail: { refundId: created.id, attempt: 1, deadlineMs: 100 } },
+      { message: 'submission after the call deadline failed', detail: { refundId: created.id, error: 'Internal error' } },
+    ]);
+    expect(ctx.detached.size).toBe(0);
   });
 });

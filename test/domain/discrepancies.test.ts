@@ -97,4 +97,76 @@ describe('late landings after a cancel (issue 15)', () => {
     await service.runPass();
     expect(looks).toBe(0);
   });
+
+  it('the watch looks a last time when a look falls exactly at its end, then stops', async () => {
+    const { app, caller, processor, clock } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ inDoubtMs: 30_000, lateLandingRecheckMs: 60_000, lateLandingWatchMs: 180_000 }),
+    });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    let looks = 0;
+    processor.onFind = () => {
+      looks += 1;
+      return Promise.resolve(null);
+    };
+    // Looks at +60 s, +120 s and +180 s: the last one is the watch's end, not past it.
+    for (let i = 0; i < 5; i += 1) {
+      clock.advance(60_000);
+      await service.watchLateLandings();
+    }
+    expect(looks).toBe(3);
+  });
+
+  it('nothing there, or a refund there that moves no money, is nothing to note; a failed look is reported and made again', async () => {
+    const alarms: Array<Record<string, unknown>> = [];
+    const reports: Array<{ message: string; detail: Record<string, unknown> }> = [];
+    const { app, org, caller, processor, clock } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ inDoubtMs: 30_000, lateLandingRecheckMs: 60_000, lateLandingWatchMs: 600_000 }),
+      onDiscrepancy: (_message, detail) => alarms.push(detail),
+      onBackgroundError: (message, detail) => reports.push({ message, detail }),
+    });
+    processor.onSubmit = () => Promise.reject(errors.processorUnavailable('stripe'));
+    const refund = await service.create(caller, input);
+    clock.advance(30_000);
+    expect((await service.cancel(caller, refund.id)).status).toBe('cancelled');
+    reports.splice(0);
+    const answers: Array<() => Promise<{ externalRefundId: string; status: 'failed' } | null>> = [
+      () => Promise.resolve(null),
+      () => Promise.resolve({ externalRefundId: 're_failed_there', status: 'failed' }),
+      () => Promise.reject(errors.processorUnavailable('stripe')),
+      () => Promise.resolve(null),
+    ];
+    let looks = 0;
+    processor.onFind = () => {
+      const answer = answers[looks] ?? (() => Promise.resolve(null));
+      looks += 1;
+      return answer();
+    };
+    for (let i = 0; i < 2; i += 1) {
+      clock.advance(60_000);
+      expect(await service.watchLateLandings()).toBe(0);
+    }
+    expect(reports).toEqual([]);
+    clock.advance(60_000);
+    expect(await service.watchLateLandings()).toBe(0);
+    expect(reports).toEqual([
+      { message: 'late-landing lookup failed; will look again', detail: { refundId: refund.id, error: errors.processorUnavailable('stripe').message } },
+    ]);
+    clock.advance(60_000);
+    expect(await service.watchLateLandings()).toBe(0);
+    expect(looks).toBe(4);
+    expect(alarms).toEqual([]);
+    expect(await app.refunds.listDiscrepancies(org.id)).toEqual([]);
+    expect(await service.get(caller, refund.id)).toMatchObject({ status: 'cancelled', externalRefundId: null });
+  });
 });

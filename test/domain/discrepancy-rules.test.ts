@@ -87,4 +87,13 @@ describe('noteDiscrepancy', () => {
     await noteDiscrepancy(ctx, refund, { externalRefundId: 're_late', status: 'processing' }, 'late-landing watch');
     expect(rawEvents(app, refund.id).at(-1)?.detail).toMatch(/^discrepancy: sandbox holds re_late as processing while this refund is cancelled; found by late-landing watch\./);
   });
+
+  it('money moving for a refund we cancelled, under the id we hold: not called a second refund', async () => {
+    const { app, org, ctx } = setup();
+    const refund = insertRefund(app, org.id, { status: 'cancelled', processor: 'sandbox', externalRefundId: 're_same' });
+    expect(await noteDiscrepancy(ctx, refund, { externalRefundId: 're_same', status: 'completed' }, 'webhook')).toBe(true);
+    expect(rawEvents(app, refund.id).at(-1)?.detail).toBe(
+      'discrepancy: sandbox holds re_same as completed while this refund is cancelled; found by webhook. The status is left as recorded: money may have moved, an operator must reconcile it',
+    );
+  });
 });

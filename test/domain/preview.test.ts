@@ -4,6 +4,7 @@
  * SANDBOX_CHARGED_AMOUNT, and knows nothing of a transaction whose id contains 'unknown').
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { RefundKitError } from '../../src/domain/errors.js';
 import { DEMO_AGENT_POLICY } from '../../src/domain/guardrails/policy.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
@@ -95,5 +96,44 @@ describe('previewRefund', () => {
     expect(preview.message).toMatch(/^The agent policy applies to agents only .*For an agent: it would be created pending/);
     expect(preview.budgetLeft).toEqual({ currency: 'usd', count: 10, amount: 30_000 });
     expect(preview.transaction.remaining).toBe(SANDBOX_CHARGED_AMOUNT);
+  });
+
+  it('deny, in full: the message says it would be refused, never that it would wait', async () => {
+    const { service, agent } = await setup();
+    expect((await service.preview(agent, proposal(20_000))).message).toBe(
+      'It would be refused (policy_violation) and nothing created: Refund of 20000 usd exceeds the agent limit of 10000 usd per refund',
+    );
+  });
+
+  it('a person, in full: the agents-only note, then what an agent would get, said once', async () => {
+    const { service, person } = await setup();
+    expect((await service.preview(person, proposal(1000))).message).toBe(
+      'The agent policy applies to agents only (MCP calls with an API key): a refund this caller creates is not checked against it. For an agent: within the agent policy: the refund would be created and submitted as usual',
+    );
+  });
+
+  it('allow under a policy that wants writes confirmed: the message says the person at the client confirms first', async () => {
+    const { app, service, agent } = await setup();
+    await app.guardrails.setPolicy(agent.organizationId, { ...DEMO_AGENT_POLICY, confirmWrites: true }, 'operator:test', new Date().toISOString());
+    expect(await service.preview(agent, proposal(1000))).toMatchObject({
+      outcome: 'allow',
+      rule: null,
+      message: 'Within the agent policy: the refund would be created and submitted as usual, after the person at the client confirms it where the client can ask',
+    });
+  });
+
+  it('without a guardrail store: an internal error whose cause (for the log) says what is missing', async () => {
+    const app = createTestApp();
+    const org = createOrg(app);
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([new SandboxProcessor()], {}, 'sandbox'),
+      clock: new FakeClock(),
+      settings: settingsWith({ holdMs: 0 }),
+    });
+    const error: unknown = await service.preview({ organizationId: org.id, actor: 'api' }, proposal(1000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefundKitError);
+    expect(error).toMatchObject({ code: 'internal_error', message: 'Internal error' });
+    expect(error instanceof Error ? error.cause : undefined).toEqual(new Error('no guardrail store configured'));
   });
 });

@@ -212,3 +212,45 @@ describe('applyProcessorReport: the processor made a refund we hold as cancelled
     expect(rawEvents(app, refund.id).at(-1)?.detail).toContain('holds a second refund re_second (completed) for this refund, recorded as re_first');
   });
 });
+
+describe('applyProcessorReport: what is reported as a fault, and with what', () => {
+  function serviceReporting(faults: Array<{ message: string; detail: Record<string, unknown> }>, ...processors: RefundProcessor[]): RefundService {
+    return new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([new SandboxProcessor(), ...processors], { stripe: 'set STRIPE_SECRET_KEY' }),
+      clock,
+      onBackgroundError: (message, detail) => faults.push({ message, detail }),
+      settings: settingsWith(),
+      onDiscrepancy: (_message, detail) => alarms.push(detail),
+    });
+  }
+  const unreadable = () => new ReadableProcessor(() => Promise.reject(errors.processorUnavailable('stripe')));
+
+  it('a failed read of a linked refund: the fault names the refund and the error', async () => {
+    const refund = stripeRefund('processing');
+    const faults: Array<{ message: string; detail: Record<string, unknown> }> = [];
+    await serviceReporting(faults, unreadable()).applyProcessorReport(report('completed'));
+    expect(faults).toEqual([
+      { message: 'status read after a processor report failed; using the report', detail: { refundId: refund.id, error: errors.processorUnavailable('stripe').message } },
+    ]);
+  });
+
+  it('a failed read of a refund named by our id: the report is used, the discrepancy recorded, and the fault reported', async () => {
+    const refund = insertRefund(app, org, { status: 'cancelled', processor: 'stripe', externalRefundId: null });
+    const faults: Array<{ message: string; detail: Record<string, unknown> }> = [];
+    const outcome = await serviceReporting(faults, unreadable()).applyProcessorReport({ ...report('processing', 're_unreadable'), refundId: refund.id });
+    expect(outcome).toMatchObject({ changed: false, discrepancy: true, statusFrom: 'report', refund: { status: 'cancelled' } });
+    expect(faults).toEqual([
+      { message: 'status read after a processor report failed; using the report', detail: { refundId: refund.id, error: errors.processorUnavailable('stripe').message } },
+    ]);
+    expect(await app.refunds.listDiscrepancies(org)).toEqual([expect.objectContaining({ refundId: refund.id, externalRefundId: 're_unreadable', processorStatus: 'processing' })]);
+  });
+
+  it('a refund named by our id at a processor not configured here: nothing is read, and nothing is a fault', async () => {
+    const refund = insertRefund(app, org, { status: 'failed', processor: 'stripe', externalRefundId: null });
+    const faults: Array<{ message: string; detail: Record<string, unknown> }> = [];
+    const outcome = await serviceReporting(faults).applyProcessorReport({ ...report('completed', 're_notConfigured'), refundId: refund.id });
+    expect(outcome).toMatchObject({ changed: false, discrepancy: true, statusFrom: 'report' });
+    expect(faults).toEqual([]);
+  });
+});

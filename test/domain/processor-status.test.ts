@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { Refund } from '../../src/domain/refund.js';
+import type { RefundStore, StatusChange } from '../../src/domain/ports.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { ScriptedProcessor } from '../support/scripted.js';
 import { cleanupAll, createOrg, createTestApp, FakeClock, insertRefund, rawEvents, settingsWith } from '../support/fixtures.js';
@@ -69,5 +70,35 @@ describe('recording a submission the processor holds', () => {
     const refund = await service.create(caller, { transactionId: 'ch_3PqStatus', amount: 100, reason: 'other' });
     expect((await service.get(caller, refund.id)).status).toBe('processing');
     expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ to_status: 'processing', detail: 'submitted to stripe as re_pending1' });
+  });
+});
+
+describe('applyProcessorStatus losing a race', () => {
+  it('another writer moves the refund between our read and our write: nothing recorded, no change reported, the refund read again at the next sync', async () => {
+    const { app, clock, processing, nextSync } = setup();
+    const refund = processing();
+    const store = app.refunds;
+    // The other writer (a cancel's answer, another process's status read) lands first.
+    const racing: RefundStore = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'transition') {
+          return async (change: StatusChange) => {
+            await target.transition({ organizationId: refund.organizationId, refundId: refund.id, from: 'processing', to: 'completed', actor: 'system', at: clock.now().toISOString(), detail: 'the other writer', nextSyncAt: null });
+            return target.transition(change);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const service = new RefundService({
+      store: racing,
+      processors: new StaticProcessorRegistry([new ScriptedProcessor('stripe')], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ syncIntervalMs: SYNC_MS }),
+    });
+    expect(await service.applyProcessorStatus(refund, 'failed', 'status read from stripe')).toBe(false);
+    expect(rawEvents(app, refund.id).map((e) => e.to_status)).toEqual(['processing', 'completed']);
+    expect(nextSync(refund.id)).toBe(new Date(clock.ms + SYNC_MS).toISOString());
   });
 });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RefundKitError } from '../../src/domain/errors.js';
+import { agentPolicySchema } from '../../src/domain/guardrails/policy.js';
 import {
+  createRefundInputSchema,
   LIST_LIMIT,
+  listRefundsInputSchema,
   limitSchema,
   metadataSchema,
   offsetSchema,
@@ -202,5 +205,43 @@ describe('refundSchema and metadataSchema', () => {
     expect(metadataSchema.safeParse({ a: 'b' }).success).toBe(true);
     expect(metadataSchema.safeParse({ a: 1 }).success).toBe(false);
     expect(metadataSchema.safeParse(['a']).success).toBe(false);
+  });
+});
+
+describe('parseInput and toValidationError, the cases left', () => {
+  function messageOf(run: () => unknown): string {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof RefundKitError) return `${error.code}: ${error.message}`;
+      throw error;
+    }
+    throw new Error('expected a validation_error');
+  }
+
+  it('an unknown field deep inside is named with its whole dotted path', () => {
+    const limits = { maxPerRefund: 100, approvalAbove: 50, dailyCount: 1, dailyAmount: 100 };
+    const policy = { currencies: { usd: { ...limits, perWeek: 5 } }, reasons: [], cancelOthers: false, confirmWrites: false, approvalHours: 1 };
+    expect(messageOf(() => parseInput(agentPolicySchema, policy))).toBe("validation_error: Unknown field 'perWeek' in currencies.usd");
+  });
+
+  it("zod's own message is prefixed with the field even when the field's first letter happens to start it", () => {
+    const result = z.strictObject({ items: z.number() }).safeParse({ items: 'x' });
+    if (result.success) throw new Error('expected a failure');
+    expect(toValidationError(result.error).message).toBe('items: Invalid input: expected number, received string');
+  });
+
+  it('takes the fields a REST query leaves out, passed as undefined', () => {
+    const input = { status: undefined, processor: undefined, limit: 10, offset: undefined };
+    expect(parseInput(listRefundsInputSchema, input)).toEqual({ limit: 10 });
+    const metadata: unknown = JSON.parse('{"orderId": "o_1", "__proto__": "x"}');
+    expect(messageOf(() => parseInput(createRefundInputSchema, { transactionId: 'ch_1', amount: 100, reason: 'other', currency: undefined, metadata }))).toBe(
+      "validation_error: metadata: the key '__proto__' is not allowed",
+    );
+  });
+
+  it('an agent reads what a refund id is from the tool schema', () => {
+    const schema = z.toJSONSchema(z.strictObject({ refundId: refundIdSchema('refundId') }));
+    expect(schema.properties?.refundId).toMatchObject({ type: 'string', description: 'RefundKit refund id, e.g. ref_abc123def456' });
   });
 });

@@ -90,3 +90,28 @@ describe('the audit trail of a submission', () => {
     expect(rawEvents(app, refund.id).at(-1)).toMatchObject({ to_status: 'failed', detail: 'rejected by stripe: charge already refunded' });
   });
 });
+
+describe('a submission whose claim ran out while the processor answered', () => {
+  it('is reported as not recorded; the process that took the claim over records its own outcome, once', async () => {
+    const { app, clock, processor, service, caller, reports } = setup({ settings: { leaseMs: 60_000 } });
+    // Another process on the same store, with its own processor client.
+    const theirs = new ScriptedProcessor('stripe');
+    theirs.onSubmit = () => Promise.resolve({ kind: 'submitted', externalRefundId: 're_takenOver', status: 'processing' });
+    const other = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([theirs], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ retryBaseMs: 1_000, maxRetryMs: 5_000, leaseMs: 60_000 }),
+    });
+    processor.onSubmit = async () => {
+      // Our call hangs past the lease; the other process takes the claim and submits.
+      clock.advance(60_001);
+      expect(await other.submitDue()).toBe(1);
+      return { kind: 'submitted', externalRefundId: 're_ours', status: 'processing' };
+    };
+    const refund = await service.create(caller, input);
+    expect(reports).toEqual([{ message: 'submission outcome not recorded: claim lost', detail: { refundId: refund.id, attempt: 1 } }]);
+    expect((await service.get(caller, refund.id))).toMatchObject({ status: 'processing', externalRefundId: 're_takenOver' });
+    expect(rawEvents(app, refund.id).map((e) => e.to_status)).toEqual(['pending', 'processing']);
+  });
+});

@@ -35,7 +35,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (match === null) return false;
   const [, n, r, p, salt, hash] = match;
   const expected = Buffer.from(hash ?? '', 'base64url');
-  const actual = await derive(password, Buffer.from(salt ?? '', 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+  let actual: Buffer;
+  try {
+    actual = await derive(password, Buffer.from(salt ?? '', 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+  } catch {
+    // Parameters scrypt refuses (N not a power of two, a cost it cannot allocate): malformed too.
+    return false;
+  }
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

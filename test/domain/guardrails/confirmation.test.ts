@@ -63,3 +63,18 @@ it('notConfirmedMessage says who said what and that nothing happened', () => {
   expect(notConfirmedMessage('cancelled', 'x', 'nothing was created')).toContain('dismissed');
   expect(notConfirmedMessage('unanswered', 'x', 'nothing was created')).toContain('No answer');
 });
+
+describe('formatMoney and withConfirmation, the cases left', () => {
+  it('a three-decimal currency: 1234 fils are 1.234 dinars, not 12.34', () => {
+    expect(formatMoney(1234, 'kwd')).toBe('KWD\u00a01.234 (1234 kwd)');
+    expect(formatMoney(5, 'bhd')).toBe('BHD\u00a00.005 (5 bhd)');
+  });
+
+  it('one the person could have confirmed but did not: the message says so, not that the client cannot ask', () => {
+    expect(withConfirmation({ outcome: 'allow', confirm: true }, false, true)).toEqual({
+      outcome: 'approval',
+      rule: 'confirmation',
+      message: "This organization's policy asks the person at the client to confirm each agent refund, and this one was not confirmed: it waits for a person's approval",
+    });
+  });
+});

@@ -110,4 +110,26 @@ describe('sign-in', () => {
     expect((await auth.signIn('ana@example.com', PASSWORD, '10.9.9.9')).ok).toBe(false);
     expect((await auth.signIn('ana@example.com', PASSWORD, '10.0.0.1')).ok).toBe(true);
   });
+
+  it('an email that is not one is still counted as typed, trimmed, any case, cut at 254: after the failures allowed, it waits', async () => {
+    // No operator can have such an email; the answer must still be the same as for any unknown
+    // email (never an error), and its failures must add up like any other email's.
+    const typed = `Not-An-Email-${'x'.repeat(300)}`;
+    for (let i = 0; i < SIGN_IN_LIMITS.perEmail; i += 1) {
+      const variant = i % 2 === 0 ? typed : `  ${typed.toUpperCase()} `;
+      expect(await auth.signIn(variant, 'wrong password!', `10.1.0.${i}`)).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(await auth.signIn(typed, 'wrong password!', '10.1.0.99')).toEqual({ ok: false, reason: 'rate_limited', retryAfterSeconds: SIGN_IN_LIMITS.windowMs / 1000 });
+  });
+
+  it('pruning forgets failures only once they leave the window: before that, the limit still holds', async () => {
+    for (let i = 0; i < SIGN_IN_LIMITS.perEmail; i += 1) await auth.signIn('ana@example.com', 'wrong password!', `10.2.0.${i}`);
+    clock.advance(SIGN_IN_LIMITS.windowMs - 1);
+    expect(await auth.prune()).toBe(0);
+    expect(await auth.signIn('ana@example.com', PASSWORD, '10.2.0.99')).toEqual({ ok: false, reason: 'rate_limited', retryAfterSeconds: SIGN_IN_LIMITS.windowMs / 1000 });
+    clock.advance(2);
+    expect(await auth.prune()).toBe(SIGN_IN_LIMITS.perEmail);
+    expect(app.db.prepare('SELECT count(*) AS n FROM sign_in_failures').get()).toEqual({ n: 0 });
+    expect((await auth.signIn('ana@example.com', PASSWORD, '10.2.0.99')).ok).toBe(true);
+  });
 });

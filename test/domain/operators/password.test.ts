@@ -54,3 +54,14 @@ describe('password length, at its edges', () => {
     for (let i = 0; i < 200; i += 1) expect(generatePassword()).toMatch(/^[A-HJ-NP-Za-km-z2-9]{20}$/);
   });
 });
+
+describe('a stored hash scrypt cannot use', () => {
+  it('matches nothing, like any malformed hash, instead of throwing: N not a power of two, N of 1, r of 0', async () => {
+    const stored = await hashPassword('correct horse battery');
+    for (const params of ['$3$8$1$', '$1$8$1$', '$32768$0$1$']) {
+      const broken = stored.replace(`$${SCRYPT_PARAMS.N}$${SCRYPT_PARAMS.r}$${SCRYPT_PARAMS.p}$`, params);
+      expect(broken, params).not.toBe(stored);
+      expect(await verifyPassword('correct horse battery', broken), params).toBe(false);
+    }
+  });
+});
