@@ -135,3 +135,23 @@ describe('the deadline arithmetic', () => {
     await expect(within(Promise.reject(new Error('boom')), 1_000)).rejects.toThrow('boom');
   });
 });
+
+describe('what a call that outlived its deadline leaves on record', () => {
+  const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+  it('a cancel at a processor that never answers is reported with the refund and the deadline', async () => {
+    const reported: Array<[string, Record<string, unknown>]> = [];
+    const { app, caller, processor, clock } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ callDeadlineMs: 100 }),
+      onBackgroundError: (message, detail) => reported.push([message, detail]),
+    });
+    const refund = await service.create(caller, input);
+    processor.onCancel = never;
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(reported).toEqual([['cancel at the processor outlived the call deadline', { refundId: refund.id, deadlineMs: 100 }]]);
+  });
+});
