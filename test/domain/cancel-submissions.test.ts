@@ -610,3 +610,24 @@ describe('cancel at its boundaries: its pauses, its deadlines and the races arou
     ]);
   });
 });
+
+describe('the default pause of a waiting cancel', () => {
+  it('is real time: a submission that answers a moment after the cancel first looks is waited for, and the refund cancelled at the processor', async () => {
+    const { service, caller, processor } = setup({ cancelWaitMs: 300 });
+    const reached = deferred<string>();
+    const answer = deferred<SubmitOutcome>();
+    processor.onSubmit = (refund) => {
+      reached.resolve(refund.id);
+      return answer.promise;
+    };
+    const creating = service.create(caller, input);
+    const id = await reached.promise;
+    // The processor answers on the next turn of the event loop: only a cancel that really pauses
+    // (100 ms at a time, within cancelWaitMs) sees the refund land.
+    setTimeout(() => answer.resolve({ kind: 'submitted', externalRefundId: 're_moment', status: 'processing' }), 0);
+    const cancelled = await service.cancel(caller, id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(processor.cancels).toEqual([id]);
+    expect((await creating).status).toBe('processing');
+  });
+});
