@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RefundKitError } from '../../src/domain/errors.js';
+import type { Confirmation } from '../../src/domain/guardrails/confirmation.js';
 import { DEMO_AGENT_POLICY } from '../../src/domain/guardrails/policy.js';
+import type { AgentRefundFactsQuery, CallOptions } from '../../src/domain/ports.js';
 import { RefundService, type Caller } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
@@ -189,5 +191,121 @@ describe('agent cancels under the policy', () => {
     expect(error.code).toBe('policy_violation');
     expect(error.message).toContain('created by someone else');
     expect((await refusal(service.cancel(agent, 'ref_nosuchrefund'))).code).toBe('not_found');
+  });
+});
+
+describe('who the policy governs, and what it leaves on record', () => {
+  it('an MCP caller without a key (stdio) is not an agent the policy governs: its refund above the agent limit goes ahead', async () => {
+    const { app, service, agent } = setup();
+    await app.guardrails.setPolicy(agent.organizationId, DEMO_AGENT_POLICY, 'operator:test', new Date().toISOString());
+    const refund = await service.create({ organizationId: agent.organizationId, actor: 'mcp' }, input(20_000));
+    expect(refund.status).toBe('processing');
+    expect(await app.guardrails.approvalForRefund(agent.organizationId, refund.id)).toBeNull();
+  });
+
+  it('without a guardrail store no policy applies: an agent creates above any limit and cancels', async () => {
+    const { app, clock, agent } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([new SandboxProcessor()], {}, 'sandbox'),
+      clock,
+      settings: settingsWith({ holdMs: 60_000 }),
+    });
+    const refund = await service.create(agent, input(20_000));
+    expect(refund.status).toBe('pending');
+    expect((await service.cancel(agent, refund.id)).status).toBe('cancelled');
+  });
+
+  it("the charge is asked of the processor within half the call deadline, less the grace", async () => {
+    const { app, clock, agent } = setup();
+    const asked: Array<CallOptions | undefined> = [];
+    class CountingCharges extends SandboxProcessor {
+      override chargedAmount(transactionId: string, options?: CallOptions): Promise<number | undefined> {
+        asked.push(options);
+        return super.chargedAmount(transactionId);
+      }
+    }
+    const service = new RefundService({
+      store: app.refunds,
+      guardrails: app.guardrails,
+      processors: new StaticProcessorRegistry([new CountingCharges()], {}, 'sandbox'),
+      clock,
+      settings: settingsWith({ holdMs: 0, callDeadlineMs: 15_000 }),
+    });
+    await app.guardrails.setPolicy(agent.organizationId, DEMO_AGENT_POLICY, 'operator:test', new Date().toISOString());
+    expect((await service.create(agent, input(1000))).status).toBe('processing');
+    // Half of 15 s is 7.5 s; the processor is told 500 ms less, to end before our own timer.
+    expect(asked).toEqual([{ timeoutMs: 7_000 }]);
+  });
+
+  it('a create the policy refuses is put on record with the key, the rule and the refund it asked for', async () => {
+    const { app, service, agent, agentKey, clock } = setup();
+    await app.guardrails.setPolicy(agent.organizationId, DEMO_AGENT_POLICY, 'operator:test', new Date().toISOString());
+    await refusal(service.create(agent, input(20_000)));
+    expect(await app.guardrails.listRefusals(agent.organizationId, 10)).toEqual([
+      {
+        organizationId: agent.organizationId,
+        keyId: agentKey,
+        at: clock.now().toISOString(),
+        outcome: 'denied',
+        rule: 'max_per_refund',
+        message: 'Refund of 20000 usd exceeds the agent limit of 10000 usd per refund',
+        transactionId: 'ch_policy1',
+        amount: 20_000,
+        currency: 'usd',
+        reason: 'requested_by_customer',
+      },
+    ]);
+  });
+
+  it('a refund refused when the person could have been asked, but allowed by the time it is created, waits for approval as not confirmed', async () => {
+    const { app, service, agent, clock } = setup();
+    const policy = { ...DEMO_AGENT_POLICY, confirmWrites: true, currencies: { usd: { maxPerRefund: 10_000, approvalAbove: 2_500, dailyCount: 1, dailyAmount: 1_000_000 } } };
+    await app.guardrails.setPolicy(agent.organizationId, policy, 'operator:test', new Date().toISOString());
+    // The day's one agent refund is held for approval (above the threshold: nobody is asked).
+    const first = await service.create(agent, input(5000));
+    const firstApproval = await app.guardrails.approvalForRefund(agent.organizationId, first.id);
+    if (firstApproval === null) throw new Error('not held');
+    // Between the read that refuses the next one (the day's count is used) and its create, a
+    // person rejects the first: the count is free again when the create decides.
+    let raced = false;
+    const guardrails = new Proxy(app.guardrails, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'agentRefundFacts' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return async (query: AgentRefundFactsQuery) => {
+          const facts = await target.agentRefundFacts(query);
+          if (!raced) {
+            raced = true;
+            await service.decideApproval(agent.organizationId, firstApproval.id, 'reject', { kind: 'operator', name: 'ana' });
+          }
+          return facts;
+        };
+      },
+    });
+    const racing = new RefundService({
+      store: app.refunds,
+      guardrails,
+      processors: new StaticProcessorRegistry([new SandboxProcessor()], {}, 'sandbox'),
+      clock,
+      settings: settingsWith({ holdMs: 0 }),
+    });
+    const asked: string[] = [];
+    const confirmation: Confirmation = {
+      ask: (request) => {
+        asked.push(request.message);
+        return Promise.resolve('accepted');
+      },
+    };
+    const second = await racing.create({ ...agent, confirmation }, input(1000, { transactionId: 'ch_policy2' }));
+    expect(raced).toBe(true);
+    expect(asked).toEqual([]);
+    expect(second.status).toBe('pending');
+    expect(await app.guardrails.approvalForRefund(agent.organizationId, second.id)).toMatchObject({
+      status: 'requested',
+      rule: 'confirmation',
+      ruleMessage:
+        "This organization's policy asks the person at the client to confirm each agent refund, and this one was not confirmed: it waits for a person's approval",
+    });
   });
 });

@@ -190,4 +190,28 @@ describe('expireDueApprovals', () => {
     expect((await service.getApproval(org.id, later.approval.id)).status).toBe('requested');
     expect(await expire(undefined, undefined)).toBe(0);
   });
+
+  it('counts only the requests it expired: one a person decided after the due list was read is left as decided', async () => {
+    const { app, org, clock, service, held, expire, operator } = await setup();
+    const { approval, refund } = await held();
+    clock.advance(25 * HOUR);
+    // A person decides it just before its expiry (the clock set back for them), landing between
+    // the read of what is due and the expiry.
+    const guardrails = new Proxy(app.guardrails, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'dueApprovalExpiries' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return async (now: string, limit: number) => {
+          const due = await target.dueApprovalExpiries(now, limit);
+          clock.advance(-24 * HOUR);
+          await service.decideApproval(org.id, approval.id, 'approve', operator, 'fine');
+          clock.advance(24 * HOUR);
+          return due;
+        };
+      },
+    });
+    expect(await expire(undefined, guardrails)).toBe(0);
+    expect((await service.getApproval(org.id, approval.id)).status).toBe('approved');
+    expect((await app.refunds.findById(org.id, refund.id))?.status).toBe('pending');
+  });
 });

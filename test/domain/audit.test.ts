@@ -107,4 +107,19 @@ describe('refund events', () => {
     expect(error).toBeInstanceOf(RefundKitError);
     expect((error as RefundKitError).code).toBe('not_found');
   });
+
+  it('without a guardrail store: the events, and no approval request', async () => {
+    const { app, clock, person } = await setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([new SandboxProcessor()], {}, 'sandbox'),
+      clock,
+      settings: settingsWith({ holdMs: 60_000 }),
+    });
+    const refund = await service.create(person, { transactionId: 'ch_audit2', amount: 1000, currency: 'usd', reason: 'other' });
+    const audit = await service.events(person, refund.id);
+    expect(audit.refundId).toBe(refund.id);
+    expect(audit.approval).toBeNull();
+    expect(audit.events.map((e) => [e.from, e.to, e.initiatedBy])).toEqual([[null, 'pending', 'api']]);
+  });
 });

@@ -2,13 +2,17 @@
  * Creating a refund (create.ts): idempotency, submission inside the call, the hold window, against
  * the real SQLite store and a scripted processor double.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../../src/domain/create.js';
 import { errors } from '../../src/domain/errors.js';
+import type { Claim } from '../../src/domain/ports.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
+import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
 import { ObservedStore, ScriptedProcessor } from '../support/scripted.js';
-import { cleanupAll, countRows, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
+import { cleanupAll, countRows, createKey, FakeClock, createOrg, createTestApp, rawEvents, settingsWith } from '../support/fixtures.js';
 
 const input: CreateRefundInput = {
   transactionId: 'ch_3PqTestCharge',
@@ -176,5 +180,49 @@ describe('hold window', () => {
     expect(await service.submitDue()).toBe(1);
     expect((await service.get(caller, held.id)).status).toBe('processing');
     expect(processor.submits).toHaveLength(1);
+  });
+});
+
+describe('create: what is recorded with the refund', () => {
+  it('a refund created with an API key outside MCP (REST) records that key as its creator', async () => {
+    const { app, org, clock, processor } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      guardrails: app.guardrails,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith(),
+    });
+    const { keyId } = createKey(app, org.id);
+    const refund = await service.create({ organizationId: org.id, actor: 'api', keyId }, input);
+    expect(await app.guardrails.refundCreator(org.id, refund.id)).toBe(keyId);
+  });
+
+  it('a refund another process claims first is answered pending, and this call submits nothing', async () => {
+    const { app, org, clock, processor } = setup();
+    class ClaimedElsewhereFirst extends SqliteRefundStore {
+      override async claimForSubmission(refundId: string, token: string, now: string, leaseUntil: string): Promise<Claim | null> {
+        expect(await super.claimForSubmission(refundId, 'other-process', now, leaseUntil)).not.toBeNull();
+        return super.claimForSubmission(refundId, token, now, leaseUntil);
+      }
+    }
+    const service = new RefundService({
+      store: new ClaimedElsewhereFirst(app.db),
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith(),
+    });
+    const refund = await service.create({ organizationId: org.id, actor: 'mcp' }, input);
+    expect(refund.status).toBe('pending');
+    expect(processor.submits).toEqual([]);
+    expect(app.db.prepare('SELECT claim_token AS v FROM refunds WHERE id = ?').get(refund.id)).toEqual({ v: 'other-process' });
+  });
+
+  it("the request's digest is the SHA-256 of its canonical JSON, metadata keys in ascending order: digests stored by earlier versions still match", () => {
+    const canonical = '["ch_1",2500,"usd","duplicate_charge",{"a":"1","b":"2","c":"3"}]';
+    const expected = createHash('sha256').update(canonical).digest('hex');
+    const base = { transactionId: 'ch_1', amount: 2500, reason: 'duplicate_charge' } as const;
+    expect(fingerprintOf({ ...base, currency: 'usd', metadata: { c: '3', a: '1', b: '2' } })).toBe(expected);
+    expect(fingerprintOf({ ...base, metadata: { b: '2', c: '3', a: '1' } })).toBe(expected);
   });
 });

@@ -2,7 +2,7 @@
  * The call deadline (deadline.ts): every call answers within settings.callDeadlineMs, whatever the
  * processor does: create (submission.ts), cancel (cancel.ts) and get's status read (queries.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { graceFor, processorShare, within } from '../../src/domain/deadline.js';
 import { errors } from '../../src/domain/errors.js';
 import { createContext } from '../../src/domain/context.js';
@@ -207,5 +207,37 @@ describe('a submission that outlives the call deadline, as a shutdown sees it', 
       { message: 'submission after the call deadline failed', detail: { refundId: created.id, error: 'Internal error' } },
     ]);
     expect(ctx.detached.size).toBe(0);
+  });
+});
+
+describe('what a call that outlived its deadline leaves on record', () => {
+  const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+  it('a cancel at a processor that never answers is reported with the refund and the deadline', async () => {
+    const reported: Array<[string, Record<string, unknown>]> = [];
+    const { app, caller, processor, clock } = setup();
+    const service = new RefundService({
+      store: app.refunds,
+      processors: new StaticProcessorRegistry([processor], {}, 'stripe'),
+      clock,
+      settings: settingsWith({ callDeadlineMs: 100 }),
+      onBackgroundError: (message, detail) => reported.push([message, detail]),
+    });
+    const refund = await service.create(caller, input);
+    processor.onCancel = never;
+    await expect(service.cancel(caller, refund.id)).rejects.toMatchObject({ code: 'processor_unavailable' });
+    expect(reported).toEqual([['cancel at the processor outlived the call deadline', { refundId: refund.id, deadlineMs: 100 }]]);
+  });
+
+  it('within leaves no timer behind once the promise answered (a pending one would keep a CLI process alive for the whole deadline)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      expect(await within(Promise.resolve(7), 60_000)).toEqual({ done: true, value: 7 });
+      expect(vi.getTimerCount()).toBe(0);
+      await expect(within(Promise.reject(new Error('boom')), 60_000)).rejects.toThrow('boom');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

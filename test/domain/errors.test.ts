@@ -119,3 +119,12 @@ describe('asRefundKitError', () => {
     expect(body).toBe('{"error":{"message":"Internal error","code":"internal_error"}}');
   });
 });
+
+describe('RefundKitError as logs and stack traces show it', () => {
+  it('is named RefundKitError, so a logged error reads "RefundKitError: <message>"', () => {
+    const error = errors.notFound();
+    expect(error.name).toBe('RefundKitError');
+    expect(String(error)).toBe('RefundKitError: Refund not found');
+    expect(error.stack?.startsWith('RefundKitError: Refund not found\n')).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@
  * getFresh (queries.ts, FreshReads): get_refund reads a processing refund from its processor
  * first; against the real SQLite store and a scripted processor double.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { errors } from '../../src/domain/errors.js';
 import type { ProcessorStatus } from '../../src/domain/ports.js';
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
@@ -117,5 +117,90 @@ describe('getFresh (get_refund): a processing refund is read from its processor 
     await off.getFresh(caller, processing.id);
     expect(processor.retrieves).toEqual([]);
     await expect(service.getFresh(caller, 'ref_zzzzzzzzzzzz')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('getFresh: what it remembers, when it gives up, and what it reports', () => {
+  /** Lets every promise continuation run (setImmediate is not faked below). */
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  function reporting(policy: Partial<RefundSettings>) {
+    const s = setup(policy);
+    const reported: Array<[string, Record<string, unknown>]> = [];
+    const service = new RefundService({
+      store: s.app.refunds,
+      processors: new StaticProcessorRegistry([s.processor], {}, 'stripe'),
+      clock: s.clock,
+      settings: settingsWith(policy),
+      onBackgroundError: (message, detail) => reported.push([message, detail]),
+    });
+    return { ...s, service, reported };
+  }
+
+  it('a refund at a processor not configured here is answered as stored, with no fault reported', async () => {
+    const { app, service, caller, reported } = reporting({ refreshAfterMs: 10_000 });
+    const elsewhere = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'adyen' });
+    expect(await service.getFresh(caller, elsewhere.id)).toEqual(await service.get(caller, elsewhere.id));
+    expect(reported).toEqual([]);
+  });
+
+  it('remembers each refund it read: reading another in between does not make it read the first again', async () => {
+    const { app, service, caller, processor, clock } = reporting({ refreshAfterMs: 10_000 });
+    const first = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'stripe' });
+    const second = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'stripe' });
+    await service.getFresh(caller, first.id);
+    await service.getFresh(caller, second.id);
+    clock.advance(5_000);
+    await service.getFresh(caller, first.id);
+    expect(processor.retrieves.map((r) => r.id)).toEqual([first.id, second.id]);
+  });
+
+  it('a read that never answers is given up at its timeout plus the grace, not sooner or later, and reported as processor_unavailable', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { app, service, caller, processor, reported } = reporting({ refreshAfterMs: 10_000, refreshTimeoutMs: 1_000, callDeadlineMs: 15_000 });
+      const refund = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'stripe' });
+      const reached = deferred();
+      processor.onRetrieve = () => {
+        reached.resolve();
+        return new Promise<ProcessorStatus>(() => undefined);
+      };
+      let answered: unknown;
+      void service.getFresh(caller, refund.id).then((fresh) => {
+        answered = fresh;
+      });
+      await reached.promise;
+      // The read is told 1 s; our own timer allows a tenth more (100 ms) before answering without it.
+      await vi.advanceTimersByTimeAsync(1_099);
+      await settle();
+      expect(answered).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await settle();
+      expect(answered).toEqual(await service.get(caller, refund.id));
+      expect(reported).toEqual([
+        ['status read on request failed; answering with the stored status', { refundId: refund.id, error: errors.processorUnavailable('stripe').message }],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an answer that comes at the end of the time the processor was told is still used', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { app, service, caller, processor } = reporting({ refreshAfterMs: 10_000, refreshTimeoutMs: 1_000, callDeadlineMs: 15_000 });
+      const refund = insertRefund(app, caller.organizationId, { status: 'processing', processor: 'stripe' });
+      const reached = deferred();
+      processor.onRetrieve = () => {
+        reached.resolve();
+        return new Promise<ProcessorStatus>((resolve) => setTimeout(() => resolve({ status: 'completed' }), 1_000));
+      };
+      const reading = service.getFresh(caller, refund.id);
+      await reached.promise;
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect((await reading).status).toBe('completed');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
