@@ -64,7 +64,9 @@ export class OperatorAuth {
    */
   async signIn(email: string, password: string, address: string): Promise<SignInResult> {
     const now = this.clock.now();
-    const normalized = normalizeEmail(email) ?? email.trim().toLowerCase().slice(0, 254);
+    // Not an email: counted as typed. Never cut here: a cut string could be an operator's email
+    // (the stores cut what they keep of a failure, and count the same way).
+    const normalized = normalizeEmail(email) ?? email.trim().toLowerCase();
     const since = new Date(now.getTime() - SIGN_IN_LIMITS.windowMs).toISOString();
     if (signInBlocked(await this.store.failedSignIns(normalized, address, since))) {
       return { ok: false, reason: 'rate_limited', retryAfterSeconds: SIGN_IN_LIMITS.windowMs / 1000 };

@@ -122,6 +122,16 @@ describe('sign-in', () => {
     expect(await auth.signIn(typed, 'wrong password!', '10.1.0.99')).toEqual({ ok: false, reason: 'rate_limited', retryAfterSeconds: SIGN_IN_LIMITS.windowMs / 1000 });
   });
 
+  it("a string that is not an email never signs in as the operator whose email begins it, even past 254 characters", async () => {
+    // 64 + 1 + 189 = 254 characters, the longest an operator's email is kept whole.
+    const email = `${'a'.repeat(64)}@${'d'.repeat(185)}.com`;
+    await auth.createOperator(createOrg(app, 'Long').id, email, 'Long', PASSWORD);
+    expect((await auth.signIn(email, PASSWORD, '10.3.0.1')).ok).toBe(true);
+    // Two more characters make the domain 191 long: no longer an email. Cut at 254 for the lookup,
+    // it used to be the operator's email again, and the right password opened their session.
+    expect(await auth.signIn(`${email}xx`, PASSWORD, '10.3.0.2')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
   it('pruning forgets failures only once they leave the window: before that, the limit still holds', async () => {
     for (let i = 0; i < SIGN_IN_LIMITS.perEmail; i += 1) await auth.signIn('ana@example.com', 'wrong password!', `10.2.0.${i}`);
     clock.advance(SIGN_IN_LIMITS.windowMs - 1);
