@@ -1,5 +1,5 @@
 /**
- * `npm run mutate:report [-- REPORT.json ...] [--check]`: folds Stryker's last JSON report (or the
+ * `npm run mutate:report [-- REPORT.json ...] [--rerun] [--check]`: folds Stryker's last JSON report (or the
  * ones named) into docs/mutation-results.json and rewrites docs/mutation-survivors.md. With
  * `--check`, exits 1 while a survivor has no reason or a reason names a mutant that no longer
  * survives. Run it after `npm run mutate` or `npm run mutate:core`.
@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   merge,
+  mergeRerun,
   renderSurvivors,
   resultsOf,
   staleReasons,
@@ -22,15 +23,18 @@ import { REASONS_FILE, RESULTS_FILE, SCOPES, SURVIVORS_FILE } from './mutation-p
 const root = process.cwd();
 const args = process.argv.slice(2);
 const check = args.includes('--check');
+// The report re-tested only the survivors' lines (npm run mutate:survivors): fold it mutant by mutant.
+const rerun = args.includes('--rerun');
 const reports = args.filter((a) => !a.startsWith('--'));
 if (reports.length === 0 && existsSync(join(root, 'reports/mutation/mutation.json'))) reports.push('reports/mutation/mutation.json');
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(join(root, file), 'utf8'));
 let results = existsSync(join(root, RESULTS_FILE)) ? (readJson(RESULTS_FILE) as Results) : {};
 for (const report of reports) {
-  const run = resultsOf(readJson(report) as MutationReport, new Date().toISOString().slice(0, 10));
-  results = merge(results, run);
-  console.log(`${report}: ${Object.keys(run).length} files`);
+  const parsed = readJson(report) as MutationReport;
+  const today = new Date().toISOString().slice(0, 10);
+  results = rerun ? mergeRerun(results, parsed, today) : merge(results, resultsOf(parsed, today));
+  console.log(`${report}: ${Object.keys(parsed.files).length} files${rerun ? ' (survivors re-tested)' : ''}`);
 }
 const reasons = existsSync(join(root, REASONS_FILE)) ? (readJson(REASONS_FILE) as ReasonsFile) : { reasons: {}, survivors: [] };
 writeFileSync(join(root, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);

@@ -115,6 +115,76 @@ export function merge(kept: Results, run: Results): Results {
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * Folds a run that re-tested only the lines of the kept survivors (see survivorRanges): a survivor
+ * the run now detects counts as detected, a mutant of those lines that was detected before and now
+ * goes undetected counts as a survivor again, and the rest of the file stays as its last whole run
+ * measured it. Only for files whose code did not change since that run (survivorRanges checks).
+ */
+export function mergeRerun(kept: Results, report: MutationReport, measured: string): Results {
+  const out: Results = { ...kept };
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
+    const before = kept[file];
+    if (before === undefined) throw new Error(`${file} was never measured whole: run it without ranges first`);
+    const r: FileResult = { ...before, measured, survivors: [...before.survivors] };
+    for (const m of mutants) {
+      if (!DETECTED.has(m.status) && !UNDETECTED.has(m.status)) continue;
+      const now: Survivor = {
+        line: m.location.start.line,
+        mutator: m.mutatorName,
+        original: originalText(source, m.location),
+        replacement: m.replacement ?? '',
+        status: m.status === 'NoCoverage' ? 'NoCoverage' : 'Survived',
+      };
+      const at = r.survivors.findIndex((s) => s.line === now.line && keyOf(file, s) === keyOf(file, now));
+      const was = r.survivors[at];
+      if (was !== undefined) {
+        r.survivors.splice(at, 1);
+        if (was.status === 'Survived') r.survived -= 1;
+        else r.noCoverage -= 1;
+        if (m.status === 'Killed') r.killed += 1;
+        if (m.status === 'Timeout') r.timedOut += 1;
+      } else if (UNDETECTED.has(m.status)) {
+        // Detected by the last whole run, not by this one: a test that killed it lost its edge.
+        if (r.killed > 0) r.killed -= 1;
+        else r.timedOut -= 1;
+      } else {
+        continue;
+      }
+      if (UNDETECTED.has(m.status)) {
+        if (now.status === 'Survived') r.survived += 1;
+        else r.noCoverage += 1;
+        r.survivors.push(now);
+      }
+    }
+    r.survivors.sort((a, b) => a.line - b.line);
+    out[file] = r;
+  }
+  return merge({}, out);
+}
+
+/**
+ * Stryker mutation ranges (`file:first-last`) covering the kept survivors of the files under
+ * `prefixes`, to re-test just them. Throws when a survivor's code is no longer on its line: the
+ * file changed since it was measured, and only a whole run of it tells the truth.
+ */
+export function survivorRanges(results: Results, prefixes: readonly string[], sourceOf: (file: string) => string): string[] {
+  const ranges = new Set<string>();
+  for (const [file, r] of Object.entries(results)) {
+    if (!prefixes.some((p) => file.startsWith(p)) || r.survivors.length === 0) continue;
+    const lines = sourceOf(file).split('\n');
+    for (const s of r.survivors) {
+      const span = s.original.split('\n');
+      const first = normalise(span[0] ?? '');
+      if (!normalise(lines[s.line - 1] ?? '').includes(first)) {
+        throw new Error(`${file}:${s.line} no longer holds ${JSON.stringify(first)}: it changed since it was measured; run it whole`);
+      }
+      ranges.add(`${file}:${s.line}-${s.line + span.length - 1}`);
+    }
+  }
+  return [...ranges];
+}
+
 /** The reason kept for a survivor, or null. */
 export function reasonFor(reasons: ReasonsFile, file: string, survivor: Survivor): string | null {
   const key = keyOf(file, survivor);
@@ -135,14 +205,15 @@ export function unexplained(results: Results, reasons: ReasonsFile): { file: str
   );
 }
 
-type Counts = Pick<FileResult, 'mutants' | 'killed' | 'timedOut' | 'survived' | 'noCoverage'>;
+export type Counts = Pick<FileResult, 'mutants' | 'killed' | 'timedOut' | 'survived' | 'noCoverage'>;
 
 /** Stryker's score: detected mutants (killed or timed out) over valid ones. */
 export function percent(s: Counts): string {
   return s.mutants === 0 ? '–' : `${((100 * (s.killed + s.timedOut)) / s.mutants).toFixed(1)} %`;
 }
 
-function total(results: Results, prefix: string): Counts {
+/** The counts of every file under `prefix` added up. */
+export function total(results: Results, prefix: string): Counts {
   const within = Object.entries(results)
     .filter(([file]) => file.startsWith(prefix))
     .map(([, r]) => r);
