@@ -18,6 +18,15 @@ export const SIGN_IN_LIMITS = {
   perAddress: 20,
 } as const;
 
+/**
+ * What a failed sign-in is kept and counted by: the email and the client address as typed, cut to
+ * what the sign_in_failures columns hold (254 and 64 characters). Recording and counting must cut
+ * alike, or an overlong one matches none of its own failures and is never rate-limited.
+ */
+export function failedSignInKey(email: string, address: string): { email: string; address: string } {
+  return { email: email.slice(0, 254), address: address.slice(0, 64) };
+}
+
 export interface SessionTimes {
   expiresAt: string;
   idleExpiresAt: string;

@@ -4,6 +4,7 @@
  * their sessions in the same commit, so no process can use one in between).
  */
 import type { Operator, OperatorAction, OperatorSession, OperatorStore, NewOperator, NewSession, SignInFailures } from '../../domain/ports.js';
+import { failedSignInKey } from '../../domain/operators/rules.js';
 import { inTransaction, type PgPool } from './database.js';
 
 interface OperatorRow {
@@ -103,15 +104,13 @@ export class PostgresOperatorStore implements OperatorStore {
     });
   }
 
-  async recordFailedSignIn(email: string, address: string, at: string): Promise<void> {
-    await this.pool.query('INSERT INTO sign_in_failures (email, address, at) VALUES ($1, $2, $3)', [email.slice(0, 254), address.slice(0, 64), at]);
+  async recordFailedSignIn(typedEmail: string, typedAddress: string, at: string): Promise<void> {
+    const { email, address } = failedSignInKey(typedEmail, typedAddress);
+    await this.pool.query('INSERT INTO sign_in_failures (email, address, at) VALUES ($1, $2, $3)', [email, address, at]);
   }
 
-  async failedSignIns(anyEmail: string, anyAddress: string, since: string): Promise<SignInFailures> {
-    // Counted as recordFailedSignIn keeps them, cut to the columns' limits: uncut, an overlong email
-    // or address matched none of its own failures, and its sign-ins were never rate-limited.
-    const email = anyEmail.slice(0, 254);
-    const address = anyAddress.slice(0, 64);
+  async failedSignIns(typedEmail: string, typedAddress: string, since: string): Promise<SignInFailures> {
+    const { email, address } = failedSignInKey(typedEmail, typedAddress);
     const { rows } = await this.pool.query<{ by_email: string; by_address: string }>(
       `SELECT (SELECT count(*) FROM sign_in_failures WHERE email = $1 AND at >= $3) AS by_email,
               (SELECT count(*) FROM sign_in_failures WHERE address = $2 AND at >= $3) AS by_address`,

@@ -3,6 +3,7 @@
  * statement or one IMMEDIATE transaction.
  */
 import type { Operator, OperatorAction, OperatorSession, OperatorStore, NewOperator, NewSession, SignInFailures } from '../../domain/ports.js';
+import { failedSignInKey } from '../../domain/operators/rules.js';
 import type { SqliteDatabase } from './database.js';
 import { promised } from './promised.js';
 
@@ -107,17 +108,15 @@ export class SqliteOperatorStore implements OperatorStore {
     );
   }
 
-  recordFailedSignIn(email: string, address: string, at: string): Promise<void> {
+  recordFailedSignIn(typedEmail: string, typedAddress: string, at: string): Promise<void> {
+    const { email, address } = failedSignInKey(typedEmail, typedAddress);
     return promised(() => {
-      this.db.prepare('INSERT INTO sign_in_failures (email, address, at) VALUES (?, ?, ?)').run(email.slice(0, 254), address.slice(0, 64), at);
+      this.db.prepare('INSERT INTO sign_in_failures (email, address, at) VALUES (?, ?, ?)').run(email, address, at);
     });
   }
 
-  failedSignIns(anyEmail: string, anyAddress: string, since: string): Promise<SignInFailures> {
-    // Counted as recordFailedSignIn keeps them, cut to the columns' limits: uncut, an overlong email
-    // or address matched none of its own failures, and its sign-ins were never rate-limited.
-    const email = anyEmail.slice(0, 254);
-    const address = anyAddress.slice(0, 64);
+  failedSignIns(typedEmail: string, typedAddress: string, since: string): Promise<SignInFailures> {
+    const { email, address } = failedSignInKey(typedEmail, typedAddress);
     return promised(() => {
       const count = this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM sign_in_failures WHERE email = ? AND at >= ?');
       const byAddress = this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM sign_in_failures WHERE address = ? AND at >= ?');
