@@ -30,9 +30,9 @@ if (reports.length === 0 && existsSync(join(root, 'reports/mutation/mutation.jso
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(join(root, file), 'utf8'));
 let results = existsSync(join(root, RESULTS_FILE)) ? (readJson(RESULTS_FILE) as Results) : {};
+const today = new Date().toISOString().slice(0, 10);
 for (const report of reports) {
   const parsed = readJson(report) as MutationReport;
-  const today = new Date().toISOString().slice(0, 10);
   results = rerun ? mergeRerun(results, parsed, today) : merge(results, resultsOf(parsed, today));
   console.log(`${report}: ${Object.keys(parsed.files).length} files${rerun ? ' (survivors re-tested)' : ''}`);
 }

@@ -138,20 +138,19 @@ export function mergeRerun(kept: Results, report: MutationReport, measured: stri
       };
       const at = r.survivors.findIndex((s) => s.line === now.line && keyOf(file, s) === keyOf(file, now));
       const was = r.survivors[at];
+      // Detected by the last whole run and by this one: nothing to change.
+      if (was === undefined && DETECTED.has(m.status)) continue;
+      // Take it out of what the last run counted it as...
       if (was !== undefined) {
         r.survivors.splice(at, 1);
         if (was.status === 'Survived') r.survived -= 1;
         else r.noCoverage -= 1;
-        if (m.status === 'Killed') r.killed += 1;
-        if (m.status === 'Timeout') r.timedOut += 1;
-      } else if (UNDETECTED.has(m.status)) {
-        // Detected by the last whole run, not by this one: a test that killed it lost its edge.
-        if (r.killed > 0) r.killed -= 1;
-        else r.timedOut -= 1;
-      } else {
-        continue;
-      }
-      if (UNDETECTED.has(m.status)) {
+      } else if (r.killed > 0) r.killed -= 1;
+      else r.timedOut -= 1;
+      // ...and count it as this run found it.
+      if (m.status === 'Killed') r.killed += 1;
+      else if (m.status === 'Timeout') r.timedOut += 1;
+      else {
         if (now.status === 'Survived') r.survived += 1;
         else r.noCoverage += 1;
         r.survivors.push(now);
@@ -205,7 +204,7 @@ export function unexplained(results: Results, reasons: ReasonsFile): { file: str
   );
 }
 
-export type Counts = Pick<FileResult, 'mutants' | 'killed' | 'timedOut' | 'survived' | 'noCoverage'>;
+type Counts = Pick<FileResult, 'mutants' | 'killed' | 'timedOut' | 'survived' | 'noCoverage'>;
 
 /** Stryker's score: detected mutants (killed or timed out) over valid ones. */
 export function percent(s: Counts): string {

@@ -5,14 +5,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqliteApp } from '../../src/app.js';
 import { errors } from '../../src/domain/errors.js';
-import type { CallOptions, CancelOutcome, RefundStore, StatusChange, SubmitOutcome } from '../../src/domain/ports.js';
+import type { CallOptions, CancelOutcome, RefundStore, StatusChange } from '../../src/domain/ports.js';
 import type { Refund, RefundStatus } from '../../src/domain/refund.js';
 import { RefundService, type RefundSettings } from '../../src/domain/refund-service.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
-import { deferred, ScriptedProcessor } from '../support/scripted.js';
+import { ScriptedProcessor } from '../support/scripted.js';
 import { cleanupAll, FakeClock, rawEvents, settingsWith } from '../support/fixtures.js';
-import { input, setup } from './cancel-harness.js';
+import { input, setup, submissionInFlight } from './cancel-harness.js';
 
 afterEach(() => cleanupAll());
 
@@ -309,14 +309,7 @@ describe('cancel at its boundaries: its pauses, its deadlines and the races arou
 describe('the default pause of a waiting cancel', () => {
   it('is real time: a submission that answers a moment after the cancel first looks is waited for, and the refund cancelled at the processor', async () => {
     const { service, caller, processor } = setup({ cancelWaitMs: 300 });
-    const reached = deferred<string>();
-    const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = (refund) => {
-      reached.resolve(refund.id);
-      return answer.promise;
-    };
-    const creating = service.create(caller, input);
-    const id = await reached.promise;
+    const { id, creating, answer } = await submissionInFlight({ service, caller, processor });
     // The processor answers on the next turn of the event loop: only a cancel that really pauses
     // (100 ms at a time, within cancelWaitMs) sees the refund land.
     setTimeout(() => answer.resolve({ kind: 'submitted', externalRefundId: 're_moment', status: 'processing' }), 0);

@@ -5,7 +5,9 @@
 import { RefundService, type Caller, type RefundSettings } from '../../src/domain/refund-service.js';
 import type { CreateRefundInput } from '../../src/domain/schemas.js';
 import { StaticProcessorRegistry } from '../../src/processors/registry.js';
-import { ObservedStore, ScriptedProcessor } from '../support/scripted.js';
+import type { SubmitOutcome } from '../../src/domain/ports.js';
+import type { Refund } from '../../src/domain/refund.js';
+import { deferred, ObservedStore, ScriptedProcessor, type Deferred } from '../support/scripted.js';
 import { FakeClock, createOrg, createTestApp, settingsWith } from '../support/fixtures.js';
 
 export const input: CreateRefundInput = {
@@ -35,3 +37,22 @@ export function setup(policy: Partial<RefundSettings> = {}) {
   return { app, org, clock, processor, service, caller, column, observed };
 }
 
+
+/**
+ * Creates a refund whose submission reaches the processor and waits there: resolves once it does,
+ * with the refund's id, the pending create, and the processor's answer to give when the test wants.
+ */
+export async function submissionInFlight(world: {
+  service: RefundService;
+  caller: Caller;
+  processor: ScriptedProcessor;
+}): Promise<{ id: string; creating: Promise<Refund>; answer: Deferred<SubmitOutcome> }> {
+  const reached = deferred<string>();
+  const answer = deferred<SubmitOutcome>();
+  world.processor.onSubmit = (refund) => {
+    reached.resolve(refund.id);
+    return answer.promise;
+  };
+  const creating = world.service.create(world.caller, input);
+  return { id: await reached.promise, creating, answer };
+}

@@ -11,21 +11,14 @@ import { StaticProcessorRegistry } from '../../src/processors/registry.js';
 import { SqliteRefundStore } from '../../src/store/sqlite/refund-store.js';
 import { deferred } from '../support/scripted.js';
 import { cleanupAll, rawEvents, settingsWith } from '../support/fixtures.js';
-import { input, setup } from './cancel-harness.js';
+import { input, setup, submissionInFlight } from './cancel-harness.js';
 
 afterEach(() => cleanupAll());
 
 describe('cancel around submissions', () => {
   it('waits for a submission in flight and then cancels at the processor', async () => {
     const { app, service, caller, processor, observed } = setup({ cancelWaitMs: 60_000 });
-    const reached = deferred<string>();
-    const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = (refund) => {
-      reached.resolve(refund.id);
-      return answer.promise;
-    };
-    const creating = service.create(caller, input);
-    const id = await reached.promise;
+    const { id, creating, answer } = await submissionInFlight({ service, caller, processor });
     const cancelling = service.cancel(caller, id);
     // The cancel has looked twice and found the submission still holding the refund: it waits.
     await observed.whenCalled('submissionState', 2);
@@ -61,14 +54,7 @@ describe('cancel around submissions', () => {
 
   it('answers refund_busy when the submission outlasts the wait, and changes nothing', async () => {
     const { service, caller, processor } = setup({ cancelWaitMs: 200 });
-    const reached = deferred<string>();
-    const answer = deferred<SubmitOutcome>();
-    processor.onSubmit = (refund) => {
-      reached.resolve(refund.id);
-      return answer.promise;
-    };
-    const creating = service.create(caller, input);
-    const id = await reached.promise;
+    const { id, creating, answer } = await submissionInFlight({ service, caller, processor });
     const error = await service.cancel(caller, id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RefundKitError);
     expect((error as RefundKitError).code).toBe('refund_busy');
