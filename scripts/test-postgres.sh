@@ -49,8 +49,11 @@ start() {
     fi
     if [ "$attempt" = 3 ]; then cat "$dir/server.log" >&2; rm -rf "$dir"; exit 1; fi
   done
+  # pg_signal_backend: a test file's DROP DATABASE ... WITH (FORCE) must also end an autovacuum
+  # worker that happens to be in that database, which belongs to no role the test role is in.
   as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-    -c "SET password_encryption = 'md5'" -c "CREATE ROLE refundkit_test LOGIN CREATEDB PASSWORD 'refundkit_test_only'" >/dev/null \
+    -c "SET password_encryption = 'md5'" -c "CREATE ROLE refundkit_test LOGIN CREATEDB PASSWORD 'refundkit_test_only'" \
+    -c "GRANT pg_signal_backend TO refundkit_test" >/dev/null \
     || { stop "$dir"; exit 1; }
   url="postgres://refundkit_test:refundkit_test_only@127.0.0.1:$port/postgres"
   echo "$url" >"$dir/url"
